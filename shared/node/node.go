@@ -1,0 +1,375 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/shoal-live/shoal/shared/signaling"
+	"github.com/shoal-live/shoal/shared/swarm"
+	"github.com/shoal-live/shoal/shared/wire"
+)
+
+// Config sets up a Node.
+type Config struct {
+	// Stream names the swarm to join.
+	Stream string
+	// Signal is an open connection to the tracker. The node closes it when
+	// Run returns.
+	Signal signaling.Conn
+	// ICEServers are STUN/TURN servers; the tracker's welcome may add more.
+	// None are needed on loopback.
+	ICEServers []webrtc.ICEServer
+	// LoopbackOnly restricts a native peer's ICE candidates to loopback
+	// (tests). Ignored in the browser.
+	LoopbackOnly bool
+	// Engine configures the swarm engine. A nil Rand gets a random seed.
+	Engine swarm.Config
+	// Fetch gets chunks from the origin when the swarm cannot. Nil turns
+	// fallback off (the origin itself).
+	Fetch FetchFunc
+	// OnDeliver receives each chunk once, on the node's loop: it must not
+	// block.
+	OnDeliver func(Delivery)
+	// OnStats receives the node's counters every StatsInterval (default
+	// 500 ms), on the loop.
+	OnStats       func(Stats)
+	StatsInterval time.Duration
+	// TickInterval is how often the engine sees time pass (default 50 ms).
+	TickInterval time.Duration
+	// MaxBuffered is how many bytes may wait in one data channel's send
+	// buffer before chunk sends to it are dropped (default 4 MiB).
+	MaxBuffered uint64
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// Delivery is a chunk handed to the player.
+type Delivery struct {
+	Chunk      wire.Chunk
+	From       string // neighbour id, "" for an origin fetch
+	FromOrigin bool
+}
+
+// Stats is the engine's counters plus what the node measures.
+type Stats struct {
+	swarm.Stats
+	ID           string
+	BehindLiveMs int64 // origin clock now minus the newest delivered chunk's timestamp
+	SendDropped  int   // chunk sends dropped because a channel's buffer was full
+	BadMessages  int   // undecodable data channel messages (the sender is disconnected)
+	InboxDropped int
+}
+
+// Node is a peer: one engine driven over real connections.
+type Node struct {
+	cfg    Config
+	log    *slog.Logger
+	api    *webrtc.API
+	engine *swarm.Engine
+	inbox  *inbox
+
+	id          string
+	clockOffset time.Duration // server clock minus ours
+	links       map[string]*link
+	newestTS    int64
+	sendDropped int
+	badMessages int
+	iceServers  []webrtc.ICEServer
+}
+
+// New checks cfg and builds a node. Call Run to join.
+func New(cfg Config) (*Node, error) {
+	if !signaling.ValidStream(cfg.Stream) {
+		return nil, fmt.Errorf("node: invalid stream name %q", cfg.Stream)
+	}
+	if cfg.Signal == nil {
+		return nil, errors.New("node: Config.Signal is required")
+	}
+	if cfg.Engine.Rand == nil {
+		cfg.Engine.Rand = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	}
+	if cfg.StatsInterval <= 0 {
+		cfg.StatsInterval = 500 * time.Millisecond
+	}
+	if cfg.TickInterval <= 0 {
+		cfg.TickInterval = 50 * time.Millisecond
+	}
+	if cfg.MaxBuffered == 0 {
+		cfg.MaxBuffered = 4 << 20
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	e, err := swarm.New(cfg.Engine)
+	if err != nil {
+		return nil, fmt.Errorf("node: %w", err)
+	}
+	return &Node{
+		cfg:        cfg,
+		log:        cfg.Logger.With("stream", cfg.Stream),
+		api:        newAPI(cfg.LoopbackOnly),
+		engine:     e,
+		inbox:      newInbox(16384),
+		links:      make(map[string]*link),
+		iceServers: cfg.ICEServers,
+	}, nil
+}
+
+// events posted to the inbox
+type (
+	signalIn  struct{ m signaling.Message }
+	signalErr struct{ err error }
+	linkOpen  struct{ l *link }
+	linkDown  struct {
+		l      *link
+		reason string
+	}
+	linkMsg struct {
+		l    *link
+		data []byte
+	}
+	iceOut struct {
+		l *link
+		c webrtc.ICECandidateInit
+	}
+	published struct{ c wire.Chunk }
+	fetched   struct {
+		seq uint64
+		c   wire.Chunk
+		err error
+	}
+)
+
+// Publish hands a new chunk to an origin node. It never blocks.
+func (n *Node) Publish(c wire.Chunk) { n.inbox.post(published{c}) }
+
+// Run joins the stream and drives the engine until ctx ends or the
+// signaling connection fails.
+func (n *Node) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer n.closeAll()
+	defer n.cfg.Signal.Close("leaving")
+
+	if err := n.join(ctx); err != nil {
+		return err
+	}
+	go n.readSignals(ctx)
+
+	tick := time.NewTicker(n.cfg.TickInterval)
+	defer tick.Stop()
+	stats := time.NewTicker(n.cfg.StatsInterval)
+	defer stats.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-n.inbox.wake:
+			for _, ev := range n.inbox.drain() {
+				if err := n.handle(ctx, ev); err != nil {
+					return err
+				}
+			}
+		case <-tick.C:
+			n.step(ctx, swarm.Tick{})
+		case <-stats.C:
+			if n.cfg.OnStats != nil {
+				n.cfg.OnStats(n.Stats())
+			}
+		}
+	}
+}
+
+func (n *Node) join(ctx context.Context) error {
+	jctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := n.cfg.Signal.Send(jctx, signaling.Message{Type: signaling.TypeJoin, Stream: n.cfg.Stream}); err != nil {
+		return fmt.Errorf("node: join: %w", err)
+	}
+	m, err := n.cfg.Signal.Recv(jctx)
+	if err != nil {
+		return fmt.Errorf("node: join: %w", err)
+	}
+	switch m.Type {
+	case signaling.TypeWelcome:
+	case signaling.TypeError:
+		return fmt.Errorf("node: join refused: %s: %s", m.Code, m.Text)
+	default:
+		return fmt.Errorf("node: join: unexpected %s", m.Type)
+	}
+	n.id = m.ID
+	n.log = n.log.With("peer", n.id)
+	if m.ServerTime != 0 {
+		n.clockOffset = time.UnixMilli(m.ServerTime).Sub(time.Now())
+	}
+	for _, s := range m.ICEServers {
+		n.iceServers = append(n.iceServers, webrtc.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
+	}
+	n.log.Info("joined swarm")
+	return nil
+}
+
+func (n *Node) readSignals(ctx context.Context) {
+	for {
+		m, err := n.cfg.Signal.Recv(ctx)
+		if err != nil {
+			if errors.Is(err, signaling.ErrInvalid) || errors.Is(err, signaling.ErrTooLarge) {
+				n.log.Warn("ignoring bad signaling message", "err", err)
+				continue
+			}
+			n.inbox.post(signalErr{err})
+			return
+		}
+		n.inbox.post(signalIn{m})
+	}
+}
+
+// ID is the id the tracker gave this peer; empty before Run has joined.
+// Call it only from OnDeliver or OnStats, or after Run returns.
+func (n *Node) ID() string { return n.id }
+
+// Stats returns the node's counters. Call it only from OnDeliver or
+// OnStats, or after Run returns.
+func (n *Node) Stats() Stats {
+	s := Stats{
+		Stats:        n.engine.Stats(),
+		ID:           n.id,
+		SendDropped:  n.sendDropped,
+		BadMessages:  n.badMessages,
+		InboxDropped: n.inbox.dropped,
+	}
+	if n.newestTS != 0 {
+		s.BehindLiveMs = time.Now().Add(n.clockOffset).UnixMilli() - n.newestTS
+	}
+	return s
+}
+
+func (n *Node) handle(ctx context.Context, ev any) error {
+	switch ev := ev.(type) {
+	case signalErr:
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("node: signaling: %w", ev.err)
+	case signalIn:
+		n.onSignal(ctx, ev.m)
+	case linkOpen:
+		if n.links[ev.l.id] != ev.l || ev.l.open {
+			return nil
+		}
+		ev.l.open = true
+		n.log.Debug("data channel open", "neighbour", ev.l.id)
+		n.step(ctx, swarm.PeerConnected{Peer: swarm.PeerID(ev.l.id), Origin: ev.l.origin})
+	case linkDown:
+		if n.links[ev.l.id] != ev.l {
+			return nil
+		}
+		n.dropLink(ctx, ev.l, ev.reason, true)
+	case linkMsg:
+		if n.links[ev.l.id] != ev.l || !ev.l.open {
+			return nil
+		}
+		m, err := wire.Decode(ev.data)
+		if err != nil {
+			n.badMessages++
+			n.log.Warn("neighbour sent a bad message", "neighbour", ev.l.id, "err", err)
+			n.dropLink(ctx, ev.l, "bad message", true)
+			return nil
+		}
+		n.step(ctx, swarm.MessageReceived{From: swarm.PeerID(ev.l.id), Msg: m})
+	case iceOut:
+		if n.links[ev.l.id] != ev.l {
+			return nil
+		}
+		c := ev.c
+		n.signal(ctx, signaling.Message{Type: signaling.TypeCandidate, Peer: ev.l.id,
+			Candidate: &signaling.Candidate{Candidate: c.Candidate, SDPMid: c.SDPMid, SDPMLineIndex: c.SDPMLineIndex}})
+	case published:
+		n.step(ctx, swarm.Published{Chunk: ev.c})
+	case fetched:
+		if ev.err != nil {
+			n.log.Debug("origin fetch failed", "seq", ev.seq, "err", ev.err)
+			n.step(ctx, swarm.FetchFailed{Seq: ev.seq})
+		} else {
+			n.step(ctx, swarm.Fetched{Chunk: ev.c})
+		}
+	}
+	return nil
+}
+
+// step feeds the engine and carries out its actions in order.
+func (n *Node) step(ctx context.Context, ev swarm.Event) {
+	if err := n.engine.Step(time.Now(), ev); err != nil {
+		// A driver bug, never a remote peer's doing: say so loudly.
+		n.log.Error("engine refused event", "event", fmt.Sprintf("%T", ev), "err", err)
+		return
+	}
+	for _, a := range n.engine.Ready() {
+		switch a := a.(type) {
+		case swarm.Send:
+			n.send(a)
+		case swarm.Fetch:
+			n.fetch(ctx, a.Seq)
+		case swarm.Deliver:
+			if a.Chunk.Timestamp > n.newestTS {
+				n.newestTS = a.Chunk.Timestamp
+			}
+			if n.cfg.OnDeliver != nil {
+				n.cfg.OnDeliver(Delivery{Chunk: a.Chunk, From: string(a.From), FromOrigin: a.FromOrigin})
+			}
+		case swarm.Disconnect:
+			if l, ok := n.links[string(a.Peer)]; ok {
+				n.dropLink(ctx, l, a.Reason, false)
+			}
+		}
+	}
+}
+
+func (n *Node) send(a swarm.Send) {
+	l, ok := n.links[string(a.To)]
+	if !ok || !l.open || l.dc == nil {
+		return
+	}
+	if _, isChunk := a.Msg.(wire.Chunk); isChunk && l.dc.BufferedAmount() > n.cfg.MaxBuffered {
+		n.sendDropped++
+		return
+	}
+	if err := l.dc.Send(wire.Encode(a.Msg)); err != nil {
+		n.log.Debug("data channel send failed", "neighbour", l.id, "err", err)
+	}
+}
+
+func (n *Node) fetch(ctx context.Context, seq uint64) {
+	if n.cfg.Fetch == nil {
+		n.inbox.post(fetched{seq: seq, err: errors.New("no origin fetcher")})
+		return
+	}
+	go func() {
+		fctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		c, err := n.cfg.Fetch(fctx, n.cfg.Stream, seq)
+		n.inbox.post(fetched{seq: seq, c: c, err: err})
+	}()
+}
+
+// signal sends to the tracker. A failure here surfaces in readSignals.
+func (n *Node) signal(ctx context.Context, m signaling.Message) {
+	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := n.cfg.Signal.Send(sctx, m); err != nil {
+		n.log.Debug("signaling send failed", "type", m.Type, "err", err)
+	}
+}
+
+func (n *Node) closeAll() {
+	for _, l := range n.links {
+		l.close()
+	}
+	n.links = map[string]*link{}
+}

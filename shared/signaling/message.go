@@ -1,0 +1,184 @@
+package signaling
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+)
+
+// Version is the signaling protocol version this package speaks.
+const Version = 1
+
+// Bounds on what one message may carry.
+const (
+	MaxMessageSize   = 64 << 10 // bytes of one encoded message
+	MaxSDPSize       = 32 << 10
+	MaxCandidateSize = 1 << 10
+	MaxTextSize      = 512 // error and reason texts
+	MaxICEServers    = 8
+)
+
+// Type says what a message is for.
+type Type string
+
+// Message types. "→ server" messages come from peers; "→ peer" from the
+// server. Offer, Answer and Candidate go both ways: a peer names the target
+// in Peer and the server rewrites Peer to the sender before relaying.
+const (
+	TypeJoin      Type = "join"      // → server: Stream
+	TypeWelcome   Type = "welcome"   // → peer: ID, ServerTime, ICEServers
+	TypeNeighbour Type = "neighbour" // → peer: Peer, Initiator, Origin
+	TypeOffer     Type = "offer"     // both: Peer, SDP
+	TypeAnswer    Type = "answer"    // both: Peer, SDP
+	TypeCandidate Type = "candidate" // both: Peer, Candidate
+	TypePeerLeft  Type = "peer-left" // → peer: Peer, Reason
+	TypeDrop      Type = "drop"      // → server: Peer (connection failed or closed), Reason
+	TypeError     Type = "error"     // → peer: Code, Text
+)
+
+// Error codes sent in TypeError messages.
+const (
+	CodeBadMessage  = "bad-message"
+	CodeBadVersion  = "bad-version"
+	CodeRateLimited = "rate-limited"
+	CodeSwarmFull   = "swarm-full"
+	CodeNoSuchPeer  = "no-such-peer"
+	CodeNotJoined   = "not-joined"
+	CodeInternal    = "internal"
+)
+
+// Message is every signaling message; Type says which fields matter.
+type Message struct {
+	V          int         `json:"v"`
+	Type       Type        `json:"type"`
+	Stream     string      `json:"stream,omitempty"`
+	ID         string      `json:"id,omitempty"`
+	Peer       string      `json:"peer,omitempty"`
+	Initiator  bool        `json:"initiator,omitempty"`
+	Origin     bool        `json:"origin,omitempty"`
+	SDP        string      `json:"sdp,omitempty"`
+	Candidate  *Candidate  `json:"candidate,omitempty"`
+	ServerTime int64       `json:"serverTime,omitempty"` // unix milliseconds
+	ICEServers []ICEServer `json:"iceServers,omitempty"`
+	Code       string      `json:"code,omitempty"`
+	Text       string      `json:"text,omitempty"`
+}
+
+// Candidate is an ICE candidate as RTCIceCandidateInit spells it.
+type Candidate struct {
+	Candidate     string  `json:"candidate"`
+	SDPMid        *string `json:"sdpMid,omitempty"`
+	SDPMLineIndex *uint16 `json:"sdpMLineIndex,omitempty"`
+}
+
+// ICEServer is a STUN or TURN server as RTCIceServer spells it.
+type ICEServer struct {
+	URLs       []string `json:"urls"`
+	Username   string   `json:"username,omitempty"`
+	Credential string   `json:"credential,omitempty"`
+}
+
+// Errors returned by Decode and Validate.
+var (
+	ErrTooLarge   = errors.New("signaling: message too large")
+	ErrBadVersion = errors.New("signaling: unsupported protocol version")
+	ErrInvalid    = errors.New("signaling: invalid message")
+)
+
+var (
+	streamName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	peerID     = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+)
+
+// ValidStream reports whether name can name a stream: 1 to 64 letters,
+// digits, '-' or '_'.
+func ValidStream(name string) bool { return streamName.MatchString(name) }
+
+// Encode returns m as JSON, with V set to Version.
+func Encode(m Message) ([]byte, error) {
+	m.V = Version
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("signaling: encode %s: %w", m.Type, err)
+	}
+	return b, nil
+}
+
+// Decode parses and validates one message.
+func Decode(b []byte) (Message, error) {
+	var m Message
+	if len(b) > MaxMessageSize {
+		return m, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(b), MaxMessageSize)
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return Message{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if m.V != Version {
+		return Message{}, fmt.Errorf("%w: got %d, want %d", ErrBadVersion, m.V, Version)
+	}
+	if err := m.Validate(); err != nil {
+		return Message{}, err
+	}
+	return m, nil
+}
+
+// Validate checks that m has the fields its type needs, within bounds.
+func (m Message) Validate() error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s: %s", ErrInvalid, m.Type, fmt.Sprintf(format, args...))
+	}
+	if len(m.SDP) > MaxSDPSize {
+		return bad("sdp is %d bytes, limit %d", len(m.SDP), MaxSDPSize)
+	}
+	if m.Candidate != nil && len(m.Candidate.Candidate) > MaxCandidateSize {
+		return bad("candidate is %d bytes, limit %d", len(m.Candidate.Candidate), MaxCandidateSize)
+	}
+	if len(m.Text) > MaxTextSize || len(m.Code) > MaxTextSize {
+		return bad("text longer than %d bytes", MaxTextSize)
+	}
+	if len(m.ICEServers) > MaxICEServers {
+		return bad("more than %d ICE servers", MaxICEServers)
+	}
+	if m.Peer != "" && !peerID.MatchString(m.Peer) {
+		return bad("peer id %q is not 1-64 letters, digits, '-' or '_'", m.Peer)
+	}
+	switch m.Type {
+	case TypeJoin:
+		if !ValidStream(m.Stream) {
+			return bad("stream name %q is not 1-64 letters, digits, '-' or '_'", m.Stream)
+		}
+	case TypeWelcome:
+		if !peerID.MatchString(m.ID) {
+			return bad("id %q invalid", m.ID)
+		}
+	case TypeNeighbour, TypePeerLeft, TypeDrop:
+		if m.Peer == "" {
+			return bad("peer missing")
+		}
+	case TypeOffer, TypeAnswer:
+		if m.Peer == "" || m.SDP == "" {
+			return bad("peer and sdp required")
+		}
+	case TypeCandidate:
+		if m.Peer == "" || m.Candidate == nil {
+			return bad("peer and candidate required")
+		}
+	case TypeError:
+		if m.Code == "" {
+			return bad("code missing")
+		}
+	default:
+		return fmt.Errorf("%w: unknown type %q", ErrInvalid, m.Type)
+	}
+	return nil
+}
+
+// Errorf builds a TypeError message.
+func Errorf(code, format string, args ...any) Message {
+	text := fmt.Sprintf(format, args...)
+	if len(text) > MaxTextSize {
+		text = text[:MaxTextSize]
+	}
+	return Message{V: Version, Type: TypeError, Code: code, Text: text}
+}

@@ -1,0 +1,80 @@
+package swarm
+
+import "github.com/shoal-live/shoal/shared/wire"
+
+// PeerID names a neighbour. The tracker assigns it; the engine treats it as
+// opaque.
+type PeerID string
+
+// Event is something that happened to the peer. The set is closed: the
+// engine accepts exactly the types in this file.
+type Event interface{ isEvent() }
+
+// PeerConnected reports that a data channel to Peer is open. Origin is true
+// when the tracker said Peer is the stream's origin.
+type PeerConnected struct {
+	Peer   PeerID
+	Origin bool
+}
+
+// PeerDisconnected reports that the data channel to Peer is gone.
+type PeerDisconnected struct{ Peer PeerID }
+
+// MessageReceived carries a decoded wire message from a neighbour.
+type MessageReceived struct {
+	From PeerID
+	Msg  wire.Message
+}
+
+// Published hands a new chunk from the stream source to an origin engine.
+type Published struct{ Chunk wire.Chunk }
+
+// Fetched carries a chunk that a Fetch action got from the origin.
+type Fetched struct{ Chunk wire.Chunk }
+
+// FetchFailed reports that a Fetch action for Seq failed.
+type FetchFailed struct{ Seq uint64 }
+
+// Tick lets time pass. Drivers send one every TickInterval or so.
+type Tick struct{}
+
+func (PeerConnected) isEvent()    {}
+func (PeerDisconnected) isEvent() {}
+func (MessageReceived) isEvent()  {}
+func (Published) isEvent()        {}
+func (Fetched) isEvent()          {}
+func (FetchFailed) isEvent()      {}
+func (Tick) isEvent()             {}
+
+// Action is something the driver must do. The set is closed.
+type Action interface{ isAction() }
+
+// Send asks the driver to write Msg to the data channel of To.
+type Send struct {
+	To  PeerID
+	Msg wire.Message
+}
+
+// Fetch asks the driver to get chunk Seq from the origin out of band (HTTP)
+// and report back with Fetched or FetchFailed.
+type Fetch struct{ Seq uint64 }
+
+// Deliver hands a chunk, in no particular order, to the player. From is the
+// neighbour it came from, empty when it came from a Fetch; FromOrigin is true
+// when the origin sent it, directly or by Fetch.
+type Deliver struct {
+	Chunk      wire.Chunk
+	From       PeerID
+	FromOrigin bool
+}
+
+// Disconnect asks the driver to close the connection to Peer.
+type Disconnect struct {
+	Peer   PeerID
+	Reason string
+}
+
+func (Send) isAction()       {}
+func (Fetch) isAction()      {}
+func (Deliver) isAction()    {}
+func (Disconnect) isAction() {}

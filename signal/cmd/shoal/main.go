@@ -1,0 +1,107 @@
+// Command shoal is the Shoal server: pages, signaling, tracker and origin.
+//
+// Every flag can also be set by an environment variable: SHOAL_ plus the
+// flag's name in upper case with dashes as underscores (SHOAL_ADDR for
+// -addr). A flag on the command line wins.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/shoal-live/shoal/frontend"
+	shoal "github.com/shoal-live/shoal/signal"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "shoal:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("shoal", flag.ContinueOnError)
+	var (
+		cfg       shoal.Config
+		addr      = fs.String("addr", ":8080", "address to listen on")
+		logLevel  = fs.String("log-level", "info", "debug, info, warn or error")
+		logFormat = fs.String("log-format", "text", "text or json")
+		ice       = fs.String("ice-servers", "", "comma-separated STUN/TURN URLs handed to peers (none needed on one machine or a LAN)")
+		origins   = fs.String("allowed-origins", "", "comma-separated extra host patterns allowed to open the signaling WebSocket")
+	)
+	fs.IntVar(&cfg.Neighbours, "neighbours", 8, "neighbours the tracker gives each viewer")
+	fs.IntVar(&cfg.MaxPeersPerSwarm, "max-peers", 10000, "viewers allowed in one stream's swarm")
+	fs.IntVar(&cfg.OriginLinks, "origin-links", 16, "viewers the origin peer connects to directly")
+	fs.IntVar(&cfg.OriginFanout, "origin-fanout", 1, "viewers the origin pushes each new chunk to")
+	fs.BoolVar(&cfg.LoopbackOnly, "ice-loopback", false, "keep the origin's ICE candidates on loopback (tests)")
+	fs.StringVar(&cfg.DemoStream, "demo", "demo", "name of the synthetic demo stream, empty for none")
+	fs.DurationVar(&cfg.DemoInterval, "demo-interval", 250*time.Millisecond, "time between demo chunks")
+	fs.IntVar(&cfg.DemoChunkSize, "demo-chunk-size", 48<<10, "bytes per demo chunk")
+	fs.Float64Var(&cfg.MaxMessagesPerSecond, "max-msg-rate", 50, "signaling messages per second per connection")
+	fs.IntVar(&cfg.MaxConnsPerIP, "max-conns-per-ip", 32, "signaling connections per client address")
+
+	if err := applyEnv(fs); err != nil {
+		return err
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("-log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(os.Stderr, opts)
+	if *logFormat == "json" {
+		h = slog.NewJSONHandler(os.Stderr, opts)
+	}
+	cfg.Logger = slog.New(h)
+	slog.SetDefault(cfg.Logger)
+	cfg.ICEServers = splitList(*ice)
+	cfg.AllowedOrigins = splitList(*origins)
+
+	srv, err := shoal.New(cfg, frontend.FS)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return srv.Serve(ctx, ln)
+}
+
+// applyEnv sets each flag from its SHOAL_ environment variable, if set.
+func applyEnv(fs *flag.FlagSet) error {
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "SHOAL_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(name); ok && err == nil {
+			if e := f.Value.Set(v); e != nil {
+				err = fmt.Errorf("%s: %w", name, e)
+			}
+		}
+	})
+	return err
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,70 @@
+package signal
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Config sets up a Server. Zero values take the defaults noted.
+type Config struct {
+	// Neighbours is how many neighbours the tracker gives each viewer
+	// (default 8).
+	Neighbours int
+	// MaxPeersPerSwarm bounds one stream's audience (default 10000).
+	MaxPeersPerSwarm int
+	// OriginLinks is how many viewers the origin peer connects to
+	// directly (default 16).
+	OriginLinks int
+	// OriginFanout is how many of them get each new chunk (default 1).
+	OriginFanout int
+	// ICEServers are STUN/TURN URLs handed to peers; none are needed on
+	// one machine or a LAN.
+	ICEServers []string
+	// LoopbackOnly keeps the origin peer's ICE candidates on loopback
+	// (tests run in a network namespace with only lo).
+	LoopbackOnly bool
+	// DemoStream names a synthetic stream started at launch ("" for none).
+	DemoStream string
+	// DemoInterval and DemoChunkSize shape the synthetic stream
+	// (default a 48 KiB chunk every 250 ms, about 1.5 Mbit/s).
+	DemoInterval  time.Duration
+	DemoChunkSize int
+	// MaxMessagesPerSecond and MessageBurst rate-limit each signaling
+	// connection (default 50/s, burst 200: a join's ICE trickle is bursty).
+	MaxMessagesPerSecond float64
+	MessageBurst         int
+	// MaxConnsPerIP bounds signaling connections from one client address
+	// (default 32).
+	MaxConnsPerIP int
+	// AllowedOrigins are extra host patterns (as in coder/websocket's
+	// OriginPatterns) allowed to open the signaling WebSocket; the
+	// server's own origin is always allowed.
+	AllowedOrigins []string
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	setInt := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	setInt(&c.Neighbours, 8)
+	setInt(&c.MaxPeersPerSwarm, 10000)
+	setInt(&c.OriginLinks, 16)
+	setInt(&c.OriginFanout, 1)
+	setInt(&c.DemoChunkSize, 48<<10)
+	setInt(&c.MessageBurst, 200)
+	setInt(&c.MaxConnsPerIP, 32)
+	if c.DemoInterval <= 0 {
+		c.DemoInterval = 250 * time.Millisecond
+	}
+	if c.MaxMessagesPerSecond <= 0 {
+		c.MaxMessagesPerSecond = 50
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}

@@ -1,0 +1,115 @@
+// Package origin is the server's side of a stream: it keeps the newest
+// chunks of each live stream for fallback fetches, and runs the origin peer
+// that seeds them into the swarm over WebRTC with the same engine viewers
+// run.
+package origin
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/shoal-live/shoal/shared/node"
+	"github.com/shoal-live/shoal/shared/signaling"
+	"github.com/shoal-live/shoal/shared/swarm"
+	"github.com/shoal-live/shoal/shared/wire"
+)
+
+// Config sets up an Origin.
+type Config struct {
+	Stream string
+	// Signal connects the origin peer to the tracker, usually one end of a
+	// signaling.Pipe whose other end the server serves as an origin.
+	Signal signaling.Conn
+	// Keep is how many of the newest chunks stay available for fallback
+	// fetches (default 128).
+	Keep int
+	// Fanout is how many neighbours each new chunk is pushed to (default 1).
+	Fanout       int
+	ICEServers   []webrtc.ICEServer
+	LoopbackOnly bool
+	Logger       *slog.Logger
+}
+
+// Origin is one live stream's source of truth.
+type Origin struct {
+	stream string
+	node   *node.Node
+	store  *Store
+}
+
+// New builds the origin of one stream.
+func New(cfg Config) (*Origin, error) {
+	if cfg.Keep <= 0 {
+		cfg.Keep = 128
+	}
+	n, err := node.New(node.Config{
+		Stream:       cfg.Stream,
+		Signal:       cfg.Signal,
+		ICEServers:   cfg.ICEServers,
+		LoopbackOnly: cfg.LoopbackOnly,
+		Engine:       swarm.Config{Origin: true, OriginFanout: cfg.Fanout, MaxPeers: 64},
+		Logger:       cfg.Logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("origin %s: %w", cfg.Stream, err)
+	}
+	return &Origin{stream: cfg.Stream, node: n, store: NewStore(cfg.Keep)}, nil
+}
+
+// Run runs the origin peer until ctx ends.
+func (o *Origin) Run(ctx context.Context) error { return o.node.Run(ctx) }
+
+// Publish makes c the newest chunk: stored for fetches and seeded into the
+// swarm.
+func (o *Origin) Publish(c wire.Chunk) {
+	o.store.Put(c)
+	o.node.Publish(c)
+}
+
+// Chunk returns a stored chunk for a fallback fetch.
+func (o *Origin) Chunk(seq uint64) (wire.Chunk, bool) { return o.store.Get(seq) }
+
+// Newest returns the newest chunk's sequence number, false before any.
+func (o *Origin) Newest() (uint64, bool) { return o.store.Newest() }
+
+// Store keeps the newest chunks of a stream in a ring. It is safe for
+// concurrent use.
+type Store struct {
+	mu     sync.RWMutex
+	ring   []wire.Chunk
+	newest uint64
+	any    bool
+}
+
+// NewStore keeps the keep newest chunks.
+func NewStore(keep int) *Store { return &Store{ring: make([]wire.Chunk, keep)} }
+
+// Put stores c; chunks must arrive in increasing sequence order.
+func (s *Store) Put(c wire.Chunk) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ring[c.Seq%uint64(len(s.ring))] = c
+	s.newest, s.any = c.Seq, true
+}
+
+// Get returns chunk seq if it is still kept.
+func (s *Store) Get(seq uint64) (wire.Chunk, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if !s.any || seq > s.newest || s.newest-seq >= uint64(len(s.ring)) {
+		return wire.Chunk{}, false
+	}
+	c := s.ring[seq%uint64(len(s.ring))]
+	return c, c.Seq == seq && c.Payload != nil
+}
+
+// Newest returns the newest sequence number stored.
+func (s *Store) Newest() (uint64, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.newest, s.any
+}

@@ -1,0 +1,38 @@
+package signal
+
+import (
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+)
+
+// Handler returns every route the server serves.
+func (s *Server) Handler() http.Handler {
+	r := chi.NewRouter()
+	r.Use(middleware.ClientIPFromRemoteAddr) // the one client-IP strategy: no proxy is trusted
+	r.Use(s.recoverer)
+	r.Use(s.requestLog)
+	r.Use(securityHeaders)
+	r.NotFound(s.notFound)
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		httpError(w, http.StatusMethodNotAllowed, "method not allowed")
+	})
+
+	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
+	})
+
+	r.Route("/api", func(r chi.Router) {
+		r.Get("/signal", s.handleSignal) // WebSocket: no Timeout or Compress here
+		r.Get("/streams", s.handleStreams)
+		r.Get("/streams/{stream}/chunks/{seq}", s.handleChunk)
+	})
+
+	r.Get("/wasm/shoal.wasm", s.handleWasm)
+	r.Get("/watch/{stream}", s.handleWatch)
+	r.Get("/", s.page("index.html"))
+	r.Get("/*", s.handleStatic)
+	return r
+}

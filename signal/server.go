@@ -1,0 +1,158 @@
+package signal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/shoal-live/shoal/shared/signaling"
+	"github.com/shoal-live/shoal/signal/origin"
+	"github.com/shoal-live/shoal/signal/tracker"
+)
+
+// Server is the Shoal server. Create it with New and run it with Serve.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	tracker *tracker.Tracker
+	pages   fs.FS
+	wasm    *compressedFile
+
+	mu      sync.Mutex
+	origins map[string]*origin.Origin
+	perIP   map[string]int
+	wg      sync.WaitGroup // origin goroutines
+}
+
+// New builds a server that serves pages from the given file system (see
+// package frontend).
+func New(cfg Config, pages fs.FS) (*Server, error) {
+	cfg = cfg.withDefaults()
+	s := &Server{
+		cfg:     cfg,
+		log:     cfg.Logger,
+		pages:   pages,
+		origins: make(map[string]*origin.Origin),
+		perIP:   make(map[string]int),
+		tracker: tracker.New(tracker.Config{
+			Neighbours:  cfg.Neighbours,
+			MaxPeers:    cfg.MaxPeersPerSwarm,
+			OriginLinks: cfg.OriginLinks,
+		}),
+	}
+	start := time.Now()
+	w, err := compressFile(pages, "wasm/shoal.wasm")
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		s.log.Warn("browser peer not built: viewers cannot join; run `go tool task build`")
+	case err != nil:
+		return nil, fmt.Errorf("signal: %w", err)
+	default:
+		s.wasm = w
+		s.log.Info("browser peer ready", "raw_bytes", len(w.raw), "gzip_bytes", len(w.gz), "compress_time", time.Since(start).Round(time.Millisecond))
+	}
+	return s, nil
+}
+
+// Serve serves on ln until ctx ends, then shuts down gracefully: it stops
+// accepting, lets requests in flight finish (up to 10 s) and stops the
+// origins.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if s.cfg.DemoStream != "" {
+		o, err := s.StartOrigin(ctx, s.cfg.DemoStream)
+		if err != nil {
+			return err
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			origin.Synthetic(ctx, s.cfg.DemoInterval, s.cfg.DemoChunkSize, o.Publish)
+		}()
+	}
+	hs := &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	s.log.Info("serving", "addr", ln.Addr().String())
+
+	select {
+	case err := <-errc:
+		cancel()
+		s.wg.Wait()
+		return fmt.Errorf("signal: serve: %w", err)
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down")
+	sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer scancel()
+	err := hs.Shutdown(sctx) // hijacked WebSockets end with ctx via BaseContext
+	s.wg.Wait()
+	if err != nil {
+		return fmt.Errorf("signal: shutdown: %w", err)
+	}
+	return nil
+}
+
+// StartOrigin starts the origin peer of a stream; it runs until ctx ends.
+func (s *Server) StartOrigin(ctx context.Context, stream string) (*origin.Origin, error) {
+	if !signaling.ValidStream(stream) {
+		return nil, fmt.Errorf("signal: invalid stream name %q", stream)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.origins[stream]; ok {
+		return nil, fmt.Errorf("signal: stream %q already has an origin", stream)
+	}
+	peerEnd, serverEnd := signaling.Pipe()
+	ice := make([]webrtc.ICEServer, 0, len(s.cfg.ICEServers))
+	for _, u := range s.cfg.ICEServers {
+		ice = append(ice, webrtc.ICEServer{URLs: []string{u}})
+	}
+	o, err := origin.New(origin.Config{
+		Stream:       stream,
+		Signal:       peerEnd,
+		Fanout:       s.cfg.OriginFanout,
+		ICEServers:   ice,
+		LoopbackOnly: s.cfg.LoopbackOnly,
+		Logger:       s.log.With("role", "origin"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.origins[stream] = o
+	s.wg.Add(2)
+	go func() {
+		defer s.wg.Done()
+		s.serveSignal(ctx, serverEnd, "origin", true)
+	}()
+	go func() {
+		defer s.wg.Done()
+		if err := o.Run(ctx); err != nil {
+			s.log.Error("origin stopped", "stream", stream, "err", err)
+		}
+		s.mu.Lock()
+		delete(s.origins, stream)
+		s.mu.Unlock()
+	}()
+	return o, nil
+}
+
+func (s *Server) origin(stream string) *origin.Origin {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.origins[stream]
+}

@@ -1,0 +1,190 @@
+package signal
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/go-chi/chi/v5/middleware"
+	"golang.org/x/time/rate"
+
+	"github.com/shoal-live/shoal/shared/signaling"
+	"github.com/shoal-live/shoal/signal/tracker"
+)
+
+const (
+	joinTimeout    = 10 * time.Second
+	sendQueue      = 256 // messages queued to one peer before it counts as too slow
+	maxBadMessages = 10  // malformed messages tolerated before the connection is closed
+)
+
+// handleSignal upgrades to a WebSocket and serves one peer.
+func (s *Server) handleSignal(w http.ResponseWriter, r *http.Request) {
+	ip := middleware.GetClientIP(r.Context())
+	if !s.acquireIP(ip) {
+		s.log.Warn("signaling refused: too many connections", "ip", ip)
+		httpError(w, http.StatusTooManyRequests, "too many connections from your address")
+		return
+	}
+	defer s.releaseIP(ip)
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: s.cfg.AllowedOrigins})
+	if err != nil {
+		s.log.Info("signaling upgrade failed", "ip", ip, "err", err)
+		return // Accept has written the response
+	}
+	s.serveSignal(r.Context(), signaling.WebSocket(c), ip, false)
+}
+
+func (s *Server) acquireIP(ip string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.perIP[ip] >= s.cfg.MaxConnsPerIP {
+		return false
+	}
+	s.perIP[ip]++
+	return true
+}
+
+func (s *Server) releaseIP(ip string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.perIP[ip]--; s.perIP[ip] <= 0 {
+		delete(s.perIP, ip)
+	}
+}
+
+// session queues messages for one peer; the tracker delivers through it.
+type session struct {
+	out      chan signaling.Message
+	slow     chan struct{}
+	slowOnce sync.Once
+}
+
+func (s *session) Deliver(m signaling.Message) bool {
+	select {
+	case s.out <- m:
+		return true
+	default:
+		s.slowOnce.Do(func() { close(s.slow) })
+		return false
+	}
+}
+
+// serveSignal runs one peer's signaling until it leaves or misbehaves.
+// Every way out closes conn with a reason and removes the peer from its
+// swarm; nothing a peer sends can take the server down.
+func (s *Server) serveSignal(ctx context.Context, conn signaling.Conn, who string, isOrigin bool) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	log := s.log.With("remote", who)
+	reason := "bye"
+	defer func() { conn.Close(reason) }()
+
+	sess := &session{out: make(chan signaling.Message, sendQueue), slow: make(chan struct{})}
+	final := make(chan signaling.Message, 1)
+	written := make(chan struct{})
+	go func() { // the writer: the only goroutine that sends on conn
+		defer close(written)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case m := <-final:
+				conn.Send(ctx, m)
+				return
+			case <-sess.slow:
+				log.Warn("signaling peer too slow, disconnecting")
+				cancel()
+				return
+			case m := <-sess.out:
+				if err := conn.Send(ctx, m); err != nil {
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	// fail hands a last error to the writer, the only sender, and waits
+	// for it to go out before the deferred Close.
+	fail := func(code, text string) {
+		reason = text
+		final <- signaling.Errorf(code, "%s", text)
+		<-written
+	}
+
+	jctx, jcancel := context.WithTimeout(ctx, joinTimeout)
+	m, err := conn.Recv(jctx)
+	jcancel()
+	switch {
+	case err != nil && isDecodeError(err):
+		fail(signaling.CodeBadMessage, err.Error())
+		return
+	case err != nil:
+		reason = "no join"
+		return
+	case m.Type != signaling.TypeJoin:
+		fail(signaling.CodeNotJoined, "the first message must be a join")
+		return
+	}
+	welcome := signaling.Message{ServerTime: time.Now().UnixMilli()}
+	for _, u := range s.cfg.ICEServers {
+		welcome.ICEServers = append(welcome.ICEServers, signaling.ICEServer{URLs: []string{u}})
+	}
+	id, err := s.tracker.Join(m.Stream, sess, isOrigin, welcome)
+	if err != nil {
+		log.Warn("join refused", "stream", m.Stream, "err", err)
+		fail(signaling.CodeSwarmFull, err.Error())
+		return
+	}
+	defer s.tracker.Leave(id)
+	log = log.With("peer", id, "stream", m.Stream)
+	log.Info("peer joined", "origin", isOrigin)
+	defer log.Info("peer left", "reason", &reason)
+
+	limit := rate.NewLimiter(rate.Limit(s.cfg.MaxMessagesPerSecond), s.cfg.MessageBurst)
+	bad := 0
+	for {
+		m, err := conn.Recv(ctx)
+		if err != nil {
+			if !isDecodeError(err) {
+				if ctx.Err() == nil {
+					reason = "connection closed"
+				}
+				return
+			}
+			bad++
+			log.Info("bad signaling message", "err", err, "count", bad)
+			if bad >= maxBadMessages {
+				fail(signaling.CodeBadMessage, "too many malformed messages")
+				return
+			}
+			sess.Deliver(signaling.Errorf(signaling.CodeBadMessage, "%v", err))
+			continue
+		}
+		if !isOrigin && !limit.Allow() {
+			log.Warn("signaling rate limit exceeded")
+			fail(signaling.CodeRateLimited, "rate limit exceeded")
+			return
+		}
+		switch m.Type {
+		case signaling.TypeOffer, signaling.TypeAnswer, signaling.TypeCandidate:
+			if err := s.tracker.Relay(id, m); err != nil {
+				sess.Deliver(signaling.Errorf(signaling.CodeNoSuchPeer, "%v", err))
+			}
+		case signaling.TypeDrop:
+			s.tracker.Drop(id, m.Peer, m.Text)
+		default:
+			sess.Deliver(signaling.Errorf(signaling.CodeBadMessage, "unexpected %q message", m.Type))
+		}
+	}
+}
+
+func isDecodeError(err error) bool {
+	return errors.Is(err, signaling.ErrInvalid) || errors.Is(err, signaling.ErrTooLarge) ||
+		errors.Is(err, signaling.ErrBadVersion)
+}
+
+var _ tracker.Session = (*session)(nil)

@@ -1,0 +1,175 @@
+package signal_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/shoal-live/shoal/shared/node"
+	"github.com/shoal-live/shoal/shared/signaling"
+	"github.com/shoal-live/shoal/signal"
+	"github.com/shoal-live/shoal/signal/origin"
+)
+
+// startServer runs a server with a fast synthetic demo stream on a loopback
+// port and returns its base URL.
+func startServer(t *testing.T, ctx context.Context, cfg signal.Config) string {
+	t.Helper()
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	srv, err := signal.New(cfg, fstest.MapFS{"index.html": {Data: []byte("<h1>Shoal</h1>")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	return "http://" + ln.Addr().String()
+}
+
+// viewer is a native peer that records what it got.
+type viewer struct {
+	mu       sync.Mutex
+	got      map[uint64]bool // seq -> from origin
+	corrupt  int
+	cancel   context.CancelFunc
+	runErr   chan error
+	lastSeen uint64
+}
+
+func startViewer(t *testing.T, ctx context.Context, base, stream string) *viewer {
+	t.Helper()
+	ctx, cancel := context.WithCancel(ctx)
+	conn, err := signaling.DialWebSocket(ctx, "ws"+strings.TrimPrefix(base, "http")+"/api/signal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := &viewer{got: map[uint64]bool{}, cancel: cancel, runErr: make(chan error, 1)}
+	n, err := node.New(node.Config{
+		Stream:       stream,
+		Signal:       conn,
+		LoopbackOnly: true,
+		Fetch:        node.HTTPFetcher(base, nil),
+		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
+		OnDeliver: func(d node.Delivery) {
+			v.mu.Lock()
+			defer v.mu.Unlock()
+			if !origin.CheckSynthetic(d.Chunk) {
+				v.corrupt++
+			}
+			if _, dup := v.got[d.Chunk.Seq]; dup {
+				v.corrupt++ // the engine promises each chunk once
+			}
+			v.got[d.Chunk.Seq] = d.FromOrigin
+			v.lastSeen = max(v.lastSeen, d.Chunk.Seq)
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { v.runErr <- n.Run(ctx) }()
+	return v
+}
+
+func (v *viewer) snapshot() (got map[uint64]bool, corrupt int, newest uint64) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	got = make(map[uint64]bool, len(v.got))
+	for k, x := range v.got {
+		got[k] = x
+	}
+	return got, v.corrupt, v.lastSeen
+}
+
+func (v *viewer) stop(t *testing.T) {
+	v.cancel()
+	if err := <-v.runErr; err != nil {
+		t.Errorf("viewer: %v", err)
+	}
+}
+
+// TestNativeSwarm runs the real server and four native pion peers on
+// loopback: every peer must get every chunk of the stream after it joined,
+// uncorrupted and once, mostly from each other; a peer leaving mid-run must
+// not stop the others.
+func TestNativeSwarm(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs WebRTC for several seconds")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	base := startServer(t, ctx, signal.Config{
+		DemoStream: "demo", DemoInterval: 100 * time.Millisecond, DemoChunkSize: 16 << 10,
+		LoopbackOnly: true,
+	})
+	defer cancel()
+
+	viewers := make([]*viewer, 4)
+	for i := range viewers {
+		viewers[i] = startViewer(t, ctx, base, "demo")
+		time.Sleep(200 * time.Millisecond)
+	}
+	time.Sleep(6 * time.Second)
+	_, _, leaveAt := viewers[3].snapshot()
+	viewers[3].stop(t)
+	time.Sleep(4 * time.Second)
+
+	peerMostly := 0
+	for i, v := range viewers[:3] {
+		got, corrupt, newest := v.snapshot()
+		if corrupt != 0 {
+			t.Errorf("viewer %d: %d corrupt or duplicate deliveries", i, corrupt)
+		}
+		first := newest
+		for s := range got {
+			first = min(first, s)
+		}
+		var missing []uint64
+		fromPeers := 0
+		for s := first; s <= newest; s++ {
+			fromOrigin, ok := got[s]
+			if !ok {
+				missing = append(missing, s)
+			} else if !fromOrigin {
+				fromPeers++
+			}
+		}
+		if len(missing) > 0 {
+			t.Errorf("viewer %d: missing %d of chunks %d..%d: %v", i, len(missing), first, newest, missing)
+		}
+		if newest < leaveAt+20 {
+			t.Errorf("viewer %d: newest chunk %d, want at least %d: it stalled after a neighbour left", i, newest, leaveAt+20)
+		}
+		share := float64(fromPeers) / float64(len(got))
+		t.Logf("viewer %d: %d chunks (%d..%d), %.0f%% from peers", i, len(got), first, newest, 100*share)
+		if share > 0.5 {
+			peerMostly++
+		}
+	}
+	if peerMostly < 2 {
+		t.Errorf("%d viewers got most chunks from peers, want at least 2", peerMostly)
+	}
+	for _, v := range viewers[:3] {
+		v.stop(t)
+	}
+	resp, err := http.Get(base + "/healthz")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("healthz after run: %v %v", resp, err)
+	}
+}

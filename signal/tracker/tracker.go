@@ -1,0 +1,302 @@
+// Package tracker keeps each stream's swarm: who is watching, who is whose
+// neighbour, and who should meet whom. It introduces a joining peer to a
+// bounded set of neighbours (and to the stream's origin while the origin has
+// room), relays WebRTC signaling only between introduced neighbours, and
+// replaces a neighbour that leaves or fails.
+//
+// The tracker does no I/O: it hands messages to a Session, which must not
+// block (a WebSocket session queues them and drops a slow client).
+package tracker
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
+
+	"github.com/shoal-live/shoal/shared/signaling"
+)
+
+// Session is the tracker's handle on one connected peer.
+type Session interface {
+	// Deliver queues m for the peer without blocking. It reports false
+	// when the peer is too slow to take it; the tracker then drops it.
+	Deliver(m signaling.Message) bool
+}
+
+// Config bounds swarms. Zero values take the defaults.
+type Config struct {
+	Neighbours  int // neighbours a peer is given (default 8)
+	MaxDegree   int // neighbours a peer may have (default 2*Neighbours)
+	MaxPeers    int // peers in one swarm (default 10000)
+	OriginLinks int // peers the origin connects to directly (default 16)
+	Rand        *rand.Rand
+}
+
+// Errors returned by Join and Relay.
+var (
+	ErrSwarmFull    = errors.New("tracker: swarm is full")
+	ErrNotNeighbour = errors.New("tracker: not a neighbour")
+	ErrUnknownPeer  = errors.New("tracker: unknown peer")
+)
+
+// Tracker holds every swarm. It is safe for concurrent use.
+type Tracker struct {
+	cfg    Config
+	mu     sync.Mutex
+	rand   *rand.Rand
+	swarms map[string]*swarm
+	byID   map[string]*member
+}
+
+type swarm struct {
+	name    string
+	members map[string]*member
+	origin  *member
+}
+
+type member struct {
+	id     string
+	swarm  *swarm
+	s      Session
+	origin bool
+	links  map[string]*member
+}
+
+// New returns an empty tracker.
+func New(cfg Config) *Tracker {
+	if cfg.Neighbours <= 0 {
+		cfg.Neighbours = 8
+	}
+	if cfg.MaxDegree < cfg.Neighbours {
+		cfg.MaxDegree = 2 * cfg.Neighbours
+	}
+	if cfg.MaxPeers <= 0 {
+		cfg.MaxPeers = 10000
+	}
+	if cfg.OriginLinks <= 0 {
+		cfg.OriginLinks = 16
+	}
+	r := cfg.Rand
+	if r == nil {
+		r = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	}
+	return &Tracker{cfg: cfg, rand: r, swarms: make(map[string]*swarm), byID: make(map[string]*member)}
+}
+
+// Join adds a peer to stream's swarm, delivers welcome to it with its new
+// id filled in, and introduces it to neighbours. origin marks the stream's
+// origin peer; a second origin replaces the first as the one new peers meet.
+func (t *Tracker) Join(stream string, s Session, origin bool, welcome signaling.Message) (string, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	sw := t.swarms[stream]
+	if sw == nil {
+		sw = &swarm{name: stream, members: make(map[string]*member)}
+		t.swarms[stream] = sw
+	}
+	if !origin && len(sw.members) >= t.cfg.MaxPeers {
+		return "", fmt.Errorf("%w: %d peers in %q", ErrSwarmFull, len(sw.members), stream)
+	}
+	m := &member{id: t.newID(), swarm: sw, s: s, origin: origin, links: make(map[string]*member)}
+	sw.members[m.id] = m
+	t.byID[m.id] = m
+	welcome.Type, welcome.ID = signaling.TypeWelcome, m.id
+	t.deliver(m, welcome)
+	if origin {
+		sw.origin = m
+		// An origin that (re)starts under a watching audience seeds some of it.
+		for _, p := range t.candidates(m, t.cfg.OriginLinks) {
+			t.link(p, m)
+		}
+		return m.id, nil
+	}
+	if o := sw.origin; o != nil && len(o.links) < t.cfg.OriginLinks {
+		t.link(m, o)
+	}
+	t.refill(m)
+	return m.id, nil
+}
+
+// Leave removes a peer and tells its neighbours, who are given others.
+func (t *Tracker) Leave(id string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	m := t.byID[id]
+	if m == nil {
+		return
+	}
+	delete(t.byID, id)
+	sw := m.swarm
+	delete(sw.members, id)
+	if sw.origin == m {
+		sw.origin = nil
+	}
+	orphans := make([]*member, 0, len(m.links))
+	for _, n := range m.links {
+		delete(n.links, id)
+		t.deliver(n, signaling.Message{Type: signaling.TypePeerLeft, Peer: id, Text: "left the stream"})
+		orphans = append(orphans, n)
+	}
+	if len(sw.members) == 0 {
+		delete(t.swarms, sw.name)
+	}
+	t.refillAll(orphans)
+}
+
+// Drop removes the link between id and peer, because the connection failed
+// or id gave up on it, and finds both of them replacements.
+func (t *Tracker) Drop(id, peer, reason string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	m, n := t.byID[id], t.byID[peer]
+	if m == nil || n == nil || m.links[peer] == nil {
+		return
+	}
+	delete(m.links, peer)
+	delete(n.links, id)
+	t.deliver(n, signaling.Message{Type: signaling.TypePeerLeft, Peer: id, Text: "dropped: " + trim(reason, 200)})
+	t.refillAll([]*member{m, n})
+}
+
+// Relay passes an offer, answer or candidate from id to its neighbour
+// m.Peer, rewriting Peer to name the sender.
+func (t *Tracker) Relay(id string, m signaling.Message) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	from := t.byID[id]
+	if from == nil {
+		return fmt.Errorf("%w: %s", ErrUnknownPeer, id)
+	}
+	to := from.links[m.Peer]
+	if to == nil {
+		return fmt.Errorf("%w: %s is not a neighbour of %s", ErrNotNeighbour, m.Peer, id)
+	}
+	m.Peer, m.Origin = id, from.origin
+	t.deliver(to, m)
+	return nil
+}
+
+// StreamInfo describes one swarm.
+type StreamInfo struct {
+	Name      string `json:"name"`
+	Viewers   int    `json:"viewers"`
+	HasOrigin bool   `json:"hasOrigin"`
+}
+
+// Streams lists the swarms, by name.
+func (t *Tracker) Streams() []StreamInfo {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make([]StreamInfo, 0, len(t.swarms))
+	for _, sw := range t.swarms {
+		v := len(sw.members)
+		if sw.origin != nil {
+			v--
+		}
+		out = append(out, StreamInfo{Name: sw.name, Viewers: v, HasOrigin: sw.origin != nil})
+	}
+	slices.SortFunc(out, func(a, b StreamInfo) int { return cmpString(a.Name, b.Name) })
+	return out
+}
+
+// Degree returns how many neighbours id has, or -1 for an unknown peer.
+func (t *Tracker) Degree(id string) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if m := t.byID[id]; m != nil {
+		return len(m.links)
+	}
+	return -1
+}
+
+// refill gives m neighbours until it has Neighbours or none is available.
+// m is the initiator of the new connections.
+func (t *Tracker) refill(m *member) {
+	want := t.cfg.Neighbours - t.nonOriginDegree(m)
+	if want <= 0 {
+		return
+	}
+	for _, n := range t.candidates(m, want) {
+		t.link(m, n)
+	}
+}
+
+func (t *Tracker) refillAll(ms []*member) {
+	for _, m := range ms {
+		if t.byID[m.id] == m && !m.origin {
+			t.refill(m)
+		}
+	}
+}
+
+func (t *Tracker) nonOriginDegree(m *member) int {
+	d := len(m.links)
+	if o := m.swarm.origin; o != nil && m.links[o.id] != nil {
+		d--
+	}
+	return d
+}
+
+// candidates picks up to k non-origin members that are not m, not yet
+// linked to it and below MaxDegree, preferring the least connected.
+func (t *Tracker) candidates(m *member, k int) []*member {
+	var pool []*member
+	for _, n := range m.swarm.members {
+		if n == m || n.origin || m.links[n.id] != nil || len(n.links) >= t.cfg.MaxDegree {
+			continue
+		}
+		pool = append(pool, n)
+	}
+	// Shuffle first so that ties between equally connected peers break at
+	// random, then sort stably by degree.
+	slices.SortFunc(pool, func(a, b *member) int { return cmpString(a.id, b.id) })
+	t.rand.Shuffle(len(pool), func(i, j int) { pool[i], pool[j] = pool[j], pool[i] })
+	slices.SortStableFunc(pool, func(a, b *member) int { return len(a.links) - len(b.links) })
+	return pool[:min(k, len(pool))]
+}
+
+// link introduces a (the initiator, who sends the offer) to b. b hears
+// first, so it knows a before a's offer arrives.
+func (t *Tracker) link(a, b *member) {
+	a.links[b.id], b.links[a.id] = b, a
+	t.deliver(b, signaling.Message{Type: signaling.TypeNeighbour, Peer: a.id, Origin: a.origin})
+	t.deliver(a, signaling.Message{Type: signaling.TypeNeighbour, Peer: b.id, Initiator: true, Origin: b.origin})
+}
+
+func (t *Tracker) deliver(m *member, msg signaling.Message) {
+	msg.V = signaling.Version
+	m.s.Deliver(msg) // a session too slow to take it closes itself and Leaves
+}
+
+func (t *Tracker) newID() string {
+	for {
+		var b [6]byte
+		for i := range b {
+			b[i] = byte(t.rand.Uint32())
+		}
+		id := hex.EncodeToString(b[:])
+		if t.byID[id] == nil {
+			return id
+		}
+	}
+}
+
+func trim(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+func cmpString(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
