@@ -142,7 +142,7 @@ func (s *Server) serveSignal(ctx context.Context, conn signaling.Conn, who strin
 	defer s.tracker.Leave(id)
 	log = log.With("peer", id, "stream", m.Stream)
 	log.Info("peer joined", "origin", isOrigin)
-	defer log.Info("peer left", "reason", &reason)
+	defer func() { log.Info("peer left", "reason", reason) }()
 
 	limit := rate.NewLimiter(rate.Limit(s.cfg.MaxMessagesPerSecond), s.cfg.MessageBurst)
 	bad := 0

@@ -29,10 +29,7 @@ func startServer(t *testing.T, ctx context.Context, cfg signal.Config) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln := listen(t)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln) }()
 	t.Cleanup(func() {
@@ -41,6 +38,15 @@ func startServer(t *testing.T, ctx context.Context, cfg signal.Config) string {
 		}
 	})
 	return "http://" + ln.Addr().String()
+}
+
+func listen(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ln
 }
 
 // viewer is a native peer that records what it got.

@@ -1,0 +1,185 @@
+// @ts-check
+/**
+ * Shoal wasm loader: one concern, getting `globalThis.Shoal` ready.
+ *
+ * The swarm logic is a Go program compiled to WebAssembly. Loading it takes
+ * three steps, all done here once per page:
+ *
+ *  1. inject Go's `wasm_exec.js` (a classic script that defines `globalThis.Go`);
+ *  2. stream-compile `shoal.wasm` and start the Go program (`go.run` resolves
+ *     only when the program exits, so it is never awaited);
+ *  3. wait for the program to publish its API on `globalThis.Shoal`.
+ *
+ * Usage:
+ *
+ *     import { loadShoal } from './lib/shoal.js';
+ *     const shoal = await loadShoal();
+ *     const handle = await shoal.join({ stream: 'demo', onChunk: (c) => console.log(c.seq) });
+ *     // later
+ *     handle.leave();
+ *
+ * @module
+ */
+
+/**
+ * An ICE server as RTCPeerConnection takes it.
+ * @typedef {object} IceServer
+ * @property {string | string[]} urls
+ * @property {string} [username]
+ * @property {string} [credential]
+ */
+
+/**
+ * One chunk delivered to this viewer (first delivery only).
+ * @typedef {object} ChunkInfo
+ * @property {number} seq        chunk sequence number
+ * @property {number} timestamp  origin clock, unix ms, when the chunk was produced
+ * @property {number} size       payload bytes
+ * @property {'peer' | 'origin'} from
+ * @property {string} peer       id of the sending peer (the origin's id when from is "origin")
+ */
+
+/**
+ * Swarm counters, reported about every 500 ms.
+ * @typedef {object} Stats
+ * @property {string} id               this viewer's peer id
+ * @property {number} peers            open data channels
+ * @property {number} chunks           chunks delivered
+ * @property {number} bytesFromPeers
+ * @property {number} bytesFromOrigin
+ * @property {number} chunksFromPeers
+ * @property {number} chunksFromOrigin
+ * @property {number} duplicates       chunks received more than once
+ * @property {number} uploadedBytes    bytes this viewer relayed to others
+ * @property {number} behindLiveMs     origin clock now minus timestamp of the newest delivered chunk
+ * @property {number} newestSeq
+ */
+
+/**
+ * @typedef {object} JoinOptions
+ * @property {string} stream
+ * @property {string} [signalURL]      default ws(s)://<location.host>/api/signal
+ * @property {IceServer[]} [iceServers]
+ * @property {(info: ChunkInfo) => void} [onChunk]
+ * @property {(stats: Stats) => void} [onStats]
+ * @property {(message: string) => void} [onError]
+ */
+
+/**
+ * @typedef {object} Handle
+ * @property {() => void} leave
+ */
+
+/**
+ * The API the Go program publishes on `globalThis.Shoal`.
+ * @typedef {object} ShoalAPI
+ * @property {(opts: JoinOptions) => Promise<Handle>} join
+ */
+
+/**
+ * @typedef {object} LoadOptions
+ * @property {string} [execURL]    Go's JS glue; default /wasm/wasm_exec.js
+ * @property {string} [wasmURL]    the Go program; default /wasm/shoal.wasm
+ * @property {number} [timeoutMs]  how long to wait for globalThis.Shoal; default 10000
+ */
+
+/** Default budget for the Go program to publish `globalThis.Shoal`. */
+export const READY_TIMEOUT_MS = 10_000;
+
+const POLL_MS = 20;
+
+/** @type {Promise<ShoalAPI> | null} */
+let loading = null;
+
+/** @type {Map<string, Promise<void>>} */
+const scripts = new Map();
+
+/**
+ * Load the Shoal wasm program and return its API. Safe to call many times:
+ * the program is loaded and started once per page, and a failure is final
+ * (reload the page to try again — a half-started Go program cannot be rerun).
+ *
+ * @param {LoadOptions} [opts]
+ * @returns {Promise<ShoalAPI>}
+ */
+export async function loadShoal(opts = {}) {
+  loading ??= load(opts);
+  return loading;
+}
+
+/**
+ * @param {LoadOptions} opts
+ * @returns {Promise<ShoalAPI>}
+ */
+async function load({ execURL = '/wasm/wasm_exec.js', wasmURL = '/wasm/shoal.wasm', timeoutMs = READY_TIMEOUT_MS }) {
+  const g = /** @type {any} */ (globalThis);
+  if (g.Shoal) return g.Shoal;
+
+  if (typeof g.Go !== 'function') {
+    await injectScript(execURL);
+    if (typeof g.Go !== 'function') {
+      throw new Error(`shoal: ${execURL} loaded but did not define Go`);
+    }
+  }
+
+  const go = new g.Go();
+  let instance;
+  try {
+    ({ instance } = await WebAssembly.instantiateStreaming(fetch(wasmURL), go.importObject));
+  } catch (err) {
+    throw new Error(`shoal: loading ${wasmURL}: ${message(err)}`);
+  }
+
+  /** @type {unknown} */
+  let exitErr = null;
+  let exited = false;
+  go.run(instance).then(
+    () => { exited = true; },
+    (/** @type {unknown} */ err) => { exited = true; exitErr = err; },
+  );
+
+  const deadline = performance.now() + timeoutMs;
+  while (!g.Shoal) {
+    if (exited) {
+      const why = exitErr ? `: ${message(exitErr)}` : ` (exit code ${go.exitCode ?? 'unknown'})`;
+      throw new Error(`shoal: the wasm program exited before it was ready${why}`);
+    }
+    if (performance.now() >= deadline) {
+      throw new Error(`shoal: the wasm program did not define globalThis.Shoal within ${timeoutMs / 1000} s`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+  if (typeof g.Shoal.join !== 'function') {
+    throw new Error('shoal: globalThis.Shoal has no join function (wasm and page out of date?)');
+  }
+  return g.Shoal;
+}
+
+/**
+ * Inject a classic script once; resolves when it has run.
+ * @param {string} src
+ * @returns {Promise<void>}
+ */
+function injectScript(src) {
+  let p = scripts.get(src);
+  if (!p) {
+    p = new Promise((resolve, reject) => {
+      const el = document.createElement('script');
+      el.src = src;
+      el.async = false;
+      el.addEventListener('load', () => resolve(), { once: true });
+      el.addEventListener('error', () => reject(new Error(`shoal: could not load ${src}`)), { once: true });
+      document.head.append(el);
+    });
+    scripts.set(src, p);
+  }
+  return p;
+}
+
+/**
+ * @param {unknown} err
+ * @returns {string}
+ */
+function message(err) {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,343 @@
+// @ts-check
+/**
+ * Viewer page entry (served at /watch/<stream>, or with ?stream=<name>).
+ *
+ * Joins the stream's swarm through the wasm engine and shows, live, how the
+ * chunks arrive: peers, counts, bytes from peers vs the origin, delay behind
+ * the live edge. The page also keeps `window.__shoal` up to date for the
+ * browser end-to-end test (tools/e2e).
+ */
+import { loadShoal } from './lib/shoal.js';
+
+/** Date.now() at script start; `firstChunkAt - pageStart` is the time to first chunk. */
+const pageStart = Date.now();
+
+/** Chunks kept in the scrolling log. */
+const LOG_SIZE = 20;
+/** With no chunk for this long a live viewer shows "stalled". */
+const STALL_MS = 5_000;
+/** Bound on `window.__shoal.chunks` (about 80 minutes at 4 chunks/s). */
+const HOOK_MAX_CHUNKS = 20_000;
+
+/** @typedef {import('./lib/shoal.js').ChunkInfo} ChunkInfo */
+/** @typedef {import('./lib/shoal.js').Stats} Stats */
+/** @typedef {import('./lib/shoal.js').Handle} Handle */
+
+/**
+ * The page's test hook, read by tools/e2e/browser.mjs.
+ * @typedef {object} TestHook
+ * @property {number} pageStart         Date.now() at script start
+ * @property {number | null} firstChunkAt Date.now() at the first onChunk
+ * @property {Record<string, 'peer' | 'origin'>} chunks seq -> source of its first delivery
+ * @property {Stats | null} stats       latest stats
+ * @property {string | null} error      latest error message
+ */
+
+/**
+ * Explicit page states.
+ * @typedef {'loading' | 'connecting' | 'live' | 'stalled' | 'error' | 'left'} State
+ */
+
+/**
+ * The stream name: `?stream=` wins, else the last path segment (/watch/demo → "demo").
+ * @param {Location | URL} loc
+ * @returns {string} the name, or "" when the address names none
+ */
+export function streamFromLocation(loc) {
+  const q = new URLSearchParams(loc.search).get('stream');
+  if (q && q.trim()) return q.trim();
+  const last = loc.pathname.split('/').filter(Boolean).at(-1) ?? '';
+  if (last === '' || last.endsWith('.html')) return '';
+  try {
+    return decodeURIComponent(last);
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Owns the page's DOM and state; the swarm callbacks feed it.
+ */
+class Viewer {
+  /** @type {State} */
+  #state = 'loading';
+  /** @type {TestHook} */
+  #hook;
+  #els;
+  /** @type {number | null} */
+  #lastChunkAt = null;
+  #hookChunkCount = 0;
+
+  /**
+   * @param {Document} doc
+   * @param {TestHook} hook
+   */
+  constructor(doc, hook) {
+    this.#hook = hook;
+    /** @param {string} id */
+    const el = (id) => {
+      const e = doc.getElementById(id);
+      if (!e) throw new Error(`viewer: missing #${id}`);
+      return e;
+    };
+    this.#els = {
+      status: el('status'),
+      statusText: el('status-text'),
+      streamName: el('stream-name'),
+      peers: el('s-peers'),
+      chunks: el('s-chunks'),
+      fromPeers: el('s-from-peers'),
+      fromOrigin: el('s-from-origin'),
+      share: el('s-share'),
+      shareBar: el('s-share-bar'),
+      behind: el('s-behind'),
+      first: el('s-first'),
+      uploaded: el('s-uploaded'),
+      dups: el('s-dups'),
+      id: el('s-id'),
+      log: el('chunk-log'),
+      logEmpty: el('chunk-log-empty'),
+    };
+    this.#render();
+  }
+
+  /** @returns {State} */
+  get state() {
+    return this.#state;
+  }
+
+  /** @param {string} name */
+  setStream(name) {
+    this.#els.streamName.textContent = name;
+    document.title = `Shoal · ${name}`;
+  }
+
+  connecting() {
+    this.#set('connecting');
+  }
+
+  left() {
+    if (this.#state !== 'error') this.#set('left');
+  }
+
+  /** @param {string} message */
+  fail(message) {
+    this.#hook.error = message;
+    this.#set('error', message);
+  }
+
+  /** @param {ChunkInfo} info */
+  chunk(info) {
+    const now = Date.now();
+    this.#lastChunkAt = now;
+    const hook = this.#hook;
+    if (hook.firstChunkAt === null) {
+      hook.firstChunkAt = now;
+      this.#els.first.textContent = seconds(now - hook.pageStart);
+    }
+    const key = String(info.seq);
+    if (!(key in hook.chunks)) {
+      hook.chunks[key] = info.from;
+      if (++this.#hookChunkCount > HOOK_MAX_CHUNKS) this.#pruneHook();
+    }
+    if (this.#state === 'connecting' || this.#state === 'stalled') this.#set('live');
+    this.#logChunk(info);
+  }
+
+  /** @param {Stats} s */
+  stats(s) {
+    this.#hook.stats = s;
+    const e = this.#els;
+    const total = s.bytesFromPeers + s.bytesFromOrigin;
+    const share = total > 0 ? (100 * s.bytesFromPeers) / total : null;
+    e.peers.textContent = String(s.peers);
+    e.chunks.textContent = String(s.chunks);
+    e.fromPeers.textContent = `${bytes(s.bytesFromPeers)} · ${s.chunksFromPeers}`;
+    e.fromOrigin.textContent = `${bytes(s.bytesFromOrigin)} · ${s.chunksFromOrigin}`;
+    e.share.textContent = share === null ? '—' : `${share.toFixed(0)} %`;
+    e.shareBar.style.width = `${share ?? 0}%`;
+    e.behind.textContent = s.chunks > 0 ? seconds(s.behindLiveMs) : '—';
+    e.uploaded.textContent = bytes(s.uploadedBytes);
+    e.dups.textContent = String(s.duplicates);
+    e.id.textContent = s.id || '—';
+    if (this.#state === 'live') this.#render();
+  }
+
+  /** Called once a second: notices a stream that stopped arriving. */
+  tick() {
+    if (this.#state === 'live' && this.#lastChunkAt !== null && Date.now() - this.#lastChunkAt > STALL_MS) {
+      this.#set('stalled');
+    } else if (this.#state === 'stalled') {
+      this.#render();
+    }
+  }
+
+  /**
+   * @param {State} state
+   * @param {string} [detail]
+   */
+  #set(state, detail) {
+    if (this.#state === 'error' && state !== 'error') return; // errors stay visible
+    this.#state = state;
+    this.#render(detail);
+  }
+
+  /** @param {string} [detail] */
+  #render(detail) {
+    const e = this.#els;
+    e.status.dataset.state = this.#state;
+    switch (this.#state) {
+      case 'loading':
+        e.statusText.textContent = 'Loading the Shoal engine…';
+        break;
+      case 'connecting':
+        e.statusText.textContent = 'Connecting to the swarm…';
+        break;
+      case 'live': {
+        const peers = this.#hook.stats?.peers ?? 0;
+        e.statusText.textContent = `Live · ${peers} ${peers === 1 ? 'peer' : 'peers'}`;
+        break;
+      }
+      case 'stalled': {
+        const since = this.#lastChunkAt === null ? 0 : Date.now() - this.#lastChunkAt;
+        e.statusText.textContent = `Stalled · no chunk for ${Math.floor(since / 1000)} s`;
+        break;
+      }
+      case 'error':
+        e.statusText.textContent = `Error: ${detail ?? this.#hook.error ?? 'unknown'}`;
+        break;
+      case 'left':
+        e.statusText.textContent = 'Left the stream';
+        break;
+    }
+  }
+
+  /** @param {ChunkInfo} info */
+  #logChunk(info) {
+    const li = document.createElement('li');
+    li.className = `from-${info.from}`;
+    const seq = document.createElement('span');
+    seq.className = 'seq';
+    seq.textContent = `#${info.seq}`;
+    const size = document.createElement('span');
+    size.className = 'size';
+    size.textContent = bytes(info.size);
+    const from = document.createElement('span');
+    from.className = 'from';
+    from.textContent = info.from === 'peer' ? `peer ${shortID(info.peer)}` : 'origin';
+    from.title = info.peer;
+    li.append(seq, size, from);
+    const log = this.#els.log;
+    log.prepend(li);
+    while (log.childElementCount > LOG_SIZE) log.lastElementChild?.remove();
+    this.#els.logEmpty.hidden = true;
+  }
+
+  /** Drop the oldest quarter of the test hook's seqs. */
+  #pruneHook() {
+    const seqs = Object.keys(this.#hook.chunks).map(Number).sort((a, b) => a - b);
+    const drop = Math.floor(seqs.length / 4);
+    for (let i = 0; i < drop; i++) delete this.#hook.chunks[String(seqs[i])];
+    this.#hookChunkCount = seqs.length - drop;
+  }
+}
+
+/**
+ * @param {number} n
+ * @returns {string}
+ */
+function bytes(n) {
+  if (n < 1000) return `${n} B`;
+  if (n < 1e6) return `${(n / 1e3).toFixed(1)} kB`;
+  if (n < 1e9) return `${(n / 1e6).toFixed(1)} MB`;
+  return `${(n / 1e9).toFixed(2)} GB`;
+}
+
+/**
+ * @param {number} ms
+ * @returns {string}
+ */
+function seconds(ms) {
+  return `${(Math.max(0, ms) / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+}
+
+/**
+ * @param {string} id
+ * @returns {string}
+ */
+function shortID(id) {
+  return id.length > 8 ? id.slice(0, 8) : id;
+}
+
+/**
+ * Run a swarm callback; a throw must not reach the Go program that called it.
+ * @template T
+ * @param {(arg: T) => void} fn
+ * @returns {(arg: T) => void}
+ */
+function guarded(fn) {
+  return (arg) => {
+    try {
+      fn(arg);
+    } catch (err) {
+      console.error('viewer: callback failed:', err);
+    }
+  };
+}
+
+/**
+ * @param {unknown} err
+ * @returns {string}
+ */
+function message(err) {
+  return err instanceof Error ? err.message : String(err);
+}
+
+async function main() {
+  /** @type {TestHook} */
+  const hook = { pageStart, firstChunkAt: null, chunks: {}, stats: null, error: null };
+  /** @type {any} */ (window).__shoal = hook;
+
+  const viewer = new Viewer(document, hook);
+  const stream = streamFromLocation(location);
+  if (!stream) {
+    viewer.fail('no stream named in the address; open /watch/<stream>');
+    return;
+  }
+  viewer.setStream(stream);
+  const ticker = setInterval(() => viewer.tick(), 1000);
+
+  /** @type {Handle | null} */
+  let handle = null;
+  let gone = false;
+  addEventListener('pagehide', () => {
+    gone = true;
+    clearInterval(ticker);
+    handle?.leave();
+    handle = null;
+    viewer.left();
+  });
+  // A page restored from the back/forward cache has left its swarm: start over.
+  addEventListener('pageshow', (ev) => {
+    if (ev.persisted) location.reload();
+  });
+
+  try {
+    const shoal = await loadShoal();
+    viewer.connecting();
+    handle = await shoal.join({
+      stream,
+      onChunk: guarded((info) => viewer.chunk(info)),
+      onStats: guarded((s) => viewer.stats(s)),
+      onError: guarded((msg) => viewer.fail(String(msg))),
+    });
+    if (gone) {
+      handle.leave();
+      handle = null;
+    }
+  } catch (err) {
+    viewer.fail(message(err));
+  }
+}
+
+main();

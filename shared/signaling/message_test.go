@@ -1,0 +1,104 @@
+package signaling
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func ptr[T any](v T) *T { return &v }
+
+// cases drives the round-trip test and seeds FuzzDecode.
+var cases = []struct {
+	name string
+	msg  Message
+}{
+	{"join", Message{Type: TypeJoin, Stream: "demo"}},
+	{"welcome", Message{Type: TypeWelcome, ID: "a1b2", ServerTime: 1764000000000,
+		ICEServers: []ICEServer{{URLs: []string{"stun:stun.example.org"}}}}},
+	{"neighbour", Message{Type: TypeNeighbour, Peer: "p1", Initiator: true, Origin: true}},
+	{"offer", Message{Type: TypeOffer, Peer: "p1", SDP: "v=0\r\n"}},
+	{"answer", Message{Type: TypeAnswer, Peer: "p1", SDP: "v=0\r\n"}},
+	{"candidate", Message{Type: TypeCandidate, Peer: "p1", Candidate: &Candidate{
+		Candidate: "candidate:1 1 udp 2130706431 127.0.0.1 5000 typ host", SDPMid: ptr("0"), SDPMLineIndex: ptr[uint16](0)}}},
+	{"peer-left", Message{Type: TypePeerLeft, Peer: "p1", Text: "left the stream"}},
+	{"drop", Message{Type: TypeDrop, Peer: "p1", Text: "connection failed"}},
+	{"error", Message{Type: TypeError, Code: CodeRateLimited, Text: "slow down"}},
+}
+
+func TestRoundTrip(t *testing.T) {
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			b, err := Encode(tt.msg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := Decode(b)
+			if err != nil {
+				t.Fatalf("Decode(%s): %v", b, err)
+			}
+			again, _ := Encode(got)
+			if string(again) != string(b) {
+				t.Fatalf("round trip changed the message:\n%s\n%s", b, again)
+			}
+		})
+	}
+}
+
+func TestDecodeRejects(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want error
+	}{
+		{"empty", ``, ErrInvalid},
+		{"not json", `hello`, ErrInvalid},
+		{"array", `[1,2]`, ErrInvalid},
+		{"no version", `{"type":"join","stream":"demo"}`, ErrBadVersion},
+		{"future version", `{"v":2,"type":"join","stream":"demo"}`, ErrBadVersion},
+		{"unknown type", `{"v":1,"type":"launch"}`, ErrInvalid},
+		{"join without stream", `{"v":1,"type":"join"}`, ErrInvalid},
+		{"stream with slash", `{"v":1,"type":"join","stream":"../etc"}`, ErrInvalid},
+		{"stream too long", `{"v":1,"type":"join","stream":"` + strings.Repeat("a", 65) + `"}`, ErrInvalid},
+		{"offer without sdp", `{"v":1,"type":"offer","peer":"p1"}`, ErrInvalid},
+		{"offer without peer", `{"v":1,"type":"offer","sdp":"v=0"}`, ErrInvalid},
+		{"peer with html", `{"v":1,"type":"drop","peer":"<b>"}`, ErrInvalid},
+		{"candidate missing", `{"v":1,"type":"candidate","peer":"p1"}`, ErrInvalid},
+		{"sdp too large", `{"v":1,"type":"offer","peer":"p1","sdp":"` + strings.Repeat("a", MaxSDPSize+1) + `"}`, ErrInvalid},
+		{"message too large", `{"v":1,"type":"join","stream":"demo","text":"` + strings.Repeat("a", MaxMessageSize) + `"}`, ErrTooLarge},
+		{"wrong field type", `{"v":1,"type":"join","stream":5}`, ErrInvalid},
+		{"too many ice servers", `{"v":1,"type":"welcome","id":"x","iceServers":[` + strings.Repeat(`{"urls":["stun:a"]},`, MaxICEServers) + `{"urls":["stun:a"]}]}`, ErrInvalid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Decode([]byte(tt.in))
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("Decode = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	for _, tt := range cases {
+		b, _ := Encode(tt.msg)
+		f.Add(b)
+	}
+	f.Add([]byte(`{"v":1,"type":"candidate","peer":"p","candidate":null}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := Decode(b)
+		if err != nil {
+			return
+		}
+		if err := m.Validate(); err != nil {
+			t.Fatalf("Decode accepted a message Validate rejects: %v", err)
+		}
+		again, err := Encode(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Decode(again); err != nil {
+			t.Fatalf("re-encoded message does not decode: %v", err)
+		}
+	})
+}

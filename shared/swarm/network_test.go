@@ -1,0 +1,216 @@
+package swarm_test
+
+import (
+	"container/heap"
+	"fmt"
+	"go/parser"
+	"go/token"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shoal-live/shoal/shared/swarm"
+	"github.com/shoal-live/shoal/shared/wire"
+)
+
+// network runs an origin and viewers on a virtual clock with a fixed
+// one-way latency and unlimited bandwidth: a tiny cousin of tools/swarmsim.
+type network struct {
+	t       *testing.T
+	now     time.Time
+	latency time.Duration
+	engines map[swarm.PeerID]*swarm.Engine
+	queue   eventQueue
+	seq     int
+	got     map[swarm.PeerID]map[uint64]int // deliveries per chunk
+	fetches int
+}
+
+type queued struct {
+	at time.Time
+	n  int // tie-break: FIFO among equal times, for determinism
+	to swarm.PeerID
+	ev swarm.Event
+}
+
+type eventQueue []queued
+
+func (q eventQueue) Len() int { return len(q) }
+func (q eventQueue) Less(i, j int) bool {
+	if !q[i].at.Equal(q[j].at) {
+		return q[i].at.Before(q[j].at)
+	}
+	return q[i].n < q[j].n
+}
+func (q eventQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+func (q *eventQueue) Push(x any)   { *q = append(*q, x.(queued)) }
+func (q *eventQueue) Pop() any {
+	old := *q
+	x := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return x
+}
+
+func newNetwork(t *testing.T, seed uint64, viewers, degree int) *network {
+	n := &network{
+		t: t, now: time.Unix(0, 0), latency: 20 * time.Millisecond,
+		engines: map[swarm.PeerID]*swarm.Engine{}, got: map[swarm.PeerID]map[uint64]int{},
+	}
+	r := rand.New(rand.NewPCG(seed, 0))
+	mk := func(id swarm.PeerID, origin bool) {
+		e, err := swarm.New(swarm.Config{Origin: origin, Rand: rand.New(rand.NewPCG(seed, uint64(len(n.engines))))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n.engines[id] = e
+		n.got[id] = map[uint64]int{}
+	}
+	mk("origin", true)
+	ids := make([]swarm.PeerID, viewers)
+	for i := range ids {
+		ids[i] = swarm.PeerID("v" + strconv.Itoa(i))
+		mk(ids[i], false)
+	}
+	linked := map[[2]swarm.PeerID]bool{}
+	link := func(a, b swarm.PeerID, origin bool) {
+		if a == b || linked[[2]swarm.PeerID{a, b}] {
+			return
+		}
+		linked[[2]swarm.PeerID{a, b}], linked[[2]swarm.PeerID{b, a}] = true, true
+		n.at(0, a, swarm.PeerConnected{Peer: b, Origin: origin})
+		n.at(0, b, swarm.PeerConnected{Peer: a})
+	}
+	for i, id := range ids {
+		if i < 4 {
+			link(id, "origin", true)
+		}
+		for k := 0; k < degree/2; k++ {
+			link(id, ids[r.IntN(len(ids))], false)
+		}
+	}
+	return n
+}
+
+func (n *network) at(after time.Duration, to swarm.PeerID, ev swarm.Event) {
+	n.seq++
+	heap.Push(&n.queue, queued{at: n.now.Add(after), n: n.seq, to: to, ev: ev})
+}
+
+// run publishes chunks every 250 ms for d and ticks every 50 ms.
+func (n *network) run(chunks int) {
+	for s := 0; s < chunks; s++ {
+		n.at(time.Duration(s)*250*time.Millisecond, "origin",
+			swarm.Published{Chunk: wire.Chunk{Seq: uint64(s), Timestamp: int64(s), Payload: []byte(fmt.Sprint(s))}})
+	}
+	end := time.Duration(chunks)*250*time.Millisecond + 5*time.Second
+	for tk := time.Duration(0); tk < end; tk += 50 * time.Millisecond {
+		for id := range n.engines {
+			n.at(tk, id, swarm.Tick{})
+		}
+	}
+	for n.queue.Len() > 0 {
+		q := heap.Pop(&n.queue).(queued)
+		n.now = q.at
+		e := n.engines[q.to]
+		if err := e.Step(n.now, q.ev); err != nil {
+			n.t.Fatalf("%s: Step(%T): %v", q.to, q.ev, err)
+		}
+		for _, a := range e.Ready() {
+			switch a := a.(type) {
+			case swarm.Send:
+				// Encode and decode, as a real link does.
+				m, err := wire.Decode(wire.Encode(a.Msg))
+				if err != nil {
+					n.t.Fatal(err)
+				}
+				n.at(n.latency, a.To, swarm.MessageReceived{From: q.to, Msg: m})
+			case swarm.Deliver:
+				n.got[q.to][a.Chunk.Seq]++
+			case swarm.Fetch:
+				n.fetches++
+				n.at(2*n.latency, q.to, swarm.Fetched{Chunk: wire.Chunk{Seq: a.Seq, Timestamp: int64(a.Seq), Payload: []byte(fmt.Sprint(a.Seq))}})
+			case swarm.Disconnect:
+				n.t.Fatalf("%s disconnected %s: %s", q.to, a.Peer, a.Reason)
+			}
+		}
+	}
+}
+
+// TestEveryPeerGetsEveryChunkOnce: with no loss and unlimited capacity,
+// every viewer delivers every chunk exactly once and the swarm, not the
+// origin's fallback, carries almost all of them.
+func TestEveryPeerGetsEveryChunkOnce(t *testing.T) {
+	n := newNetwork(t, 7, 40, 6)
+	const chunks = 120
+	n.run(chunks)
+	delivered := 0
+	for id, got := range n.got {
+		if id == "origin" {
+			continue
+		}
+		for s := uint64(0); s < chunks; s++ {
+			switch got[s] {
+			case 1:
+				delivered++
+			case 0:
+				t.Errorf("%s never got chunk %d", id, s)
+			default:
+				t.Errorf("%s got chunk %d %d times", id, s, got[s])
+			}
+		}
+	}
+	if max := delivered / 100; n.fetches > max {
+		t.Errorf("%d origin fetches for %d deliveries, want at most 1%%", n.fetches, delivered)
+	}
+	t.Logf("%d deliveries, %d origin fetches", delivered, n.fetches)
+}
+
+// TestDeterministicBySeed: the same seed gives the same run.
+func TestDeterministicBySeed(t *testing.T) {
+	stats := func(seed uint64) string {
+		n := newNetwork(t, seed, 20, 4)
+		n.run(40)
+		var b strings.Builder
+		for i := 0; i < 20; i++ {
+			fmt.Fprintf(&b, "%+v\n", n.engines[swarm.PeerID("v"+strconv.Itoa(i))].Stats())
+		}
+		return b.String()
+	}
+	if a, b := stats(3), stats(3); a != b {
+		t.Fatalf("two runs with seed 3 differ:\n%s\n---\n%s", a, b)
+	}
+}
+
+// TestEngineIsSansIO: the engine package must not reach for the clock,
+// goroutines, locks, sockets or logs.
+func TestEngineIsSansIO(t *testing.T) {
+	forbidden := map[string]bool{"net": true, "net/http": true, "log": true, "log/slog": true, "sync": true, "os": true, "syscall/js": true}
+	files, _ := filepath.Glob("*.go")
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		af, err := parser.ParseFile(token.NewFileSet(), f, src, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range af.Imports {
+			if p, _ := strconv.Unquote(imp.Path.Value); forbidden[p] {
+				t.Errorf("%s imports %s", f, p)
+			}
+		}
+		for _, bad := range []string{"time.Now(", "time.Sleep(", "time.After(", "time.NewTimer(", "time.NewTicker(", "go func"} {
+			if strings.Contains(string(src), bad) {
+				t.Errorf("%s uses %s", f, bad)
+			}
+		}
+	}
+}
