@@ -20,7 +20,7 @@ import (
 // network runs an origin and viewers on a virtual clock with a fixed
 // one-way latency and unlimited bandwidth: a tiny cousin of tools/swarmsim.
 type network struct {
-	t       *testing.T
+	t       testing.TB
 	now     time.Time
 	latency time.Duration
 	engines map[swarm.PeerID]*swarm.Engine
@@ -55,7 +55,7 @@ func (q *eventQueue) Pop() any {
 	return x
 }
 
-func newNetwork(t *testing.T, seed uint64, viewers, degree int) *network {
+func newNetwork(t testing.TB, seed uint64, viewers, degree int) *network {
 	n := &network{
 		t: t, now: time.Unix(0, 0), latency: 20 * time.Millisecond,
 		engines: map[swarm.PeerID]*swarm.Engine{}, got: map[swarm.PeerID]map[uint64]int{},
@@ -213,4 +213,21 @@ func TestEngineIsSansIO(t *testing.T) {
 			}
 		}
 	}
+}
+
+// BenchmarkSwarm runs 100 viewers through 40 chunks on the virtual clock
+// and reports the cost per delivered chunk (engine work for every message,
+// tick and delivery it took, plus the wire codec).
+func BenchmarkSwarm(b *testing.B) {
+	delivered := 0
+	for i := 0; i < b.N; i++ {
+		n := newNetwork(b, uint64(i), 100, 6)
+		n.run(40)
+		for id, got := range n.got {
+			if id != "origin" {
+				delivered += len(got)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(delivered), "ns/delivered-chunk")
 }
