@@ -8,7 +8,7 @@
 //	  signalURL: "wss://example.org/api/signal", // default: this page's server
 //	  iceServers: [{urls: "stun:stun.example.org"}],
 //	  wantData: false,                            // pass chunk bytes to onChunk
-//	  onChunk(info) {},  // {seq, timestamp, size, from: "peer"|"origin", peer, data?}
+//	  onChunk(info) {},  // {seq, timestamp, size, from: "peer"|"origin", peer, keyframe, discontinuity, data?}
 //	  onStats(stats) {}, // every 500 ms, see frontend/viewer.js
 //	  onError(message) {},
 //	});
@@ -24,6 +24,7 @@ import (
 
 	"github.com/shoal-live/shoal/shared/node"
 	"github.com/shoal-live/shoal/shared/signaling"
+	"github.com/shoal-live/shoal/shared/wire"
 	"github.com/shoal-live/shoal/wasm/jsbridge"
 )
 
@@ -80,11 +81,13 @@ func join(opts jsbridge.Value) jsbridge.Value {
 			Fetch:      node.HTTPFetcher(origin, nil),
 			OnDeliver: func(d node.Delivery) {
 				info := map[string]any{
-					"seq":       float64(d.Chunk.Seq),
-					"timestamp": float64(d.Chunk.Timestamp),
-					"size":      len(d.Chunk.Payload),
-					"from":      map[bool]string{true: "origin", false: "peer"}[d.FromOrigin],
-					"peer":      d.From,
+					"seq":           float64(d.Chunk.Seq),
+					"timestamp":     float64(d.Chunk.Timestamp),
+					"size":          len(d.Chunk.Payload),
+					"from":          map[bool]string{true: "origin", false: "peer"}[d.FromOrigin],
+					"peer":          d.From,
+					"keyframe":      d.Chunk.Flags&wire.FlagKeyframe != 0,
+					"discontinuity": d.Chunk.Flags&wire.FlagDiscontinuity != 0,
 				}
 				if wantData {
 					info["data"] = jsbridge.Bytes(d.Chunk.Payload)
@@ -126,6 +129,7 @@ func statsObject(s node.Stats) map[string]any {
 		"missed":           s.Missed,
 		"behindLiveMs":     float64(s.BehindLiveMs),
 		"newestSeq":        float64(s.Newest),
+		"clockOffsetMs":    float64(s.ClockOffsetMs),
 	}
 }
 

@@ -59,11 +59,12 @@ type Delivery struct {
 // Stats is the engine's counters plus what the node measures.
 type Stats struct {
 	swarm.Stats
-	ID           string
-	BehindLiveMs int64 // origin clock now minus the newest delivered chunk's timestamp
-	SendDropped  int   // chunk sends dropped because a channel's buffer was full
-	BadMessages  int   // undecodable data channel messages (the sender is disconnected)
-	InboxDropped int
+	ID            string
+	BehindLiveMs  int64 // origin clock now minus the newest delivered chunk's timestamp
+	ClockOffsetMs int64 // server clock minus ours, estimated at join
+	SendDropped   int   // chunk sends dropped because a channel's buffer was full
+	BadMessages   int   // undecodable data channel messages (the sender is disconnected)
+	InboxDropped  int
 }
 
 // Node is a peer: one engine driven over real connections.
@@ -238,11 +239,12 @@ func (n *Node) ID() string { return n.id }
 // OnStats, or after Run returns.
 func (n *Node) Stats() Stats {
 	s := Stats{
-		Stats:        n.engine.Stats(),
-		ID:           n.id,
-		SendDropped:  n.sendDropped,
-		BadMessages:  n.badMessages,
-		InboxDropped: n.inbox.dropped,
+		Stats:         n.engine.Stats(),
+		ID:            n.id,
+		SendDropped:   n.sendDropped,
+		BadMessages:   n.badMessages,
+		InboxDropped:  n.inbox.dropped,
+		ClockOffsetMs: n.clockOffset.Milliseconds(),
 	}
 	if n.newestTS != 0 {
 		s.BehindLiveMs = time.Now().Add(n.clockOffset).UnixMilli() - n.newestTS

@@ -58,5 +58,5 @@
 // Decode never panics. Its errors wrap one of the sentinels in errors.go
 // ([ErrShort], [ErrVersion], [ErrUnknownType], [ErrTooLarge], [ErrTrailing],
 // [ErrMalformed]) with context, for example
-// "wire: decode Chunk: length over bound: payload length 70000 > 65472".
+// "wire: decode Chunk: length over bound: payload length 300000 > 262080".
 package wire

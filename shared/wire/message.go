@@ -6,9 +6,15 @@ import (
 	"fmt"
 )
 
-// FlagKeyframe marks a [Chunk] that starts at a media keyframe. It is
-// reserved for media; this package carries Flags verbatim.
-const FlagKeyframe uint8 = 1 << 0
+// Chunk flags. This package carries Flags verbatim; players read them.
+const (
+	// FlagKeyframe marks a [Chunk] whose media starts at a keyframe: a
+	// viewer can start playing there.
+	FlagKeyframe uint8 = 1 << 0
+	// FlagDiscontinuity marks the first chunk of a new ingest session: the
+	// player must fetch the stream's new init segment before it.
+	FlagDiscontinuity uint8 = 1 << 1
+)
 
 // Have announces that the sender now holds chunk Seq.
 type Have struct {

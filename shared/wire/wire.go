@@ -13,8 +13,10 @@ const Version = 1
 const (
 	// MaxBufferMap is the largest number of bits in a [BufferMap].
 	MaxBufferMap = 1024
-	// MaxPayload is the largest [Chunk] payload in bytes.
-	MaxPayload = 64*1024 - 64
+	// MaxPayload is the largest [Chunk] payload in bytes. A whole frame
+	// stays within 256 KiB, the largest data-channel message Chromium
+	// accepts (its SDP max-message-size); pion and Firefox accept more.
+	MaxPayload = 256*1024 - 64
 	// MaxAnnounce is the largest number of digests in an [Announce].
 	MaxAnnounce = 64
 	// MaxMessageSize is the length of the largest valid frame, a Chunk with

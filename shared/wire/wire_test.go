@@ -165,7 +165,7 @@ var badCases = []struct {
 	{"buffermap missing bitmap byte", "01 02 0000000000000000 0009 ff", nil, wire.ErrShort},
 	{"buffermap extra bitmap byte", "01 02 0000000000000000 0008 ff00", nil, wire.ErrTrailing},
 	{"chunk payload length past end", "01 04 0000000000000001 0000000000000000 00 00000005 6162", nil, wire.ErrShort},
-	{"chunk payload length over max", "01 04 0000000000000001 0000000000000000 00 0000ffc1", nil, wire.ErrTooLarge},
+	{"chunk payload length over max", "01 04 0000000000000001 0000000000000000 00 0003ffc1", nil, wire.ErrTooLarge},
 	{"chunk payload length ffffffff", "01 04 0000000000000001 0000000000000000 00 ffffffff 00", nil, wire.ErrTooLarge},
 	{"chunk trailing byte", "01 04 0000000000000001 0000000000000000 00 00000001 61 62", nil, wire.ErrTrailing},
 	{"announce count 0", "01 06 0000000000000000 00" + strings.Repeat("00", 64), nil, wire.ErrMalformed},
