@@ -8,6 +8,8 @@
  * browser end-to-end test (tools/e2e).
  */
 import { loadShoal } from './lib/shoal.js';
+import { LivePlayer } from './lib/player.js';
+import { Controls } from './lib/controls.js';
 
 /** Date.now() at script start; `firstChunkAt - pageStart` is the time to first chunk. */
 const pageStart = Date.now();
@@ -31,6 +33,8 @@ const HOOK_MAX_CHUNKS = 20_000;
  * @property {Record<string, 'peer' | 'origin'>} chunks seq -> source of its first delivery
  * @property {Stats | null} stats       latest stats
  * @property {string | null} error      latest error message
+ * @property {import('./lib/player.js').PlayerStats | null} player latest player stats
+ * @property {{currentTime: number, decoded: number, dropped: number} | null} video
  */
 
 /**
@@ -293,9 +297,110 @@ function message(err) {
   return err instanceof Error ? err.message : String(err);
 }
 
+/**
+ * The video half of the page: the MSE player, its controls, and the
+ * stream's offline / no-video states.
+ */
+class Media {
+  #stream;
+  #hook;
+  #root = /** @type {HTMLElement} */ (document.getElementById('player'));
+  #video = /** @type {HTMLVideoElement} */ (document.getElementById('video'));
+  #note = /** @type {HTMLElement} */ (document.getElementById('player-note'));
+  /** @type {LivePlayer | null} */
+  #player = null;
+  /** @type {Controls | null} */
+  #controls = null;
+  #lastChunkAt = 0;
+  /** @type {boolean | null} whether the stream carries video, from /api/streams */
+  #hasMedia = null;
+  #live = false;
+  clockOffsetMs = 0;
+
+  /**
+   * @param {string} stream
+   * @param {TestHook} hook
+   */
+  constructor(stream, hook) {
+    this.#stream = stream;
+    this.#hook = hook;
+  }
+
+  /** @param {ChunkInfo & {data?: Uint8Array, keyframe?: boolean, discontinuity?: boolean}} info */
+  chunk(info) {
+    this.#lastChunkAt = Date.now();
+    if (!info.data || this.#hasMedia === false) return;
+    if (this.#player === null) {
+      this.#player = new LivePlayer(this.#video, {
+        fetchInit: () => this.#fetchInit(),
+        serverNow: () => Date.now() + this.clockOffsetMs,
+        targetLatency: Number(new URLSearchParams(location.search).get('latency')) || 1.5,
+      });
+      this.#controls = new Controls(this.#root, this.#video, { goLive: () => this.#player?.goLive() });
+    }
+    this.#player.push({
+      seq: info.seq, timestamp: info.timestamp, data: info.data,
+      keyframe: !!info.keyframe, discontinuity: !!info.discontinuity,
+    });
+  }
+
+  /** @returns {Promise<import('./lib/player.js').InitSegment>} */
+  async #fetchInit() {
+    const r = await fetch(`/api/streams/${encodeURIComponent(this.#stream)}/init`, { cache: 'no-store' });
+    if (!r.ok) throw new Error(`init segment: HTTP ${r.status}`);
+    const mime = r.headers.get('X-Shoal-Mime');
+    if (!mime) throw new Error('init segment without a MIME type');
+    return { mime, data: new Uint8Array(await r.arrayBuffer()) };
+  }
+
+  /** Asks the server whether the stream is live and carries video. */
+  async poll() {
+    try {
+      const r = await fetch('/api/streams', { cache: 'no-store' });
+      /** @type {{name: string, live: boolean, media: boolean, viewers: number}[]} */
+      const list = await r.json();
+      const s = list.find((x) => x.name === this.#stream);
+      this.#live = !!s?.live;
+      if (s) this.#hasMedia = s.media;
+    } catch {
+      /* the next poll will tell */
+    }
+  }
+
+  tick() {
+    const p = this.#player?.stats ?? null;
+    this.#hook.player = p;
+    const q = this.#video.getVideoPlaybackQuality?.();
+    this.#hook.video = { currentTime: this.#video.currentTime, decoded: q?.totalVideoFrames ?? 0, dropped: q?.droppedVideoFrames ?? 0 };
+    if (p) this.#controls?.update(p);
+    const recent = Date.now() - this.#lastChunkAt < 4000;
+    /** @type {string} */
+    let state;
+    if (this.#hasMedia === false && recent) {
+      state = 'nomedia';
+      this.#note.textContent = 'This is a test stream without video: the numbers below show the swarm delivering it.';
+    } else if (p?.state === 'error') {
+      state = 'error';
+      this.#note.textContent = `Playback failed: ${p.error}`;
+    } else if (!recent && !this.#live) {
+      state = 'offline';
+      this.#note.textContent = 'The stream is offline. It starts here by itself when the broadcaster is back.';
+    } else if (p?.state === 'playing' && !this.#video.paused && recent) {
+      state = 'playing';
+    } else if (this.#video.paused && p && p.appended > 0) {
+      state = 'paused';
+      this.#note.textContent = '';
+    } else {
+      state = 'waiting';
+      this.#note.textContent = 'Waiting for the stream…';
+    }
+    this.#root.dataset.state = state;
+  }
+}
+
 async function main() {
   /** @type {TestHook} */
-  const hook = { pageStart, firstChunkAt: null, chunks: {}, stats: null, error: null };
+  const hook = { pageStart, firstChunkAt: null, chunks: {}, stats: null, error: null, player: null, video: null };
   /** @type {any} */ (window).__shoal = hook;
 
   const viewer = new Viewer(document, hook);
@@ -322,13 +427,25 @@ async function main() {
     if (ev.persisted) location.reload();
   });
 
+  const media = new Media(stream, hook);
+  setInterval(() => media.tick(), 250);
+  media.poll();
+  setInterval(() => media.poll(), 3000);
+
   try {
     const shoal = await loadShoal();
     viewer.connecting();
     handle = await shoal.join({
       stream,
-      onChunk: guarded((info) => viewer.chunk(info)),
-      onStats: guarded((s) => viewer.stats(s)),
+      wantData: true,
+      onChunk: guarded((info) => {
+        viewer.chunk(info);
+        media.chunk(info);
+      }),
+      onStats: guarded((s) => {
+        viewer.stats(s);
+        media.clockOffsetMs = s.clockOffsetMs ?? 0;
+      }),
       onError: guarded((msg) => viewer.fail(String(msg))),
     });
     if (gone) {

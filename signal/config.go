@@ -23,12 +23,18 @@ type Config struct {
 	// LoopbackOnly keeps the origin peer's ICE candidates on loopback
 	// (tests run in a network namespace with only lo).
 	LoopbackOnly bool
-	// DemoStream names a synthetic stream started at launch ("" for none).
+	// DemoStream names a demo stream started at launch ("" for none).
 	DemoStream string
+	// DemoSource is "clip" (default: the looping test clip, real video)
+	// or "synthetic" (made-up chunks, see DemoInterval).
+	DemoSource string
 	// DemoInterval and DemoChunkSize shape the synthetic stream
 	// (default a 48 KiB chunk every 250 ms, about 1.5 Mbit/s).
 	DemoInterval  time.Duration
 	DemoChunkSize int
+	// FragmentDuration is the target length of a CMAF fragment, the unit
+	// the swarm trades (default 250 ms; see docs/PROTOCOL.md).
+	FragmentDuration time.Duration
 	// MaxMessagesPerSecond and MessageBurst rate-limit each signaling
 	// connection (default 50/s, burst 200: a join's ICE trickle is bursty).
 	MaxMessagesPerSecond float64
@@ -57,6 +63,12 @@ func (c Config) withDefaults() Config {
 	setInt(&c.DemoChunkSize, 48<<10)
 	setInt(&c.MessageBurst, 200)
 	setInt(&c.MaxConnsPerIP, 32)
+	if c.FragmentDuration <= 0 {
+		c.FragmentDuration = 250 * time.Millisecond
+	}
+	if c.DemoSource == "" {
+		c.DemoSource = "clip"
+	}
 	if c.DemoInterval <= 0 {
 		c.DemoInterval = 250 * time.Millisecond
 	}

@@ -48,7 +48,7 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
 		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; "+
-			"connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self'; frame-ancestors 'self'")
+			"connect-src 'self' ws: wss:; img-src 'self' data:; media-src 'self' blob:; style-src 'self'; frame-ancestors 'self'")
 		next.ServeHTTP(w, r)
 	})
 }

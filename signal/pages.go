@@ -114,20 +114,44 @@ func (s *Server) handleStreams(w http.ResponseWriter, r *http.Request) {
 	type stream struct {
 		Name      string `json:"name"`
 		Viewers   int    `json:"viewers"`
-		Live      bool   `json:"live"`
+		Live      bool   `json:"live"`  // chunks are being published
+		Media     bool   `json:"media"` // it carries video (has an init segment)
 		NewestSeq uint64 `json:"newestSeq"`
 	}
 	out := []stream{}
 	for _, st := range s.tracker.Streams() {
 		v := stream{Name: st.Name, Viewers: st.Viewers}
 		if o := s.origin(st.Name); o != nil {
-			v.NewestSeq, v.Live = o.Newest()
+			_, v.Media = o.Init()
+			var any bool
+			v.NewestSeq, any = o.Newest()
+			v.Live = o.Live() || (!v.Media && any)
 		}
 		out = append(out, v)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	json.NewEncoder(w).Encode(out)
+}
+
+// handleInit serves the stream's current CMAF init segment; the
+// X-Shoal-Mime header carries the MIME type with codecs for MSE.
+func (s *Server) handleInit(w http.ResponseWriter, r *http.Request) {
+	o := s.origin(chi.URLParam(r, "stream"))
+	if o == nil {
+		httpError(w, http.StatusNotFound, "no such live stream")
+		return
+	}
+	init, ok := o.Init()
+	if !ok {
+		httpError(w, http.StatusNotFound, "the stream has no video yet")
+		return
+	}
+	w.Header().Set("Content-Type", "video/mp4")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Shoal-Mime", init.MIME)
+	w.Header().Set("X-Shoal-Generation", strconv.Itoa(init.Generation))
+	w.Write(init.Data)
 }
 
 // handleChunk serves one chunk to a peer that could not get it from the

@@ -28,6 +28,7 @@ func (s *Server) Handler() http.Handler {
 		r.Get("/signal", s.handleSignal) // WebSocket: no Timeout or Compress here
 		r.Get("/streams", s.handleStreams)
 		r.Get("/streams/{stream}/chunks/{seq}", s.handleChunk)
+		r.Get("/streams/{stream}/init", s.handleInit)
 	})
 
 	r.Get("/wasm/shoal.wasm", s.handleWasm)

@@ -14,6 +14,8 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/shoal-live/shoal/shared/signaling"
+	"github.com/shoal-live/shoal/signal/cmaf"
+	"github.com/shoal-live/shoal/signal/demo"
 	"github.com/shoal-live/shoal/signal/origin"
 	"github.com/shoal-live/shoal/signal/tracker"
 )
@@ -73,11 +75,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		if err != nil {
 			return err
 		}
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			origin.Synthetic(ctx, s.cfg.DemoInterval, s.cfg.DemoChunkSize, o.Publish)
-		}()
+		if err := s.startDemo(ctx, o); err != nil {
+			return err
+		}
 	}
 	hs := &http.Server{
 		Handler:           s.Handler(),
@@ -104,6 +104,34 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if err != nil {
 		return fmt.Errorf("signal: shutdown: %w", err)
 	}
+	return nil
+}
+
+// startDemo feeds the demo stream: the looping test clip, or synthetic
+// chunks with -demo-source synthetic.
+func (s *Server) startDemo(ctx context.Context, o *origin.Origin) error {
+	if s.cfg.DemoSource == "synthetic" {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			origin.Synthetic(ctx, s.cfg.DemoInterval, s.cfg.DemoChunkSize, o.Publish)
+		}()
+		return nil
+	}
+	clip, err := demo.Parse(demo.Clip)
+	if err != nil {
+		return fmt.Errorf("signal: demo clip: %w", err)
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer o.EndSession()
+		err := clip.Play(ctx, s.cfg.FragmentDuration, o.StartSession,
+			func(f cmaf.Fragment) { o.PublishFragment(f.Data, f.Keyframe) })
+		if err != nil {
+			s.log.Error("demo stream stopped", "err", err)
+		}
+	}()
 	return nil
 }
 

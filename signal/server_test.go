@@ -45,7 +45,7 @@ func TestHTTPRoutes(t *testing.T) {
 		"wasm/shoal.wasm": {Data: wasm},
 		"embed.go":        {Data: []byte("package frontend")},
 	}
-	srv, err := signal.New(signal.Config{DemoStream: "demo", DemoInterval: 20 * time.Millisecond}, pages)
+	srv, err := signal.New(signal.Config{DemoStream: "demo", DemoSource: "synthetic", DemoInterval: 20 * time.Millisecond}, pages)
 	if err != nil {
 		t.Fatal(err)
 	}

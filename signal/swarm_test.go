@@ -121,7 +121,7 @@ func TestNativeSwarm(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	base := startServer(t, ctx, signal.Config{
-		DemoStream: "demo", DemoInterval: 100 * time.Millisecond, DemoChunkSize: 16 << 10,
+		DemoStream: "demo", DemoSource: "synthetic", DemoInterval: 100 * time.Millisecond, DemoChunkSize: 16 << 10,
 		LoopbackOnly: true,
 	})
 	defer cancel()

@@ -40,3 +40,9 @@ func (q *inbox) drain() []any {
 	q.items = nil
 	return out
 }
+
+func (q *inbox) droppedCount() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.dropped
+}

@@ -243,7 +243,7 @@ func (n *Node) Stats() Stats {
 		ID:            n.id,
 		SendDropped:   n.sendDropped,
 		BadMessages:   n.badMessages,
-		InboxDropped:  n.inbox.dropped,
+		InboxDropped:  n.inbox.droppedCount(),
 		ClockOffsetMs: n.clockOffset.Milliseconds(),
 	}
 	if n.newestTS != 0 {

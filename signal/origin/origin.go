@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/pion/webrtc/v4"
 
@@ -39,6 +40,21 @@ type Origin struct {
 	stream string
 	node   *node.Node
 	store  *Store
+
+	mu      sync.Mutex
+	init    Init
+	next    uint64 // sequence number of the next media chunk
+	newInit bool   // the next chunk starts a new ingest session
+	live    bool
+	now     func() time.Time
+}
+
+// Init is a stream's CMAF initialization segment and the MIME type (with
+// codecs) a player needs for it.
+type Init struct {
+	MIME       string
+	Data       []byte
+	Generation int // counts ingest sessions
 }
 
 // New builds the origin of one stream.
@@ -57,7 +73,57 @@ func New(cfg Config) (*Origin, error) {
 	if err != nil {
 		return nil, fmt.Errorf("origin %s: %w", cfg.Stream, err)
 	}
-	return &Origin{stream: cfg.Stream, node: n, store: NewStore(cfg.Keep)}, nil
+	return &Origin{stream: cfg.Stream, node: n, store: NewStore(cfg.Keep), now: time.Now}, nil
+}
+
+// StartSession begins an ingest session with its init segment. The first
+// chunk after it carries wire.FlagDiscontinuity, telling players to fetch
+// the new init segment.
+func (o *Origin) StartSession(mime string, init []byte) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.init = Init{MIME: mime, Data: init, Generation: o.init.Generation + 1}
+	o.newInit, o.live = true, true
+}
+
+// EndSession marks the stream offline until the next session starts.
+func (o *Origin) EndSession() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.live = false
+}
+
+// Live reports whether an ingest session is running.
+func (o *Origin) Live() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.live
+}
+
+// Init returns the current init segment; false before the first session.
+func (o *Origin) Init() (Init, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.init, o.init.Data != nil
+}
+
+// PublishFragment publishes one CMAF fragment of the current session as the
+// next chunk, stamped with the server clock. keyframe says the fragment
+// starts with a keyframe. It returns the chunk's sequence number.
+func (o *Origin) PublishFragment(data []byte, keyframe bool) uint64 {
+	o.mu.Lock()
+	c := wire.Chunk{Seq: o.next, Timestamp: o.now().UnixMilli(), Payload: data}
+	if keyframe {
+		c.Flags |= wire.FlagKeyframe
+	}
+	if o.newInit {
+		c.Flags |= wire.FlagDiscontinuity
+		o.newInit = false
+	}
+	o.next++
+	o.mu.Unlock()
+	o.Publish(c)
+	return c.Seq
 }
 
 // Run runs the origin peer until ctx ends.

@@ -293,7 +293,7 @@ func freeAddr(t *testing.T) string {
 func startServer(ctx context.Context, t *testing.T, bin, addr string) {
 	t.Helper()
 	var out syncBuffer
-	cmd := exec.CommandContext(t.Context(), bin, "-addr", addr, "-ice-loopback")
+	cmd := exec.CommandContext(t.Context(), bin, "-addr", addr, "-ice-loopback", "-demo-source", "synthetic")
 	cmd.Stdout = &out
 	cmd.Stderr = &out
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }

@@ -1,0 +1,331 @@
+// @ts-check
+/**
+ * LivePlayer plays a Shoal stream's CMAF chunks with Media Source Extensions,
+ * near the live edge.
+ *
+ * Chunks arrive from the swarm in any order. The player:
+ *  - joins at the newest keyframe chunk it has seen shortly after the first
+ *    chunk arrives (every keyframe chunk starts a fragment a decoder can
+ *    start from);
+ *  - appends chunks in sequence order after the stream's init segment;
+ *  - skips a chunk still missing after `gapMs` to the next keyframe chunk,
+ *    and jumps the playhead over the hole, so a lost chunk never stalls
+ *    playback for good;
+ *  - keeps the playhead `targetLatency` seconds behind live with gentle
+ *    playbackRate changes, and jumps when far behind;
+ *  - on a chunk flagged as a discontinuity (the broadcaster reconnected),
+ *    fetches the new init segment first.
+ *
+ * Usage:
+ *
+ *     const player = new LivePlayer(video, { fetchInit, serverNow });
+ *     onChunk = (c) => player.push(c); // c: {seq, timestamp, keyframe, discontinuity, data}
+ *
+ * @module
+ */
+
+/**
+ * @typedef {object} MediaChunk
+ * @property {number} seq
+ * @property {number} timestamp   server clock (unix ms) when the fragment was cut
+ * @property {boolean} keyframe
+ * @property {boolean} discontinuity
+ * @property {Uint8Array} data
+ */
+
+/**
+ * @typedef {object} InitSegment
+ * @property {string} mime  e.g. `video/mp4; codecs="avc1.64001f,mp4a.40.2"`
+ * @property {Uint8Array} data
+ */
+
+/**
+ * @typedef {object} PlayerStats
+ * @property {'waiting' | 'playing' | 'stalled' | 'error'} state
+ * @property {number | null} latency   seconds behind live at the playhead
+ * @property {number} buffered         seconds buffered ahead of the playhead
+ * @property {number} appended         chunks appended
+ * @property {number} skipped          chunks skipped as lost
+ * @property {number} stalls           times playback waited for data after it started
+ * @property {number} stalledMs        total time spent waiting after start
+ * @property {number} maxStallMs       longest wait after start
+ * @property {number | null} firstFrameAt Date.now() when the first frame played
+ * @property {string | null} error
+ */
+
+export class LivePlayer {
+  /** @type {HTMLVideoElement} */
+  #video;
+  /** @type {() => Promise<InitSegment>} */
+  #fetchInit;
+  /** @type {() => number} */
+  #serverNow;
+  #targetLatency;
+  #gapMs;
+  #joinWaitMs;
+
+  /** @type {MediaSource | null} */
+  #ms = null;
+  /** @type {SourceBuffer | null} */
+  #sb = null;
+  /** @type {string | null} */
+  #mime = null;
+  /** @type {Map<number, MediaChunk>} chunks waiting to be appended */
+  #pending = new Map();
+  /** @type {number | null} next sequence number to append */
+  #next = null;
+  /** @type {number | null} */
+  #firstChunkAt = null;
+  /** @type {number | null} since when #next has been missing */
+  #missingSince = null;
+  #busy = false;
+  /** @type {{mediaEnd: number, timestamp: number} | null} newest appended chunk */
+  #edge = null;
+  /** @type {number | null} */
+  #stallStart = null;
+  /** @type {PlayerStats} */
+  #stats = {
+    state: 'waiting', latency: null, buffered: 0, appended: 0, skipped: 0,
+    stalls: 0, stalledMs: 0, maxStallMs: 0, firstFrameAt: null, error: null,
+  };
+  /** @type {ReturnType<typeof setInterval>} */
+  #timer;
+
+  /**
+   * @param {HTMLVideoElement} video
+   * @param {object} opts
+   * @param {() => Promise<InitSegment>} opts.fetchInit  the stream's current init segment
+   * @param {() => number} opts.serverNow                the server's clock, unix ms
+   * @param {number} [opts.targetLatency]  seconds behind live to aim for (default 1.5)
+   * @param {number} [opts.gapMs]          wait this long for a missing chunk (default 1000)
+   * @param {number} [opts.joinWaitMs]     gather chunks this long before choosing where to join (default 300)
+   */
+  constructor(video, { fetchInit, serverNow, targetLatency = 1.5, gapMs = 1000, joinWaitMs = 300 }) {
+    this.#video = video;
+    this.#fetchInit = fetchInit;
+    this.#serverNow = serverNow;
+    this.#targetLatency = targetLatency;
+    this.#gapMs = gapMs;
+    this.#joinWaitMs = joinWaitMs;
+    video.addEventListener('waiting', () => this.#onWaiting());
+    video.addEventListener('playing', () => this.#onPlaying());
+    this.#timer = setInterval(() => this.#tick(), 200);
+  }
+
+  /** @returns {PlayerStats} */
+  get stats() {
+    return { ...this.#stats };
+  }
+
+  /** Moves the playhead back to the target latency behind live. */
+  goLive() {
+    const b = this.#video.buffered;
+    if (b.length > 0) this.#video.currentTime = Math.max(b.start(b.length - 1), b.end(b.length - 1) - this.#targetLatency);
+  }
+
+  /** Stops the player and frees the media source. */
+  destroy() {
+    clearInterval(this.#timer);
+    this.#pending.clear();
+    if (this.#video.src) URL.revokeObjectURL(this.#video.src);
+    this.#video.removeAttribute('src');
+  }
+
+  /**
+   * Hands the player one chunk, in any order.
+   * @param {MediaChunk} c
+   */
+  push(c) {
+    if (this.#stats.state === 'error') return;
+    if (this.#next !== null && c.seq < this.#next) return; // too late
+    this.#pending.set(c.seq, c);
+    this.#firstChunkAt ??= Date.now();
+    if (this.#pending.size > 400) this.#dropOldest(); // bounded: ~100 s of 250 ms chunks
+    this.#pump();
+  }
+
+  /** Appends whatever is next in order; one append at a time. */
+  async #pump() {
+    if (this.#busy) return;
+    this.#busy = true;
+    try {
+      if (this.#next === null && !this.#chooseJoin()) return;
+      for (;;) {
+        const c = this.#next === null ? undefined : this.#pending.get(this.#next);
+        if (!c) break;
+        this.#pending.delete(c.seq);
+        if (c.discontinuity || this.#sb === null) await this.#init();
+        await this.#append(c);
+        this.#next = c.seq + 1;
+        this.#missingSince = null;
+      }
+      if (this.#pending.size > 0 && this.#missingSince === null) this.#missingSince = Date.now();
+    } catch (err) {
+      this.#fail(err);
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  /**
+   * Picks where to start: the newest keyframe chunk, once chunks have
+   * gathered for joinWaitMs.
+   * @returns {boolean} whether a start was chosen
+   */
+  #chooseJoin() {
+    if (this.#firstChunkAt === null || Date.now() - this.#firstChunkAt < this.#joinWaitMs) return false;
+    let best = null;
+    for (const c of this.#pending.values()) {
+      if (c.keyframe && (best === null || c.seq > best)) best = c.seq;
+    }
+    if (best === null) return false;
+    for (const seq of this.#pending.keys()) if (seq < best) this.#pending.delete(seq);
+    this.#next = best;
+    return true;
+  }
+
+  /** Fetches the init segment and sets up (or re-sets) the source buffer. */
+  async #init() {
+    const init = await this.#fetchInit();
+    if (!MediaSource.isTypeSupported(init.mime)) {
+      throw new Error(`this browser cannot play ${init.mime}`);
+    }
+    if (this.#sb === null) {
+      const ms = new MediaSource();
+      this.#ms = ms;
+      this.#video.src = URL.createObjectURL(ms);
+      await new Promise((resolve) => ms.addEventListener('sourceopen', resolve, { once: true }));
+      this.#sb = ms.addSourceBuffer(init.mime);
+      this.#sb.mode = 'segments';
+    } else if (init.mime !== this.#mime) {
+      this.#sb.changeType(init.mime);
+    }
+    this.#mime = init.mime;
+    await this.#appendBytes(init.data);
+  }
+
+  /** @param {MediaChunk} c */
+  async #append(c) {
+    await this.#appendBytes(c.data);
+    const b = this.#sb?.buffered;
+    if (b && b.length > 0) this.#edge = { mediaEnd: b.end(b.length - 1), timestamp: c.timestamp };
+    this.#stats.appended++;
+    if (this.#stats.appended === 1) {
+      const start = b && b.length > 0 ? b.start(0) : 0;
+      this.#video.currentTime = start;
+      this.#video.play().catch(() => {}); // autoplay policy may refuse unmuted play
+    }
+  }
+
+  /** @param {Uint8Array} data */
+  async #appendBytes(data) {
+    const sb = /** @type {SourceBuffer} */ (this.#sb);
+    this.#trim();
+    await new Promise((resolve, reject) => {
+      const done = () => { sb.removeEventListener('error', fail); resolve(undefined); };
+      const fail = () => { sb.removeEventListener('updateend', done); reject(new Error('media append failed')); };
+      sb.addEventListener('updateend', done, { once: true });
+      sb.addEventListener('error', fail, { once: true });
+      try {
+        sb.appendBuffer(data);
+      } catch (err) {
+        sb.removeEventListener('updateend', done);
+        sb.removeEventListener('error', fail);
+        reject(err);
+      }
+    });
+  }
+
+  /** Removes media more than 30 s behind the playhead, to bound memory. */
+  #trim() {
+    const sb = this.#sb;
+    const t = this.#video.currentTime;
+    if (!sb || sb.updating || sb.buffered.length === 0 || t - sb.buffered.start(0) < 40) return;
+    try {
+      sb.remove(0, t - 30);
+    } catch {
+      /* retried on the next append */
+    }
+  }
+
+  /** Every 200 ms: skip lost chunks, hop over holes, steer latency. */
+  #tick() {
+    if (this.#stats.state === 'error') return;
+    // A chunk missing too long: skip to the next keyframe we hold.
+    if (this.#next !== null && this.#missingSince !== null && Date.now() - this.#missingSince > this.#gapMs &&
+        !this.#busy && !this.#pending.has(this.#next)) {
+      const keys = [...this.#pending.values()].filter((c) => c.keyframe && c.seq > (this.#next ?? 0)).map((c) => c.seq);
+      if (keys.length > 0) {
+        const to = Math.min(...keys);
+        this.#stats.skipped += to - this.#next;
+        for (const seq of this.#pending.keys()) if (seq < to) this.#pending.delete(seq);
+        this.#next = to;
+        this.#missingSince = null;
+        this.#pump();
+      }
+    } else if (this.#next === null) {
+      this.#pump(); // still choosing where to join
+    }
+
+    const v = this.#video;
+    const b = v.buffered;
+    if (b.length === 0) return;
+    // Hop over a hole left by skipped chunks.
+    for (let i = 0; i < b.length - 1; i++) {
+      if (v.currentTime >= b.end(i) - 0.15 && v.currentTime < b.start(i + 1)) {
+        v.currentTime = b.start(i + 1) + 0.01;
+        break;
+      }
+    }
+    const end = b.end(b.length - 1);
+    this.#stats.buffered = Math.max(0, end - v.currentTime);
+    if (this.#edge) {
+      const live = this.#edge.mediaEnd + (this.#serverNow() - this.#edge.timestamp) / 1000;
+      const latency = live - v.currentTime;
+      this.#stats.latency = latency;
+      if (latency > this.#targetLatency + 6 && end - this.#targetLatency > v.currentTime) {
+        v.currentTime = Math.max(v.currentTime, end - this.#targetLatency); // far behind: jump
+      } else if (!v.paused) {
+        // Gentle: at most 10% faster, never slower than real time.
+        const rate = latency > this.#targetLatency + 0.3 && this.#stats.buffered > 0.3 ? 1.1 : 1.0;
+        if (v.playbackRate !== rate) v.playbackRate = rate;
+      }
+    }
+    if (this.#stallStart !== null) {
+      const d = Date.now() - this.#stallStart;
+      this.#stats.maxStallMs = Math.max(this.#stats.maxStallMs, d);
+    }
+  }
+
+  #onWaiting() {
+    if (this.#stats.firstFrameAt === null) return; // start-up, not a stall
+    this.#stallStart ??= Date.now();
+    this.#stats.state = 'stalled';
+  }
+
+  #onPlaying() {
+    if (this.#stats.firstFrameAt === null) {
+      this.#stats.firstFrameAt = Date.now();
+    }
+    if (this.#stallStart !== null) {
+      const d = Date.now() - this.#stallStart;
+      this.#stats.stalls++;
+      this.#stats.stalledMs += d;
+      this.#stats.maxStallMs = Math.max(this.#stats.maxStallMs, d);
+      this.#stallStart = null;
+    }
+    this.#stats.state = 'playing';
+  }
+
+  #dropOldest() {
+    const oldest = Math.min(...this.#pending.keys());
+    this.#pending.delete(oldest);
+  }
+
+  /** @param {unknown} err */
+  #fail(err) {
+    this.#stats.state = 'error';
+    this.#stats.error = err instanceof Error ? err.message : String(err);
+    console.error('player:', err);
+  }
+}
