@@ -32,6 +32,11 @@ type Config struct {
 	// (default a 48 KiB chunk every 250 ms, about 1.5 Mbit/s).
 	DemoInterval  time.Duration
 	DemoChunkSize int
+	// StreamKeys maps stream names to the keys that publish to them (the
+	// RTMP stream key, the WHIP bearer token).
+	StreamKeys map[string]string
+	// RTMPAddr is where RTMP ingest listens ("" to turn it off).
+	RTMPAddr string
 	// FragmentDuration is the target length of a CMAF fragment, the unit
 	// the swarm trades (default 250 ms; see docs/PROTOCOL.md).
 	FragmentDuration time.Duration

@@ -134,6 +134,29 @@ func (s *Server) handleStreams(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(out)
 }
 
+// handleStatus reports a stream's ingest state (codec, picture size,
+// errors) and audience.
+func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
+	name := chi.URLParam(r, "stream")
+	o := s.origin(name)
+	if o == nil {
+		httpError(w, http.StatusNotFound, "no such live stream")
+		return
+	}
+	viewers := 0
+	for _, st := range s.tracker.Streams() {
+		if st.Name == name {
+			viewers = st.Viewers
+		}
+	}
+	newest, _ := o.Newest()
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	json.NewEncoder(w).Encode(map[string]any{
+		"name": name, "live": o.Live(), "viewers": viewers, "newestSeq": newest, "ingest": o.Status(),
+	})
+}
+
 // handleInit serves the stream's current CMAF init segment; the
 // X-Shoal-Mime header carries the MIME type with codecs for MSE.
 func (s *Server) handleInit(w http.ResponseWriter, r *http.Request) {

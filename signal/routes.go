@@ -29,6 +29,7 @@ func (s *Server) Handler() http.Handler {
 		r.Get("/streams", s.handleStreams)
 		r.Get("/streams/{stream}/chunks/{seq}", s.handleChunk)
 		r.Get("/streams/{stream}/init", s.handleInit)
+		r.Get("/streams/{stream}/status", s.handleStatus)
 	})
 
 	r.Get("/wasm/shoal.wasm", s.handleWasm)

@@ -31,7 +31,8 @@ type Server struct {
 	mu      sync.Mutex
 	origins map[string]*origin.Origin
 	perIP   map[string]int
-	wg      sync.WaitGroup // origin goroutines
+	ctx     context.Context // Serve's, once it runs
+	wg      sync.WaitGroup  // origin and ingest goroutines
 }
 
 // New builds a server that serves pages from the given file system (see
@@ -70,6 +71,9 @@ func New(cfg Config, pages fs.FS) (*Server, error) {
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	s.mu.Lock()
+	s.ctx = ctx
+	s.mu.Unlock()
 	if s.cfg.DemoStream != "" {
 		o, err := s.StartOrigin(ctx, s.cfg.DemoStream)
 		if err != nil {
@@ -122,6 +126,7 @@ func (s *Server) startDemo(ctx context.Context, o *origin.Origin) error {
 	if err != nil {
 		return fmt.Errorf("signal: demo clip: %w", err)
 	}
+	o.SetStatus(origin.IngestStatus{Connected: true, Protocol: "demo", Since: time.Now()})
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()

@@ -154,8 +154,17 @@ export class LivePlayer {
         const c = this.#next === null ? undefined : this.#pending.get(this.#next);
         if (!c) break;
         this.#pending.delete(c.seq);
+        // After a reconnect the broadcaster's timestamps restart: place the
+        // new session right after what is buffered, then keep its offset.
+        const resume = c.discontinuity && this.#sb !== null && this.#sb.buffered.length > 0;
         if (c.discontinuity || this.#sb === null) await this.#init();
+        if (resume && this.#sb) {
+          const b = this.#sb.buffered;
+          this.#sb.mode = 'sequence';
+          this.#sb.timestampOffset = b.end(b.length - 1);
+        }
         await this.#append(c);
+        if (resume && this.#sb) this.#sb.mode = 'segments';
         this.#next = c.seq + 1;
         this.#missingSince = null;
       }

@@ -13,9 +13,14 @@ import (
 // fragments decodes completely, and that init plus the fragments from any
 // keyframe fragment on decodes too.
 func TestFFmpegRoundTrip(t *testing.T) {
-	src := demux(t, encodeSource(t, mediaDir, "640x360", 4))
-	if src.videoFrames != 120 {
-		t.Fatalf("source has %d video frames, want 120", src.videoFrames)
+	sources := map[bool]*source{
+		false: demux(t, encodeSource(t, mediaDir, "640x360", 4)),
+		true:  demux(t, encodeSource(t, mediaDir, "640x360", 4, "-bf", "2")),
+	}
+	for _, src := range sources {
+		if src.videoFrames != 120 {
+			t.Fatalf("source has %d video frames, want 120", src.videoFrames)
+		}
 	}
 	const frame = time.Second / 30
 	cases := []struct {
@@ -24,15 +29,18 @@ func TestFFmpegRoundTrip(t *testing.T) {
 		maxBytes int
 		// wantDur is the duration of every fragment, 0 to skip that check.
 		wantDur time.Duration
+		bframes bool // encode with B-frames (as OBS does by default)
 	}{
 		{name: "default", wantDur: cmaf.DefaultFragmentDuration},
 		{name: "100ms", fragDur: 100 * time.Millisecond, wantDur: 100 * time.Millisecond},
 		{name: "250ms", fragDur: 250 * time.Millisecond},
 		{name: "whole GOP", fragDur: 10 * time.Second, wantDur: time.Second},
 		{name: "8KiB cap", maxBytes: 8 << 10},
+		{name: "B-frames", bframes: true, wantDur: cmaf.DefaultFragmentDuration},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			src := sources[tc.bframes]
 			var frags []cmaf.Fragment
 			cfg := src.config(&frags)
 			cfg.FragmentDuration, cfg.MaxFragmentBytes = tc.fragDur, tc.maxBytes
@@ -59,7 +67,7 @@ func TestFFmpegRoundTrip(t *testing.T) {
 				if f.Seq != uint32(i+1) || p.seq != f.Seq {
 					t.Fatalf("fragment %d: Seq %d, mfhd %d", i, f.Seq, p.seq)
 				}
-				if f.Keyframe != pv.firstSync || pv.syncElsewhere {
+				if f.Keyframe != pv.firstSync || pv.syncElsewhere || pv.samples == 0 && f.Keyframe {
 					t.Errorf("fragment %d: Keyframe %v, first sample sync %v, later sync %v",
 						f.Seq, f.Keyframe, pv.firstSync, pv.syncElsewhere)
 				}

@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 
 const STAGGER_MS = 300;
-const SAMPLE_MS = 1000;
+const SAMPLE_MS = 500;
 const EVAL_TIMEOUT_MS = 3000;
 const GOTO_TIMEOUT_MS = 15_000;
 /** Beyond duration, how long the harness may take before giving up on itself. */
@@ -48,6 +48,8 @@ const USAGE = 'usage: node browser.mjs --url URL [--tabs N] [--duration S] [--cl
  * @property {number | null} closedAt  seconds since the first tab opened
  * @property {Hook | null} hook        latest sample
  * @property {string | null} harnessError  what went wrong driving the tab (navigation, crash)
+ * @property {{t: number, player: object | null, video: object | null}[]} timeline  player samples, t in seconds since t0
+ * @property {number} t0                 Date.now() when the first tab opened
  */
 
 /** @returns {{url: string, tabs: number, duration: number, closeTabAt: number, screenshot: string}} */
@@ -130,7 +132,12 @@ async function sample(tab) {
       EVAL_TIMEOUT_MS,
       'reading window.__shoal',
     );
-    if (hook) tab.hook = hook;
+    if (hook) {
+      tab.hook = hook;
+      if (hook.player || hook.video) {
+        tab.timeline.push({ t: Math.round((Date.now() - tab.t0) / 100) / 10, player: hook.player, video: hook.video });
+      }
+    }
   } catch (err) {
     // A sample can fail while the page navigates; keep the last good one.
     process.stderr.write(`[tab ${tab.index}] sample failed: ${err instanceof Error ? err.message : err}\n`);
@@ -148,8 +155,10 @@ function report(tab) {
     index: tab.index,
     closedAt: tab.closedAt,
     firstChunkMs,
+    firstFrameMs: h?.player && typeof h.player.firstFrameAt === 'number' ? h.player.firstFrameAt - h.pageStart : null,
     chunks: h?.chunks ?? {},
     stats: h?.stats ?? null,
+    timeline: tab.timeline,
     error: h?.error ?? tab.harnessError ?? (h ? null : 'window.__shoal was never set'),
   };
 }
@@ -196,7 +205,7 @@ async function main() {
     /** @param {number} index */
     const open = async (index) => {
       /** @type {Tab} */
-      const tab = { index, context: null, page: null, closedAt: null, hook: null, harnessError: null };
+      const tab = { index, context: null, page: null, closedAt: null, hook: null, harnessError: null, timeline: [], t0 };
       tabs.push(tab);
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
       const page = await context.newPage();

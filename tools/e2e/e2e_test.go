@@ -56,9 +56,32 @@ type tabReport struct {
 	Index        int               `json:"index"`
 	ClosedAt     *float64          `json:"closedAt"`
 	FirstChunkMs *float64          `json:"firstChunkMs"`
+	FirstFrameMs *float64          `json:"firstFrameMs"`
 	Chunks       map[string]string `json:"chunks"`
 	Stats        *stats            `json:"stats"`
+	Timeline     []sample          `json:"timeline"`
 	Error        *string           `json:"error"`
+}
+
+// sample is one reading of a tab's player (frontend/lib/player.js stats)
+// and video element, t seconds after the first tab opened.
+type sample struct {
+	T      float64 `json:"t"`
+	Player *struct {
+		State        string   `json:"state"`
+		Latency      *float64 `json:"latency"`
+		Appended     float64  `json:"appended"`
+		Skipped      float64  `json:"skipped"`
+		Stalls       float64  `json:"stalls"`
+		MaxStallMs   float64  `json:"maxStallMs"`
+		FirstFrameAt *float64 `json:"firstFrameAt"`
+		Error        *string  `json:"error"`
+	} `json:"player"`
+	Video *struct {
+		CurrentTime float64 `json:"currentTime"`
+		Decoded     float64 `json:"decoded"`
+		Dropped     float64 `json:"dropped"`
+	} `json:"video"`
 }
 
 // stats mirrors the wasm API's onStats object. Numbers are JS numbers.
@@ -290,10 +313,10 @@ func freeAddr(t *testing.T) string {
 
 // startServer runs the shoal server until the test ends; its log is shown
 // only if the test fails.
-func startServer(ctx context.Context, t *testing.T, bin, addr string) {
+func startServer(ctx context.Context, t *testing.T, bin, addr string, args ...string) *syncBuffer {
 	t.Helper()
 	var out syncBuffer
-	cmd := exec.CommandContext(t.Context(), bin, "-addr", addr, "-ice-loopback", "-demo-source", "synthetic")
+	cmd := exec.CommandContext(t.Context(), bin, append([]string{"-addr", addr, "-ice-loopback"}, args...)...)
 	cmd.Stdout = &out
 	cmd.Stderr = &out
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
@@ -327,7 +350,7 @@ func startServer(ctx context.Context, t *testing.T, bin, addr string) {
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return
+				return &out
 			}
 			err = fmt.Errorf("status %s", resp.Status)
 		}
@@ -365,17 +388,36 @@ func TestViewersShareTheStream(t *testing.T) {
 	defer cancel()
 
 	addr := freeAddr(t)
-	startServer(ctx, t, bin, addr)
+	startServer(ctx, t, bin, addr, "-demo-source", "synthetic", "-rtmp-addr", "")
 
 	shot := filepath.Join(artifactsDir(t), "viewer.png")
-	var stdout, stderr syncBuffer
-	cmd := exec.CommandContext(ctx, "node", "browser.mjs",
+	r := runBrowser(ctx, t,
 		"--url", "http://"+addr+"/watch/demo",
 		"--tabs", strconv.Itoa(numTabs),
 		"--duration", strconv.Itoa(durationSec),
 		"--close-tab-at", strconv.Itoa(closeTabAtSec),
 		"--screenshot", shot,
 	)
+	for _, tr := range r.Tabs {
+		if tb, err := decodeTab(tr); err == nil {
+			t.Log(tb.summary())
+		}
+	}
+	if _, err := os.Stat(shot); err == nil {
+		t.Logf("screenshot of tab 0: %s", shot)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		t.Log(err)
+	}
+	for _, p := range check(r, numTabs, closeTabAtSec > 0) {
+		t.Error(p)
+	}
+}
+
+// runBrowser runs browser.mjs with args and returns its report.
+func runBrowser(ctx context.Context, t *testing.T, args ...string) report {
+	t.Helper()
+	var stdout, stderr syncBuffer
+	cmd := exec.CommandContext(ctx, "node", append([]string{"browser.mjs"}, args...)...)
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
 	// Interrupt, not kill: playwright then closes Chromium too.
@@ -390,24 +432,11 @@ func TestViewersShareTheStream(t *testing.T) {
 	if err != nil {
 		t.Fatalf("browser harness failed: %v", err)
 	}
-
 	var r report
 	if err := json.Unmarshal(bytes.TrimSpace([]byte(stdout.String())), &r); err != nil {
 		t.Fatalf("decoding the harness report: %v\n%s", err, stdout.String())
 	}
-	for _, tr := range r.Tabs {
-		if tb, err := decodeTab(tr); err == nil {
-			t.Log(tb.summary())
-		}
-	}
-	if _, err := os.Stat(shot); err == nil {
-		t.Logf("screenshot of tab 0: %s", shot)
-	} else if !errors.Is(err, os.ErrNotExist) {
-		t.Log(err)
-	}
-	for _, p := range check(r, numTabs, closeTabAtSec > 0) {
-		t.Error(p)
-	}
+	return r
 }
 
 // TestCheck proves check can fail: each case breaks one thing a viewer

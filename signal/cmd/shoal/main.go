@@ -37,7 +37,9 @@ func run(args []string) error {
 		logFormat = fs.String("log-format", "text", "text or json")
 		ice       = fs.String("ice-servers", "", "comma-separated STUN/TURN URLs handed to peers (none needed on one machine or a LAN)")
 		origins   = fs.String("allowed-origins", "", "comma-separated extra host patterns allowed to open the signaling WebSocket")
+		keys      = fs.String("stream-keys", "", "comma-separated stream=key pairs allowed to publish (RTMP key, WHIP bearer token); empty: a random key for stream \"live\", logged at start")
 	)
+	fs.StringVar(&cfg.RTMPAddr, "rtmp-addr", ":1935", "RTMP ingest address, empty to turn RTMP off")
 	fs.IntVar(&cfg.Neighbours, "neighbours", 8, "neighbours the tracker gives each viewer")
 	fs.IntVar(&cfg.MaxPeersPerSwarm, "max-peers", 10000, "viewers allowed in one stream's swarm")
 	fs.IntVar(&cfg.OriginLinks, "origin-links", 16, "viewers the origin peer connects to directly")
@@ -70,6 +72,17 @@ func run(args []string) error {
 	slog.SetDefault(cfg.Logger)
 	cfg.ICEServers = splitList(*ice)
 	cfg.AllowedOrigins = splitList(*origins)
+	cfg.StreamKeys = map[string]string{}
+	for _, kv := range splitList(*keys) {
+		stream, key, ok := strings.Cut(kv, "=")
+		if !ok || key == "" {
+			return fmt.Errorf("-stream-keys: %q is not stream=key", kv)
+		}
+		cfg.StreamKeys[stream] = key
+	}
+	if len(cfg.StreamKeys) == 0 {
+		cfg.StreamKeys["live"] = shoal.NewStreamKey()
+	}
 
 	srv, err := shoal.New(cfg, frontend.FS)
 	if err != nil {

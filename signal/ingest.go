@@ -1,0 +1,104 @@
+package signal
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base32"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/shoal-live/shoal/signal/cmaf"
+	"github.com/shoal-live/shoal/signal/origin"
+)
+
+// streamForKey returns the stream a stream key publishes to.
+func (s *Server) streamForKey(key string) (string, bool) {
+	for stream, k := range s.cfg.StreamKeys {
+		if subtle.ConstantTimeCompare([]byte(k), []byte(key)) == 1 {
+			return stream, true
+		}
+	}
+	return "", false
+}
+
+// keyFor returns stream's key, if it has one.
+func (s *Server) keyFor(stream string) (string, bool) {
+	k, ok := s.cfg.StreamKeys[stream]
+	return k, ok
+}
+
+// NewStreamKey returns a random stream key: 26 characters of base32, 128
+// bits of entropy.
+func NewStreamKey() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
+}
+
+// ingestSession feeds one broadcaster's session into a stream's origin.
+type ingestSession struct {
+	s        *Server
+	o        *origin.Origin
+	stream   string
+	protocol string
+	started  bool
+}
+
+// beginIngest finds or starts the stream's origin for a new session.
+func (s *Server) beginIngest(stream, protocol string) (*ingestSession, error) {
+	o := s.origin(stream)
+	if o == nil {
+		var err error
+		if o, err = s.StartOrigin(s.runCtx(), stream); err != nil {
+			return nil, err
+		}
+	}
+	if st := o.Status(); st.Connected {
+		return nil, fmt.Errorf("stream %q already has a %s publisher", stream, st.Protocol)
+	}
+	o.SetStatus(origin.IngestStatus{Connected: true, Protocol: protocol, Since: time.Now()})
+	s.log.Info("ingest started", "stream", stream, "protocol", protocol)
+	return &ingestSession{s: s, o: o, stream: stream, protocol: protocol}, nil
+}
+
+// Init starts the session's media: players fetch this init segment.
+func (in *ingestSession) Init(mime string, init []byte, width, height int) {
+	in.o.StartSession(mime, init)
+	st := in.o.Status()
+	st.MIME, st.Width, st.Height, st.Error = mime, width, height, ""
+	in.o.SetStatus(st)
+	in.started = true
+}
+
+// Fragment publishes one CMAF fragment to the swarm.
+func (in *ingestSession) Fragment(f cmaf.Fragment) {
+	if in.started {
+		in.o.PublishFragment(f.Data, f.Keyframe)
+	}
+}
+
+// End closes the session; err says why it failed, nil for a clean end.
+func (in *ingestSession) End(err error) {
+	in.o.EndSession()
+	st := in.o.Status()
+	st.Connected = false
+	if err != nil {
+		st.Error = err.Error()
+		in.s.log.Warn("ingest failed", "stream", in.stream, "protocol", in.protocol, "err", err)
+	} else {
+		in.s.log.Info("ingest ended", "stream", in.stream, "protocol", in.protocol)
+	}
+	in.o.SetStatus(st)
+}
+
+// runCtx is the context Serve runs under, for origins started later.
+func (s *Server) runCtx() context.Context {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ctx == nil {
+		return context.Background()
+	}
+	return s.ctx
+}
