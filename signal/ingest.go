@@ -74,8 +74,11 @@ func (in *ingestSession) Init(mime string, init []byte, width, height int) {
 
 // Fragment publishes one CMAF fragment to the swarm.
 func (in *ingestSession) Fragment(f cmaf.Fragment) {
-	if in.started {
-		in.o.PublishFragment(f.Data, f.Keyframe)
+	if !in.started {
+		return
+	}
+	if err := in.o.PublishFragment(f.Data, f.Keyframe); err != nil {
+		in.s.log.Warn("ingest fragment dropped: lower the bitrate or the keyframe size", "stream", in.stream, "err", err)
 	}
 }
 

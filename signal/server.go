@@ -131,8 +131,11 @@ func (s *Server) startDemo(ctx context.Context, o *origin.Origin) error {
 	go func() {
 		defer s.wg.Done()
 		defer o.EndSession()
-		err := clip.Play(ctx, s.cfg.FragmentDuration, o.StartSession,
-			func(f cmaf.Fragment) { o.PublishFragment(f.Data, f.Keyframe) })
+		err := clip.Play(ctx, s.cfg.FragmentDuration, o.StartSession, func(f cmaf.Fragment) {
+			if err := o.PublishFragment(f.Data, f.Keyframe); err != nil {
+				s.log.Warn("demo fragment dropped", "err", err)
+			}
+		})
 		if err != nil {
 			s.log.Error("demo stream stopped", "err", err)
 		}

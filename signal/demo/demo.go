@@ -18,6 +18,7 @@ import (
 
 	"github.com/Eyevinn/mp4ff/mp4"
 
+	"github.com/shoal-live/shoal/shared/wire"
 	"github.com/shoal-live/shoal/signal/cmaf"
 )
 
@@ -125,7 +126,8 @@ func (s *Source) Duration() time.Duration { return s.duration }
 // start receives the init segment and MIME type once, then frag each
 // fragment.
 func (s *Source) Play(ctx context.Context, fragDur time.Duration, start func(mime string, init []byte), frag func(cmaf.Fragment)) error {
-	m, err := cmaf.NewMuxer(cmaf.Config{Video: s.video, Audio: s.audio, FragmentDuration: fragDur, OnFragment: frag})
+	m, err := cmaf.NewMuxer(cmaf.Config{Video: s.video, Audio: s.audio, FragmentDuration: fragDur,
+		MaxFragmentBytes: wire.MaxPayload, OnFragment: frag})
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}

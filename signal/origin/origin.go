@@ -135,10 +135,16 @@ func (o *Origin) Init() (Init, bool) {
 	return o.init, o.init.Data != nil
 }
 
+// ErrChunkTooLarge is returned for a fragment too big for one chunk.
+var ErrChunkTooLarge = fmt.Errorf("origin: fragment larger than a chunk's %d-byte payload", wire.MaxPayload)
+
 // PublishFragment publishes one CMAF fragment of the current session as the
 // next chunk, stamped with the server clock. keyframe says the fragment
-// starts with a keyframe. It returns the chunk's sequence number.
-func (o *Origin) PublishFragment(data []byte, keyframe bool) uint64 {
+// starts with a keyframe. A fragment over wire.MaxPayload is refused.
+func (o *Origin) PublishFragment(data []byte, keyframe bool) error {
+	if len(data) > wire.MaxPayload {
+		return fmt.Errorf("%w: %d bytes", ErrChunkTooLarge, len(data))
+	}
 	o.mu.Lock()
 	c := wire.Chunk{Seq: o.next, Timestamp: o.now().UnixMilli(), Payload: data}
 	if keyframe {
@@ -151,7 +157,7 @@ func (o *Origin) PublishFragment(data []byte, keyframe bool) uint64 {
 	o.next++
 	o.mu.Unlock()
 	o.Publish(c)
-	return c.Seq
+	return nil
 }
 
 // Run runs the origin peer until ctx ends.
