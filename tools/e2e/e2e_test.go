@@ -74,6 +74,7 @@ type sample struct {
 		Skipped      float64  `json:"skipped"`
 		Stalls       float64  `json:"stalls"`
 		MaxStallMs   float64  `json:"maxStallMs"`
+		StalledMs    float64  `json:"stalledMs"`
 		FirstFrameAt *float64 `json:"firstFrameAt"`
 		Error        *string  `json:"error"`
 	} `json:"player"`
@@ -268,7 +269,7 @@ func (b *syncBuffer) String() string {
 }
 
 // requireTools fails (never skips) when something the run needs is missing.
-func requireTools(t *testing.T) (serverBin string) {
+func requireTools(t testing.TB) (serverBin string) {
 	t.Helper()
 	const fix = "run `go tool task deps` to install the e2e dependencies"
 	if _, err := exec.LookPath("node"); err != nil {
@@ -298,7 +299,7 @@ func requireTools(t *testing.T) (serverBin string) {
 	return abs
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -313,7 +314,7 @@ func freeAddr(t *testing.T) string {
 
 // startServer runs the shoal server until the test ends; its log is shown
 // only if the test fails.
-func startServer(ctx context.Context, t *testing.T, bin, addr string, args ...string) *syncBuffer {
+func startServer(ctx context.Context, t testing.TB, bin, addr string, args ...string) *syncBuffer {
 	t.Helper()
 	var out syncBuffer
 	cmd := exec.CommandContext(t.Context(), bin, append([]string{"-addr", addr, "-ice-loopback"}, args...)...)
@@ -366,7 +367,7 @@ func startServer(ctx context.Context, t *testing.T, bin, addr string, args ...st
 	}
 }
 
-func artifactsDir(t *testing.T) string {
+func artifactsDir(t testing.TB) string {
 	t.Helper()
 	dir := os.Getenv("SHOAL_ARTIFACTS")
 	if dir == "" {
@@ -414,7 +415,7 @@ func TestViewersShareTheStream(t *testing.T) {
 }
 
 // runBrowser runs browser.mjs with args and returns its report.
-func runBrowser(ctx context.Context, t *testing.T, args ...string) report {
+func runBrowser(ctx context.Context, t testing.TB, args ...string) report {
 	t.Helper()
 	var stdout, stderr syncBuffer
 	cmd := exec.CommandContext(ctx, "node", append([]string{"browser.mjs"}, args...)...)

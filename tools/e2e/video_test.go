@@ -46,7 +46,7 @@ type encoder struct {
 	out syncBuffer
 }
 
-func startEncoder(ctx context.Context, t *testing.T, url string) *encoder {
+func startEncoder(ctx context.Context, t testing.TB, url string) *encoder {
 	t.Helper()
 	e := &encoder{}
 	e.cmd = exec.CommandContext(ctx, "ffmpeg", ffmpegArgs(url)...)
