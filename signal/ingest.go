@@ -6,10 +6,13 @@ import (
 	"crypto/subtle"
 	"encoding/base32"
 	"fmt"
+	"net"
 	"strings"
 	"time"
 
+	"github.com/shoal-live/shoal/shared/wire"
 	"github.com/shoal-live/shoal/signal/cmaf"
+	"github.com/shoal-live/shoal/signal/ingest/rtmp"
 	"github.com/shoal-live/shoal/signal/origin"
 )
 
@@ -104,4 +107,58 @@ func (s *Server) runCtx() context.Context {
 		return context.Background()
 	}
 	return s.ctx
+}
+
+// rtmpSink starts an ingest session per RTMP publish.
+type rtmpSink struct{ s *Server }
+
+func (k rtmpSink) Start(stream string, info rtmp.Info) (rtmp.Session, error) {
+	in, err := k.s.beginIngest(stream, "rtmp")
+	if err != nil {
+		return nil, err
+	}
+	sess := &rtmpSession{ingestSession: in}
+	for _, t := range info.Tracks {
+		if t.Kind == "video" {
+			sess.width, sess.height = t.Width, t.Height
+		}
+	}
+	return sess, nil
+}
+
+// rtmpSession adapts an ingest session to rtmp.Session.
+type rtmpSession struct {
+	*ingestSession
+	width, height int
+}
+
+func (r *rtmpSession) Init(mime string, init []byte) {
+	r.ingestSession.Init(mime, init, r.width, r.height)
+}
+
+// startRTMP listens for RTMP publishers until ctx ends.
+func (s *Server) startRTMP(ctx context.Context) error {
+	srv, err := rtmp.New(rtmp.Config{
+		Authorize:        s.streamForKey,
+		Sink:             rtmpSink{s},
+		Logger:           s.log.With("ingest", "rtmp"),
+		FragmentDuration: s.cfg.FragmentDuration,
+		MaxFragmentBytes: wire.MaxPayload,
+	})
+	if err != nil {
+		return fmt.Errorf("signal: rtmp: %w", err)
+	}
+	ln, err := net.Listen("tcp", s.cfg.RTMPAddr)
+	if err != nil {
+		return fmt.Errorf("signal: rtmp: listen: %w", err)
+	}
+	s.log.Info("rtmp ingest listening", "addr", ln.Addr().String())
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := srv.Serve(ctx, ln); err != nil && ctx.Err() == nil {
+			s.log.Error("rtmp ingest stopped", "err", err)
+		}
+	}()
+	return nil
 }

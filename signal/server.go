@@ -83,6 +83,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			return err
 		}
 	}
+	if s.cfg.RTMPAddr != "" {
+		if err := s.startRTMP(ctx); err != nil {
+			return err
+		}
+	}
+	s.logPublishURLs(ln.Addr())
 	hs := &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -109,6 +115,23 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("signal: shutdown: %w", err)
 	}
 	return nil
+}
+
+// logPublishURLs tells the operator how to point OBS at each stream.
+func (s *Server) logPublishURLs(httpAddr net.Addr) {
+	host := "localhost"
+	if a, ok := httpAddr.(*net.TCPAddr); ok && !a.IP.IsUnspecified() {
+		host = a.IP.String()
+	}
+	_, httpPort, _ := net.SplitHostPort(httpAddr.String())
+	for stream, key := range s.cfg.StreamKeys {
+		args := []any{"stream", stream, "watch", fmt.Sprintf("http://%s:%s/watch/%s", host, httpPort, stream)}
+		if s.cfg.RTMPAddr != "" {
+			_, rtmpPort, _ := net.SplitHostPort(s.cfg.RTMPAddr)
+			args = append(args, "rtmp_server", fmt.Sprintf("rtmp://%s:%s/live", host, rtmpPort), "stream_key", key)
+		}
+		s.log.Info("publish with OBS (Settings → Stream → Custom…)", args...)
+	}
 }
 
 // startDemo feeds the demo stream: the looping test clip, or synthetic

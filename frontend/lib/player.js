@@ -83,6 +83,7 @@ export class LivePlayer {
   #edge = null;
   /** @type {number | null} */
   #stallStart = null;
+  #appendedInSource = 0; // chunks appended to the current MediaSource
   /** @type {PlayerStats} */
   #stats = {
     state: 'waiting', latency: null, buffered: 0, appended: 0, skipped: 0,
@@ -154,17 +155,11 @@ export class LivePlayer {
         const c = this.#next === null ? undefined : this.#pending.get(this.#next);
         if (!c) break;
         this.#pending.delete(c.seq);
-        // After a reconnect the broadcaster's timestamps restart: place the
-        // new session right after what is buffered, then keep its offset.
-        const resume = c.discontinuity && this.#sb !== null && this.#sb.buffered.length > 0;
-        if (c.discontinuity || this.#sb === null) await this.#init();
-        if (resume && this.#sb) {
-          const b = this.#sb.buffered;
-          this.#sb.mode = 'sequence';
-          this.#sb.timestampOffset = b.end(b.length - 1);
-        }
+        // After a reconnect the broadcaster's timeline restarts: start a
+        // fresh MediaSource, as a new viewer would.
+        if (c.discontinuity && this.#sb !== null) this.#resetMedia();
+        if (this.#sb === null) await this.#init();
         await this.#append(c);
-        if (resume && this.#sb) this.#sb.mode = 'segments';
         this.#next = c.seq + 1;
         this.#missingSince = null;
       }
@@ -193,6 +188,18 @@ export class LivePlayer {
     return true;
   }
 
+  /** Drops the MediaSource; the next chunk builds a new one. */
+  #resetMedia() {
+    if (this.#video.src) URL.revokeObjectURL(this.#video.src);
+    this.#video.removeAttribute('src');
+    this.#video.load();
+    this.#ms = null;
+    this.#sb = null;
+    this.#mime = null;
+    this.#edge = null;
+    this.#appendedInSource = 0;
+  }
+
   /** Fetches the init segment and sets up (or re-sets) the source buffer. */
   async #init() {
     const init = await this.#fetchInit();
@@ -219,7 +226,7 @@ export class LivePlayer {
     const b = this.#sb?.buffered;
     if (b && b.length > 0) this.#edge = { mediaEnd: b.end(b.length - 1), timestamp: c.timestamp };
     this.#stats.appended++;
-    if (this.#stats.appended === 1) {
+    if (++this.#appendedInSource === 1) {
       const start = b && b.length > 0 ? b.start(0) : 0;
       this.#video.currentTime = start;
       this.#video.play().catch(() => {}); // autoplay policy may refuse unmuted play
