@@ -99,6 +99,21 @@ func (in *ingestSession) End(err error) {
 	in.o.SetStatus(st)
 }
 
+// ingestRefused records why a publisher with a valid key was turned away,
+// in the stream's ingest status.
+func (s *Server) ingestRefused(stream string, err error) {
+	o := s.origin(stream)
+	if o == nil {
+		var serr error
+		if o, serr = s.StartOrigin(s.runCtx(), stream); serr != nil {
+			return
+		}
+	}
+	st := o.Status()
+	st.Error = err.Error()
+	o.SetStatus(st)
+}
+
 // runCtx is the context Serve runs under, for origins started later.
 func (s *Server) runCtx() context.Context {
 	s.mu.Lock()
@@ -141,6 +156,7 @@ func (s *Server) startRTMP(ctx context.Context) error {
 	srv, err := rtmp.New(rtmp.Config{
 		Authorize:        s.streamForKey,
 		Sink:             rtmpSink{s},
+		OnRefused:        s.ingestRefused,
 		Logger:           s.log.With("ingest", "rtmp"),
 		FragmentDuration: s.cfg.FragmentDuration,
 		MaxFragmentBytes: wire.MaxPayload,

@@ -69,6 +69,7 @@ func New(cfg Config, pages fs.FS) (*Server, error) {
 // accepting, lets requests in flight finish (up to 10 s) and stops the
 // origins.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	defer ln.Close() // also on the early returns below
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	s.mu.Lock()

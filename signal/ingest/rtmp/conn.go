@@ -28,6 +28,7 @@ type publisher struct {
 
 	fragments, bytes, badTimestamps int
 	started                         time.Time
+	stream                          string // once the key is accepted
 }
 
 // handle serves one connection and logs how it ended.
@@ -40,6 +41,9 @@ func (s *Server) handle(ctx context.Context, conn net.Conn) {
 		p.log.Warn("rtmp: publish refused", "err", err)
 	case p.sess == nil:
 		p.log.Warn("rtmp: publish failed", "err", err)
+		if p.stream != "" && p.s.cfg.OnRefused != nil {
+			p.s.cfg.OnRefused(p.stream, err)
+		}
 	default:
 		attrs := []any{"fragments", p.fragments, "bytes", p.bytes,
 			"duration", time.Since(p.started).Round(time.Millisecond)}
@@ -78,6 +82,7 @@ func (p *publisher) serve(ctx context.Context, conn net.Conn) (err error) {
 		return reject(sc, ErrUnauthorized)
 	}
 	p.log = p.log.With("stream", stream)
+	p.stream = stream
 
 	conn.SetDeadline(time.Now().Add(timeout))
 	r := &gortmplib.Reader{Conn: sc}

@@ -57,6 +57,11 @@ type Config struct {
 	Authorize func(key string) (stream string, ok bool)
 	// Sink receives the streams. Required.
 	Sink Sink
+	// OnRefused, if set, hears of a publisher with a valid key that failed
+	// before its stream started (an unsupported codec, say), so the
+	// failure can be shown to the broadcaster. It runs on the
+	// connection's goroutine.
+	OnRefused func(stream string, err error)
 	// Logger receives one line per connection outcome; nil discards.
 	Logger *slog.Logger
 	// FragmentDuration and MaxFragmentBytes configure each session's
