@@ -302,8 +302,11 @@ export class LivePlayer {
       if (latency > this.#targetLatency + 6 && end - this.#targetLatency > v.currentTime) {
         v.currentTime = Math.max(v.currentTime, end - this.#targetLatency); // far behind: jump
       } else if (!v.paused) {
-        // Gentle: at most 10% faster, never slower than real time.
-        const rate = latency > this.#targetLatency + 0.3 && this.#stats.buffered > 0.3 ? 1.1 : 1.0;
+        // Gentle: up to 10% fast to catch up while there is buffer to
+        // spend, 5% slow when the buffer runs thin (better than a stall).
+        let rate = 1.0;
+        if (latency > this.#targetLatency + 0.25 && this.#stats.buffered > 1.0) rate = 1.1;
+        else if (this.#stats.buffered < 0.25) rate = 0.95;
         if (v.playbackRate !== rate) v.playbackRate = rate;
       }
     }

@@ -4,7 +4,9 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"testing"
@@ -16,7 +18,7 @@ import (
 // of every tab after start-up), page open to first frame, and the share of
 // bytes that came from peers. Run with
 //
-//	go tool task bench:e2e            (SHOAL_BENCH_SECONDS=180 by default)
+//	go tool task bench:e2e   (SHOAL_BENCH_SECONDS=180, SHOAL_BENCH_TABS=4 by default)
 //
 // It runs once whatever -benchtime says: the figures are per run.
 func BenchmarkPlayback(b *testing.B) {
@@ -25,6 +27,9 @@ func BenchmarkPlayback(b *testing.B) {
 		secs = v
 	}
 	tabs := 4
+	if v, err := strconv.Atoi(os.Getenv("SHOAL_BENCH_TABS")); err == nil && v >= 1 {
+		tabs = v
+	}
 	bin := requireTools(b)
 	ctx, cancel := context.WithTimeout(b.Context(), time.Duration(secs)*time.Second+2*time.Minute)
 	defer cancel()
@@ -38,6 +43,9 @@ func BenchmarkPlayback(b *testing.B) {
 	b.ResetTimer()
 	r := runBrowser(ctx, b, "--url", "http://"+addr+"/watch/live", "--tabs", strconv.Itoa(tabs), "--duration", strconv.Itoa(secs))
 	b.StopTimer()
+	if raw, err := json.Marshal(r); err == nil {
+		os.WriteFile(filepath.Join(artifactsDir(b), "bench-playback.json"), raw, 0o644)
+	}
 
 	var lat, firstFrame []float64
 	var peerBytes, allBytes, stalled, watched float64
