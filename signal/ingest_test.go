@@ -4,13 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"os/exec"
 	"strings"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/shoal-live/shoal/signal"
@@ -68,15 +65,10 @@ func TestRTMPIngest(t *testing.T) {
 	ln := listen(t) // find a free port for RTMP
 	rtmpAddr := ln.Addr().String()
 	ln.Close()
-	srv, err := signal.New(signal.Config{
+	base := startServer(t, ctx, signal.Config{
 		RTMPAddr:   rtmpAddr,
 		StreamKeys: map[string]string{"good": "key-good", "bad": "key-bad"},
-		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
-	}, fstest.MapFS{"index.html": {Data: []byte("x")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := serve(t, ctx, srv)
+	})
 	rtmp := "rtmp://" + rtmpAddr + "/live/"
 
 	good := make(chan error, 1)

@@ -18,8 +18,8 @@ import (
 	"github.com/shoal-live/shoal/signal/origin"
 )
 
-// startServer runs a server with a fast synthetic demo stream on a loopback
-// port and returns its base URL.
+// startServer runs a quiet server with cfg on a loopback port and returns
+// its base URL.
 func startServer(t *testing.T, ctx context.Context, cfg signal.Config) string {
 	t.Helper()
 	if cfg.Logger == nil {
@@ -29,15 +29,7 @@ func startServer(t *testing.T, ctx context.Context, cfg signal.Config) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln := listen(t)
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	return "http://" + ln.Addr().String()
+	return serve(t, ctx, srv)
 }
 
 func listen(t *testing.T) net.Listener {
