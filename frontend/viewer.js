@@ -35,6 +35,8 @@ const HOOK_MAX_CHUNKS = 20_000;
  * @property {string | null} error      latest error message
  * @property {import('./lib/player.js').PlayerStats | null} player latest player stats
  * @property {{currentTime: number, decoded: number, dropped: number} | null} video
+ * @property {number | null} wasmReadyAt Date.now() when the wasm peer was ready
+ * @property {number | null} joinedAt    Date.now() when the swarm was joined
  */
 
 /**
@@ -344,8 +346,31 @@ class Media {
     });
   }
 
+  /** @type {Promise<import('./lib/player.js').InitSegment> | null} fetched at page start, used once */
+  #prefetched = null;
+
+  /** Starts fetching the init segment while the wasm peer loads. */
+  prefetch() {
+    this.#prefetched = this.#fetchInitNow();
+    this.#prefetched.catch(() => {}); // a stream without video yet: fetched again later
+  }
+
   /** @returns {Promise<import('./lib/player.js').InitSegment>} */
   async #fetchInit() {
+    const p = this.#prefetched;
+    this.#prefetched = null;
+    if (p) {
+      try {
+        return await p;
+      } catch {
+        /* fall through to a fresh fetch */
+      }
+    }
+    return this.#fetchInitNow();
+  }
+
+  /** @returns {Promise<import('./lib/player.js').InitSegment>} */
+  async #fetchInitNow() {
     const r = await fetch(`/api/streams/${encodeURIComponent(this.#stream)}/init`, { cache: 'no-store' });
     if (!r.ok) throw new Error(`init segment: HTTP ${r.status}`);
     const mime = r.headers.get('X-Shoal-Mime');
@@ -400,7 +425,10 @@ class Media {
 
 async function main() {
   /** @type {TestHook} */
-  const hook = { pageStart, firstChunkAt: null, chunks: {}, stats: null, error: null, player: null, video: null };
+  const hook = {
+    pageStart, firstChunkAt: null, chunks: {}, stats: null, error: null, player: null, video: null,
+    wasmReadyAt: null, joinedAt: null,
+  };
   /** @type {any} */ (window).__shoal = hook;
 
   const viewer = new Viewer(document, hook);
@@ -428,12 +456,14 @@ async function main() {
   });
 
   const media = new Media(stream, hook);
+  media.prefetch();
   setInterval(() => media.tick(), 250);
   media.poll();
   setInterval(() => media.poll(), 3000);
 
   try {
     const shoal = await loadShoal();
+    hook.wasmReadyAt = Date.now();
     viewer.connecting();
     handle = await shoal.join({
       stream,
@@ -448,6 +478,7 @@ async function main() {
       }),
       onError: guarded((msg) => viewer.fail(String(msg))),
     });
+    hook.joinedAt = Date.now();
     if (gone) {
       handle.leave();
       handle = null;

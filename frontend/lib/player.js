@@ -99,9 +99,9 @@ export class LivePlayer {
    * @param {() => number} opts.serverNow                the server's clock, unix ms
    * @param {number} [opts.targetLatency]  seconds behind live to aim for (default 1.5)
    * @param {number} [opts.gapMs]          wait this long for a missing chunk (default 1000)
-   * @param {number} [opts.joinWaitMs]     gather chunks this long before choosing where to join (default 300)
+   * @param {number} [opts.joinWaitMs]     gather chunks this long before choosing where to join (default 150)
    */
-  constructor(video, { fetchInit, serverNow, targetLatency = 1.5, gapMs = 1000, joinWaitMs = 300 }) {
+  constructor(video, { fetchInit, serverNow, targetLatency = 1.5, gapMs = 1000, joinWaitMs = 150 }) {
     this.#video = video;
     this.#fetchInit = fetchInit;
     this.#serverNow = serverNow;
