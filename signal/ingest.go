@@ -10,9 +10,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pion/webrtc/v4"
+
 	"github.com/shoal-live/shoal/shared/wire"
 	"github.com/shoal-live/shoal/signal/cmaf"
 	"github.com/shoal-live/shoal/signal/ingest/rtmp"
+	"github.com/shoal-live/shoal/signal/ingest/whip"
 	"github.com/shoal-live/shoal/signal/origin"
 )
 
@@ -177,4 +180,42 @@ func (s *Server) startRTMP(ctx context.Context) error {
 		}
 	}()
 	return nil
+}
+
+// whipSink starts an ingest session per WHIP publish.
+type whipSink struct{ s *Server }
+
+func (k whipSink) Begin(stream string) (whip.Session, error) {
+	in, err := k.s.beginIngest(stream, "whip")
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", whip.ErrBusy, err)
+	}
+	return in, nil
+}
+
+// authorizeWHIP checks a WHIP bearer token against the stream's key.
+func (s *Server) authorizeWHIP(stream, key string) bool {
+	k, ok := s.keyFor(stream)
+	return ok && subtle.ConstantTimeCompare([]byte(k), []byte(key)) == 1
+}
+
+// newWHIP builds the WHIP ingest handler, served under /api/whip/.
+func (s *Server) newWHIP() (*whip.Handler, error) {
+	var ice []webrtc.ICEServer
+	for _, u := range s.cfg.ICEServers {
+		ice = append(ice, webrtc.ICEServer{URLs: []string{u}})
+	}
+	h, err := whip.New(whip.Config{
+		Authorize:        s.authorizeWHIP,
+		Sink:             whipSink{s},
+		ICEServers:       ice,
+		LoopbackOnly:     s.cfg.LoopbackOnly,
+		FragmentDuration: s.cfg.FragmentDuration,
+		MaxFragmentBytes: wire.MaxPayload,
+		Logger:           s.log.With("ingest", "whip"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("signal: whip: %w", err)
+	}
+	return h, nil
 }

@@ -34,7 +34,11 @@ func (s *Server) requestLog(next http.Handler) http.Handler {
 		if ww.Status() >= 400 || (!strings.Contains(r.URL.Path, "/chunks/") && !strings.Contains(r.URL.Path, ".")) {
 			level = s.log.Info
 		}
-		level("http", "method", r.Method, "path", r.URL.Path, "status", ww.Status(),
+		path := r.URL.Path
+		if rest, ok := strings.CutPrefix(path, "/api/whip/"); ok && strings.Contains(rest, "/") {
+			path = "/api/whip/" + rest[:strings.Index(rest, "/")] + "/…" // a WHIP session URL is a credential
+		}
+		level("http", "method", r.Method, "path", path, "status", ww.Status(),
 			"bytes", ww.BytesWritten(), "dur", time.Since(start).Round(time.Microsecond),
 			"ip", middleware.GetClientIP(r.Context()))
 	})

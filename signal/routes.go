@@ -30,6 +30,7 @@ func (s *Server) Handler() http.Handler {
 		r.Get("/streams/{stream}/chunks/{seq}", s.handleChunk)
 		r.Get("/streams/{stream}/init", s.handleInit)
 		r.Get("/streams/{stream}/status", s.handleStatus)
+		r.Handle("/whip/*", s.whip) // WHIP ingest (RFC 9725): POST an offer, DELETE the session
 	})
 
 	r.Get("/wasm/shoal.wasm", s.handleWasm)

@@ -16,6 +16,7 @@ import (
 	"github.com/shoal-live/shoal/shared/signaling"
 	"github.com/shoal-live/shoal/signal/cmaf"
 	"github.com/shoal-live/shoal/signal/demo"
+	"github.com/shoal-live/shoal/signal/ingest/whip"
 	"github.com/shoal-live/shoal/signal/origin"
 	"github.com/shoal-live/shoal/signal/tracker"
 )
@@ -27,6 +28,7 @@ type Server struct {
 	tracker *tracker.Tracker
 	pages   fs.FS
 	wasm    *compressedFile
+	whip    *whip.Handler
 
 	mu      sync.Mutex
 	origins map[string]*origin.Origin
@@ -50,6 +52,10 @@ func New(cfg Config, pages fs.FS) (*Server, error) {
 			MaxPeers:    cfg.MaxPeersPerSwarm,
 			OriginLinks: cfg.OriginLinks,
 		}),
+	}
+	var err error
+	if s.whip, err = s.newWHIP(); err != nil {
+		return nil, err
 	}
 	start := time.Now()
 	w, err := compressFile(pages, "wasm/shoal.wasm")
@@ -111,6 +117,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer scancel()
 	err := hs.Shutdown(sctx) // hijacked WebSockets end with ctx via BaseContext
+	s.whip.Close()
 	s.wg.Wait()
 	if err != nil {
 		return fmt.Errorf("signal: shutdown: %w", err)
@@ -131,7 +138,8 @@ func (s *Server) logPublishURLs(httpAddr net.Addr) {
 			_, rtmpPort, _ := net.SplitHostPort(s.cfg.RTMPAddr)
 			args = append(args, "rtmp_server", fmt.Sprintf("rtmp://%s:%s/live", host, rtmpPort), "stream_key", key)
 		}
-		s.log.Info("publish with OBS (Settings → Stream → Custom…)", args...)
+		args = append(args, "whip_server", fmt.Sprintf("http://%s:%s/api/whip/%s", host, httpPort, stream), "bearer_token", key)
+		s.log.Info("publish with OBS (Settings → Stream: Custom… for RTMP, or WHIP)", args...)
 	}
 }
 

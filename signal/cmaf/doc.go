@@ -1,10 +1,11 @@
 // Package cmaf repackages elementary streams into CMAF (fragmented MP4) for
 // Media Source Extensions, without transcoding.
 //
-// A [Muxer] takes H.264 access units and AAC frames with their timestamps and
-// produces one init segment (ftyp+moov, both tracks in one moov, so a browser
-// needs a single SourceBuffer of type [Muxer.MIME]) and then a sequence of
-// fragments (moof+mdat, both tracks in each fragment).
+// A [Muxer] takes H.264 access units and AAC frames or Opus packets with
+// their timestamps and produces one init segment (ftyp+moov, both tracks in
+// one moov, so a browser needs a single SourceBuffer of type [Muxer.MIME])
+// and then a sequence of fragments (moof+mdat, both tracks in each
+// fragment).
 //
 //	m, err := cmaf.NewMuxer(cmaf.Config{
 //		Video: &cmaf.H264{SPS: [][]byte{sps}, PPS: [][]byte{pps}},
@@ -25,9 +26,11 @@
 // delimiters in an access unit are dropped (the parameter sets live in the
 // init segment); an SPS or PPS that differs from the configured ones fails
 // with [ErrParamsChanged], and the caller starts a new Muxer (and a new init
-// segment). Audio is AAC: raw frames without ADTS headers, configured by the
-// AudioSpecificConfig. Timestamps are the source's: decode times must not be
-// negative and must increase per track.
+// segment). Audio is either AAC ([Config.Audio]): raw frames without ADTS
+// headers, configured by the AudioSpecificConfig; or Opus ([Config.Opus]), as
+// WebRTC sends it: one Opus packet per frame, in an "Opus" sample entry with
+// a dOps box, codec "opus", 48 kHz timescale. Timestamps are the source's:
+// decode times must not be negative and must increase per track.
 //
 // # Fragments
 //
@@ -42,9 +45,12 @@
 //
 // Each sample's duration is the distance to the next one of its track, so a
 // sample is only emitted once the next one has arrived (or at [Muxer.Flush]).
-// AAC frames are laid end to end (1024 samples each) and only re-timed from
-// their timestamps when those drift by more than half a frame, which absorbs
-// the millisecond rounding of RTMP timestamps.
+// Audio frames are laid end to end (AAC: 1024 samples each; Opus: the
+// packet's duration from its TOC byte) and only re-timed from their
+// timestamps when those drift by more than half a frame, which absorbs the
+// millisecond rounding of RTMP timestamps. A longer gap between Opus packets
+// (discontinuous transmission, a lost packet) is filled with empty packets
+// that the decoder conceals, so the audio timeline has no holes.
 //
 // A Muxer is not safe for concurrent use. OnFragment runs synchronously inside
 // WriteVideo, WriteAudio and Flush, and owns the Data it is given.

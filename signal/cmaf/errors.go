@@ -22,4 +22,8 @@ var (
 	// configured one. The access unit is not written; start a new Muxer
 	// with the new parameter sets.
 	ErrParamsChanged = errors.New("cmaf: H.264 parameter sets changed")
+	// ErrInvalidFrame reports an audio frame whose duration cannot be
+	// read, such as an Opus packet with a malformed TOC. The frame is
+	// dropped and the Muxer stays usable.
+	ErrInvalidFrame = errors.New("cmaf: invalid audio frame")
 )

@@ -136,6 +136,10 @@ func buildInit(cfg *Config, tracks []Track) ([]byte, error) {
 				return nil, fmt.Errorf("%w: avc1 sample entry: %v", ErrInvalidConfig, err)
 			}
 		case "audio":
+			if cfg.Opus != nil {
+				trak.Mdia.Minf.Stbl.Stsd.AddChild(opusEntry(cfg.Opus, t))
+				continue
+			}
 			esds := mp4.CreateEsdsBox(cfg.Audio.Config)
 			trak.Mdia.Minf.Stbl.Stsd.AddChild(mp4.CreateAudioSampleEntryBox("mp4a",
 				uint16(t.Channels), 16, uint16(t.SampleRate), esds))

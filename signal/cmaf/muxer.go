@@ -34,10 +34,12 @@ const (
 	mdatOverhead   = 8
 )
 
-// Config configures a Muxer. At least one of Video and Audio is set.
+// Config configures a Muxer. At least one of Video, Audio and Opus is set,
+// and at most one of Audio and Opus.
 type Config struct {
 	Video *H264 // nil: no video track
-	Audio *AAC  // nil: no audio track
+	Audio *AAC  // nil: no AAC audio track
+	Opus  *Opus // nil: no Opus audio track
 
 	// FragmentDuration is the media duration after which a fragment is
 	// cut at the next video sample (or audio frame, without video). Zero
@@ -96,7 +98,7 @@ type trackBuf struct {
 	data    []byte // the samples' payloads, back to back
 	last    int64  // decode time of the last accepted sample
 	has     bool   // a sample was accepted
-	dur     int64  // duration of the last emitted sample (AAC: one frame)
+	dur     int64  // video: the last emitted sample's duration; audio: the last frame's length
 }
 
 type sample struct {
@@ -108,8 +110,11 @@ type sample struct {
 
 // NewMuxer checks cfg and builds the init segment.
 func NewMuxer(cfg Config) (*Muxer, error) {
-	if cfg.Video == nil && cfg.Audio == nil {
+	if cfg.Video == nil && cfg.Audio == nil && cfg.Opus == nil {
 		return nil, fmt.Errorf("%w: no video and no audio track", ErrInvalidConfig)
+	}
+	if cfg.Audio != nil && cfg.Opus != nil {
+		return nil, fmt.Errorf("%w: both AAC and Opus audio", ErrInvalidConfig)
 	}
 	if cfg.OnFragment == nil {
 		return nil, fmt.Errorf("%w: OnFragment is nil", ErrInvalidConfig)
@@ -146,6 +151,14 @@ func NewMuxer(cfg Config) (*Muxer, error) {
 		}
 		m.tracks = append(m.tracks, t)
 		m.audio = &trackBuf{Track: t, dur: aacFrameSamples}
+	}
+	if cfg.Opus != nil {
+		t, err := opusTrack(uint32(len(m.tracks)+1), cfg.Opus)
+		if err != nil {
+			return nil, err
+		}
+		m.tracks = append(m.tracks, t)
+		m.audio = &trackBuf{Track: t, dur: opusFrameSamples}
 	}
 	init, err := buildInit(&cfg, m.tracks)
 	if err != nil {
@@ -241,8 +254,8 @@ func (m *Muxer) WriteVideo(pts, dts time.Duration, au [][]byte) error {
 	return nil
 }
 
-// WriteAudio adds one raw AAC frame presented at pts. It may emit a
-// fragment.
+// WriteAudio adds one raw AAC frame or Opus packet presented at pts. It may
+// emit a fragment.
 func (m *Muxer) WriteAudio(pts time.Duration, frame []byte) error {
 	a := m.audio
 	if a == nil {
@@ -254,6 +267,10 @@ func (m *Muxer) WriteAudio(pts time.Duration, frame []byte) error {
 	if len(frame) == 0 || !m.started {
 		return nil
 	}
+	n, err := audioFrameSamples(&a.Track, frame)
+	if err != nil {
+		return fmt.Errorf("%w at %v: %v", ErrInvalidFrame, pts, err)
+	}
 	d := toTimescale(pts, a.Timescale)
 	if a.has {
 		if d <= a.last {
@@ -262,8 +279,12 @@ func (m *Muxer) WriteAudio(pts time.Duration, frame []byte) error {
 		}
 		// Lay frames end to end unless the source jumped by more
 		// than half a frame.
-		if next := a.last + aacFrameSamples; abs(d-next) <= aacFrameSamples/2 {
+		if next := a.last + a.dur; abs(d-next) <= a.dur/2 {
 			d = next
+		} else if a.Codec == opusCodec && d > next {
+			if err := m.fillOpus(next, d); err != nil {
+				return err
+			}
 		}
 	}
 	if len(a.samples) > 0 || (m.video != nil && len(m.video.samples) > 0) {
@@ -284,7 +305,7 @@ func (m *Muxer) WriteAudio(pts time.Duration, frame []byte) error {
 	}
 	a.samples = append(a.samples, sample{dts: d, size: uint32(len(frame)), sync: true})
 	a.data = append(a.data, frame...)
-	a.last, a.has = d, true
+	a.last, a.has, a.dur = d, true, n
 	return nil
 }
 
@@ -412,9 +433,8 @@ func addSamples(frag *mp4.Fragment, t *trackBuf, n int, next int64) (start, end 
 		default:
 			dur = t.dur
 		}
-		t.dur = dur
-		if t.Kind == "audio" {
-			t.dur = aacFrameSamples
+		if t.Kind == "video" {
+			t.dur = dur // audio: the last frame's own length, set by WriteAudio
 		}
 		flags := mp4.NonSyncSampleFlags | mp4.SampleDependsOn1
 		if s.sync {
