@@ -15,7 +15,11 @@
  *
  * Usage:
  *   node browser.mjs --url http://127.0.0.1:8080/watch/demo \
- *     [--tabs 4] [--duration 30] [--close-tab-at 0] [--screenshot out.png]
+ *     [--tabs 4] [--duration 30] [--close-tab-at 0] [--controls-at 0] [--screenshot out.png]
+ *
+ * --controls-at S: at S seconds, use tab 0's player controls as a person
+ * would (real clicks): pause, play, unmute, set the volume, read the LIVE
+ * badge; what the video element did is reported as "controls".
  *
  * Environment: CHROMIUM overrides the browser binary (default /usr/bin/chromium).
  */
@@ -29,7 +33,7 @@ const GOTO_TIMEOUT_MS = 15_000;
 /** Beyond duration, how long the harness may take before giving up on itself. */
 const WATCHDOG_SLACK_MS = 90_000;
 
-const USAGE = 'usage: node browser.mjs --url URL [--tabs N] [--duration S] [--close-tab-at S] [--screenshot PATH]';
+const USAGE = 'usage: node browser.mjs --url URL [--tabs N] [--duration S] [--close-tab-at S] [--controls-at S] [--screenshot PATH]';
 
 /**
  * @typedef {object} Hook  a copy of the page's window.__shoal
@@ -50,9 +54,10 @@ const USAGE = 'usage: node browser.mjs --url URL [--tabs N] [--duration S] [--cl
  * @property {string | null} harnessError  what went wrong driving the tab (navigation, crash)
  * @property {{t: number, player: object | null, video: object | null}[]} timeline  player samples, t in seconds since t0
  * @property {number} t0                 Date.now() when the first tab opened
+ * @property {object | null} controls    what --controls-at saw, tab 0 only
  */
 
-/** @returns {{url: string, tabs: number, duration: number, closeTabAt: number, screenshot: string}} */
+/** @returns {{url: string, tabs: number, duration: number, closeTabAt: number, controlsAt: number, screenshot: string}} */
 function flags() {
   let values;
   try {
@@ -62,6 +67,7 @@ function flags() {
         tabs: { type: 'string', default: '4' },
         duration: { type: 'string', default: '30' },
         'close-tab-at': { type: 'string', default: '0' },
+        'controls-at': { type: 'string', default: '0' },
         screenshot: { type: 'string', default: '' },
       },
       strict: true,
@@ -82,6 +88,7 @@ function flags() {
     tabs: Math.floor(num('tabs', String(values.tabs), 1)),
     duration: num('duration', String(values.duration), 1),
     closeTabAt: num('close-tab-at', String(values['close-tab-at']), 0),
+    controlsAt: num('controls-at', String(values['controls-at']), 0),
     screenshot: String(values.screenshot ?? ''),
   };
   if (out.closeTabAt >= out.duration) usage('--close-tab-at must be before --duration ends');
@@ -159,8 +166,39 @@ function report(tab) {
     chunks: h?.chunks ?? {},
     stats: h?.stats ?? null,
     timeline: tab.timeline,
+    controls: tab.controls ?? null,
     error: h?.error ?? tab.harnessError ?? (h ? null : 'window.__shoal was never set'),
   };
+}
+
+/**
+ * Uses the player's controls with real clicks and reports what the video
+ * element did after each.
+ * @param {import('playwright-core').Page} page
+ */
+async function exerciseControls(page) {
+  const video = () => page.evaluate(() => {
+    const v = /** @type {HTMLVideoElement} */ (document.getElementById('video'));
+    return { paused: v.paused, muted: v.muted, volume: v.volume, currentTime: v.currentTime };
+  });
+  const out = {};
+  await page.hover('#player');
+  await page.click('#c-play', { timeout: 5000 });
+  await sleep(500);
+  out.afterPause = await video();
+  await sleep(500);
+  out.pausedStill = await video();
+  await page.click('#c-play', { timeout: 5000 });
+  await sleep(1000);
+  out.afterPlay = await video();
+  await page.click('#c-mute', { timeout: 5000 });
+  await sleep(200);
+  out.afterUnmute = await video();
+  await page.fill('#c-volume', '0.3');
+  await sleep(200);
+  out.afterVolume = await video();
+  out.liveBadge = await page.textContent('#c-live');
+  return out;
 }
 
 async function main() {
@@ -205,7 +243,7 @@ async function main() {
     /** @param {number} index */
     const open = async (index) => {
       /** @type {Tab} */
-      const tab = { index, context: null, page: null, closedAt: null, hook: null, harnessError: null, timeline: [], t0 };
+      const tab = { index, context: null, page: null, closedAt: null, hook: null, harnessError: null, timeline: [], t0, controls: null };
       tabs.push(tab);
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
       const page = await context.newPage();
@@ -239,9 +277,14 @@ async function main() {
 
     const closeIdx = opts.tabs - 1;
     let closed = opts.closeTabAt <= 0;
+    let controlled = opts.controlsAt <= 0;
     while (elapsed() < opts.duration) {
       await sleep(Math.min(SAMPLE_MS, Math.max(0, (opts.duration - elapsed()) * 1000)));
       await Promise.all(tabs.map(sample));
+      if (!controlled && elapsed() >= opts.controlsAt && tabs[0]?.page) {
+        controlled = true;
+        tabs[0].controls = await exerciseControls(tabs[0].page).catch((err) => ({ error: String(err) }));
+      }
       if (!closed && elapsed() >= opts.closeTabAt) {
         closed = true;
         const tab = tabs[closeIdx];

@@ -60,7 +60,23 @@ type tabReport struct {
 	Chunks       map[string]string `json:"chunks"`
 	Stats        *stats            `json:"stats"`
 	Timeline     []sample          `json:"timeline"`
+	Controls     *controlsReport   `json:"controls"`
 	Error        *string           `json:"error"`
+}
+
+// controlsReport is what browser.mjs saw while using the player's
+// controls (--controls-at).
+type controlsReport struct {
+	Error                                                        string
+	AfterPause, PausedStill, AfterPlay, AfterUnmute, AfterVolume videoState
+	LiveBadge                                                    string
+}
+
+type videoState struct {
+	Paused      bool    `json:"paused"`
+	Muted       bool    `json:"muted"`
+	Volume      float64 `json:"volume"`
+	CurrentTime float64 `json:"currentTime"`
 }
 
 // sample is one reading of a tab's player (frontend/lib/player.js stats)

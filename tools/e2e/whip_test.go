@@ -5,10 +5,12 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -95,12 +97,13 @@ func TestWHIPPlayback(t *testing.T) {
 		t.Fatalf("stream status while publishing over WHIP: %+v", st)
 	}
 
-	r := runBrowser(ctx, t, "--url", "http://"+addr+"/watch/live", "--tabs", "2", "--duration", "20",
-		"--screenshot", filepath.Join(artifactsDir(t), "whip.png"))
+	const controlsAt = 15
+	r := runBrowser(ctx, t, "--url", "http://"+addr+"/watch/live", "--tabs", "2", "--duration", "22",
+		"--controls-at", strconv.Itoa(controlsAt), "--screenshot", filepath.Join(artifactsDir(t), "whip.png"))
 	for _, tb := range r.Tabs {
 		var tl []sample
 		for _, s := range tb.Timeline {
-			if s.Player != nil && s.Video != nil && s.Player.FirstFrameAt != nil {
+			if s.Player != nil && s.Video != nil && s.Player.FirstFrameAt != nil && s.T < controlsAt-1 {
 				tl = append(tl, s)
 			}
 		}
@@ -110,7 +113,7 @@ func TestWHIPPlayback(t *testing.T) {
 		}
 		a, b := tl[0], tl[len(tl)-1]
 		span := b.T - a.T
-		if got, want := b.Video.Decoded-a.Video.Decoded, 0.9*videoFPS*span; got < want || span < 10 {
+		if got, want := b.Video.Decoded-a.Video.Decoded, 0.9*videoFPS*span; got < want || span < 8 {
 			t.Errorf("tab %d: decoded %.0f frames in %.1f s, want at least %.0f", tb.Index, got, span, want)
 		}
 		if e := b.Player.Error; e != nil {
@@ -118,6 +121,35 @@ func TestWHIPPlayback(t *testing.T) {
 		}
 		t.Logf("tab %d: %.0f frames decoded in %.1f s, latency %v s", tb.Index, b.Video.Decoded-a.Video.Decoded, span, deref(b.Player.Latency))
 	}
+	for _, p := range checkControls(r.Tabs[0].Controls) {
+		t.Errorf("tab 0 controls: %s", p)
+	}
+}
+
+// checkControls: what a person using the player's buttons expects.
+func checkControls(c *controlsReport) (problems []string) {
+	switch {
+	case c == nil:
+		return []string{"the controls were not exercised"}
+	case c.Error != "":
+		return []string{"using the controls: " + c.Error}
+	}
+	if !c.AfterPause.Paused || c.PausedStill.CurrentTime-c.AfterPause.CurrentTime > 0.05 {
+		problems = append(problems, fmt.Sprintf("pause did not stop the video: %+v then %+v", c.AfterPause, c.PausedStill))
+	}
+	if c.AfterPlay.Paused || c.AfterPlay.CurrentTime <= c.PausedStill.CurrentTime {
+		problems = append(problems, fmt.Sprintf("play did not resume the video: %+v", c.AfterPlay))
+	}
+	if c.AfterUnmute.Muted || c.AfterUnmute.Paused {
+		problems = append(problems, fmt.Sprintf("unmute left it muted or paused: %+v", c.AfterUnmute))
+	}
+	if v := c.AfterVolume.Volume; v < 0.29 || v > 0.31 {
+		problems = append(problems, fmt.Sprintf("volume slider at 0.3 gave volume %.2f", v))
+	}
+	if !strings.Contains(c.LiveBadge, "LIVE") || !strings.Contains(c.LiveBadge, "s") {
+		problems = append(problems, fmt.Sprintf("LIVE badge reads %q, want LIVE with seconds behind", c.LiveBadge))
+	}
+	return problems
 }
 
 func deref(p *float64) float64 {
