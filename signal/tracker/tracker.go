@@ -136,9 +136,13 @@ func (t *Tracker) Leave(id string) {
 	}
 	orphans := make([]*member, 0, len(m.links))
 	for _, n := range m.links {
+		orphans = append(orphans, n)
+	}
+	// In id order, so that a seeded tracker (the simulator's) repeats.
+	slices.SortFunc(orphans, func(a, b *member) int { return cmpString(a.id, b.id) })
+	for _, n := range orphans {
 		delete(n.links, id)
 		t.deliver(n, signaling.Message{Type: signaling.TypePeerLeft, Peer: id, Text: "left the stream"})
-		orphans = append(orphans, n)
 	}
 	if len(sw.members) == 0 {
 		delete(t.swarms, sw.name)

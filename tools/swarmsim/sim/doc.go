@@ -1,0 +1,80 @@
+// Package sim is a discrete-event simulator that drives Shoal's real swarm
+// engine (shared/swarm) and real tracker (signal/tracker) on a virtual
+// clock, to measure what a swarm of thousands of browsers would see.
+//
+//	sc, _ := sim.Preset("steady")
+//	sc.Peers, sc.Duration = 300, sim.Duration(time.Minute)
+//	rep, err := sim.Run(sc, sim.Options{})
+//	fmt.Println(rep.LatencyMs.P50, rep.Offload)
+//
+// # What it models
+//
+//   - One origin engine (Config{Origin: true}) fed a chunk every
+//     ChunkInterval, and one engine per viewer, each with its own seeded
+//     Rand. Every engine event goes through Engine.Step with the virtual
+//     time, and every action is carried out in order, as shared/node does.
+//   - The real tracker, in memory: joins, leaves, neighbour introductions,
+//     offer/answer relays and drops go through tracker.Tracker; its
+//     messages reach a peer after the peer's signaling latency. The data
+//     channel opens ConnectRTTs link round trips after the answer reaches
+//     the initiator. A share of viewer pairs (NAT) never connects: both
+//     ends declare the connection failed after NATFailAfter and report a
+//     drop to the tracker, which introduces replacements, as the driver
+//     does.
+//   - Latency: each peer draws a one-way latency L uniformly from
+//     [LatencyMin, LatencyMax]; a link between a and b has one-way latency
+//     (La+Lb)/2, the sum of both ends' halves, and the server (tracker,
+//     origin, HTTP) counts as a peer with ServerLatency.
+//   - Capacity: each viewer's upload (drawn from UploadMix) and download
+//     (DownloadMult) are FIFO serialisation queues. A message of n bytes
+//     occupies the sender's upload for n/rate; it reaches the receiver
+//     after the link latency and then shares the receiver's download FIFO
+//     in order of arrival of its last byte, pipelined with the upload (a
+//     receiver faster than the sender adds no second serialisation delay).
+//     Messages on one channel are delivered in order. Every message costs
+//     its wire.EncodedLen plus 28 bytes (SCTP/DTLS/UDP/IP headers). The
+//     origin's upload is capped at OriginCopies × the stream rate.
+//   - Send buffers: a chunk Send to a channel that already has MaxBuffered
+//     bytes waiting in the upload queue is dropped and counted, as
+//     shared/node drops it on the data channel's BufferedAmount.
+//   - Fallback fetches go to the origin's HTTP side: one request latency,
+//     an optional HTTP capacity (OriginHTTP, unlimited by default, peak
+//     reported), 300 bytes of HTTP headers, and the viewer's download.
+//     Chunks not yet published, or more than 128 behind (the origin
+//     store), fail.
+//   - Loss: per packet (1200 bytes). The data channel is reliable and
+//     ordered, so by default a lost packet delays its message by one link
+//     RTT (a fast retransmission) and holds the messages behind it;
+//     LossMode "drop" instead loses the message, to stress the engine's
+//     timeouts.
+//   - Churn: leaving viewers close their channels (neighbours notice one
+//     link latency later and tell the tracker, as the driver does) and
+//     their signaling connection (the tracker's Leave). Queued uploads that
+//     had not left the sender are lost.
+//   - A player per viewer: playback starts when the viewer holds some chunk
+//     k0 and the StartupChunks-1 after it (the lowest such run); chunk k
+//     is due at start + (k−k0)·ChunkInterval; a missing due chunk stalls
+//     playback until it arrives and shifts the schedule. A chunk the engine
+//     can no longer get (Window behind the newest delivered) is skipped.
+//
+// # What it does not model
+//
+// Congestion control and cross traffic (a link runs at its capacity or
+// not at all), SCTP message interleaving (a channel is a FIFO), TURN relays
+// (a NAT-blocked pair simply fails), the ICE candidate trickle (only offer
+// and answer are relayed), CPU limits of browsers, clock skew between
+// peers, signaling rate limits and the tracker's slow-session drop, the
+// server's HTTP connection set-up, the real player's catch-up and keyframe
+// skipping (the model player only stalls), and abrupt departures (every
+// leave is a clean close).
+//
+// # Determinism
+//
+// One math/rand/v2 PCG source seeded from Scenario.Seed draws the
+// scenario (join times, capacities, latencies, losses); each engine gets
+// its own PCG seeded from the seed and the peer's index; events run in
+// (time, sequence number) order; no map is iterated where order matters.
+// tracker.Leave refills orphaned neighbours in map order, so a leave is
+// preceded by Drop calls, in id order, for every neighbour that would need
+// a refill; Leave then has at most one to refill (see trackerLeave).
+package sim

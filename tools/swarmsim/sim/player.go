@@ -1,0 +1,198 @@
+package sim
+
+import "time"
+
+// ringSize bounds how far ahead of the playhead the player remembers
+// arrivals; twice the engine's default window.
+const ringSize = 128
+
+// The player joins at a keyframe chunk (every keyframeEvery-th, as the
+// 1 s keyframe interval asked of broadcasters gives with 250 ms chunks),
+// choosing among what arrived within joinWait of its first chunk.
+const (
+	keyframeEvery = 4
+	joinWait      = int64(150 * time.Millisecond)
+)
+
+// player is the model player of one viewer: it starts once it holds
+// `need` consecutive chunks, plays one chunk per interval, and stalls when
+// the chunk due is missing. It runs lazily: advance plays everything due
+// up to now, so it needs no events of its own.
+type player struct {
+	need    int
+	picked  bool // k0 chosen
+	started bool
+	ended   bool
+	k0      uint64
+	next    uint64 // next chunk to play
+	due     int64  // when next is due
+	startAt int64
+
+	stalled int64 // ns
+	stalls  int
+	skipped int
+	played  int
+
+	minSeq, maxSeq uint64
+	any            bool
+	ring           []arrival
+}
+
+type arrival struct {
+	tag uint64 // seq+1, 0 = empty
+	at  int64
+}
+
+func (pl *player) init(need int) {
+	pl.need = need
+	pl.ring = make([]arrival, ringSize)
+}
+
+func (pl *player) held(seq uint64) (int64, bool) {
+	a := pl.ring[seq%ringSize]
+	return a.at, a.tag == seq+1
+}
+
+// tryStart picks the first chunk to play and starts playback once the
+// player holds it and the StartupChunks-1 after it. Like
+// frontend/lib/player.js, the player waits JoinWait after the first chunk
+// arrives and then joins at the newest keyframe chunk (every 4th) it holds;
+// if it holds none, at the first keyframe chunk that arrives later.
+func (s *Sim) tryStart(p *peer) bool {
+	pl := &p.pl
+	if !pl.picked {
+		if s.now < p.firstDel+joinWait {
+			return false
+		}
+		cut := p.firstDel + joinWait
+		lo := pl.minSeq
+		if pl.maxSeq >= ringSize && lo < pl.maxSeq-ringSize+1 {
+			lo = pl.maxSeq - ringSize + 1
+		}
+		var best, late uint64
+		var found, foundLate bool
+		var lateAt int64
+		for k := lo; k <= pl.maxSeq; k++ {
+			at, ok := pl.held(k)
+			switch {
+			case !ok || k%keyframeEvery != 0:
+			case at <= cut:
+				best, found = k, true
+			case !foundLate || at < lateAt:
+				late, lateAt, foundLate = k, at, true
+			}
+		}
+		if !found {
+			if !foundLate {
+				return false
+			}
+			best = late
+		}
+		pl.picked, pl.k0 = true, best
+	}
+	start := p.firstDel + joinWait
+	for k := pl.k0; k < pl.k0+uint64(pl.need); k++ {
+		at, ok := pl.held(k)
+		if !ok {
+			return false
+		}
+		start = max(start, at)
+	}
+	pl.started = true
+	pl.next, pl.due, pl.startAt = pl.k0, start, start
+	s.m.startup = append(s.m.startup, start-p.joined)
+	return true
+}
+
+// playerDeliver records that p's engine delivered seq now.
+func (s *Sim) playerDeliver(p *peer, seq uint64) {
+	pl := &p.pl
+	if pl.ended {
+		return
+	}
+	if (pl.started && seq < pl.next) || (pl.picked && seq < pl.k0) {
+		return // too late to play
+	}
+	pl.ring[seq%ringSize] = arrival{tag: seq + 1, at: s.now}
+	if !pl.any || seq < pl.minSeq {
+		pl.minSeq = seq
+	}
+	if !pl.any || seq > pl.maxSeq {
+		pl.maxSeq = seq
+	}
+	pl.any = true
+	if !pl.started && !s.tryStart(p) {
+		return
+	}
+	s.advance(p, s.now)
+}
+
+// advance plays every chunk due by t.
+func (s *Sim) advance(p *peer, t int64) {
+	pl := &p.pl
+	window := uint64(s.window())
+	for pl.started {
+		at, ok := pl.held(pl.next)
+		if !ok {
+			// The engine forgets a chunk Window behind the newest: skip it.
+			if pl.due < t && pl.maxSeq+1 > pl.next+window {
+				pl.stalled += t - pl.due
+				pl.stalls++
+				pl.skipped++
+				pl.next++
+				pl.due = t
+				continue
+			}
+			return
+		}
+		if at > pl.due {
+			pl.stalled += at - pl.due
+			pl.stalls++
+			pl.due = at
+		}
+		if pl.due > t {
+			return
+		}
+		pl.played++
+		s.m.latency.add(pl.due - int64(pl.next)*s.interval)
+		s.m.bucketAt(pl.due).latency(pl.due, pl.due-int64(pl.next)*s.interval)
+		if s.opt.OnPlay != nil {
+			s.opt.OnPlay(int(p.idx), pl.next, time.Duration(pl.due))
+		}
+		pl.next++
+		pl.due += s.interval
+	}
+}
+
+func (s *Sim) window() int {
+	if s.sc.Window > 0 {
+		return s.sc.Window
+	}
+	return 64
+}
+
+// finishPlayer plays what is due by t, counts an ongoing stall and stops.
+func (s *Sim) finishPlayer(p *peer, t int64) {
+	pl := &p.pl
+	if pl.ended {
+		return
+	}
+	s.advance(p, t)
+	if pl.started {
+		if _, ok := pl.held(pl.next); !ok && pl.due < t {
+			pl.stalled += t - pl.due
+			pl.stalls++
+		}
+		s.m.watch += t - pl.startAt
+		s.m.stalled += pl.stalled
+		s.m.stalls += pl.stalls
+		s.m.skipped += pl.skipped
+		s.m.played += pl.played
+		if pl.stalled > 0 {
+			s.m.viewersStalled++
+		}
+		s.m.started++
+	}
+	pl.ended = true
+	pl.ring = nil
+}
