@@ -194,11 +194,19 @@ func (e *Engine) receive(p *peer, m wire.Message) {
 			e.stats.Dropped++
 			return
 		}
+		// Learn the newest chunk first: a joining peer starts JoinBacklog
+		// behind the live edge, not behind the oldest chunk a neighbour
+		// still holds.
+		for i := len(m.Bits) - 1; i >= 0; i-- {
+			if s := m.Base + uint64(i); m.Bits[i] && e.inRange(s) {
+				e.learn(s)
+				break
+			}
+		}
 		for i, ok := range m.Bits {
 			s := m.Base + uint64(i)
 			if ok && e.inRange(s) {
 				p.has[s] = true
-				e.learn(s)
 			}
 		}
 	case wire.Request:

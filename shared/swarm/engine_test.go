@@ -241,3 +241,27 @@ func TestStepRejectsImpossibleEvents(t *testing.T) {
 		})
 	}
 }
+
+// TestJoinStartsNearTheLiveEdge: a peer joining a neighbour that holds a
+// long window starts JoinBacklog chunks behind the newest, not at the
+// oldest chunk the neighbour still has.
+func TestJoinStartsNearTheLiveEdge(t *testing.T) {
+	e := newEngine(t, Config{JoinBacklog: 4})
+	step(t, e, 0, PeerConnected{Peer: "a"})
+	bits := make([]bool, 64)
+	for i := range bits {
+		bits[i] = true
+	}
+	acts := step(t, e, 0, MessageReceived{From: "a", Msg: wire.BufferMap{Base: 100, Bits: bits}})
+	var asked []uint64
+	for _, a := range acts {
+		if s, ok := a.(Send); ok {
+			if r, ok := s.Msg.(wire.Request); ok {
+				asked = append(asked, r.Seq)
+			}
+		}
+	}
+	if !slices.Equal(asked, []uint64{159, 160, 161, 162, 163}) {
+		t.Fatalf("joining peer asked for %v, want the newest 5 (159..163)", asked)
+	}
+}
