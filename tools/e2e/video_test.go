@@ -18,9 +18,9 @@ import (
 const (
 	videoTabs     = 3
 	videoFPS      = 30
-	videoDuration = 45 // seconds the browsers watch
-	encoderStopAt = 24 // the encoder disconnects here…
-	encoderBackAt = 27 // …and reconnects here
+	videoDuration = 52 // seconds the browsers watch
+	encoderStopAt = 30 // the encoder disconnects here…
+	encoderBackAt = 33 // …and reconnects here
 )
 
 // ffmpegArgs pushes a live test pattern with a burnt-in clock and a tone
