@@ -14,6 +14,7 @@ func (s *Server) Handler() http.Handler {
 	r.Use(s.recoverer)
 	r.Use(s.requestLog)
 	r.Use(securityHeaders)
+	r.Use(middleware.GetHead) // HEAD answers like GET, without the body
 	r.NotFound(s.notFound)
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusMethodNotAllowed, "method not allowed")

@@ -163,7 +163,13 @@ func (s *Server) startDemo(ctx context.Context, o *origin.Origin) error {
 	go func() {
 		defer s.wg.Done()
 		defer o.EndSession()
-		err := clip.Play(ctx, s.cfg.FragmentDuration, o.StartSession, func(f cmaf.Fragment) {
+		start := func(mime string, init []byte) {
+			o.StartSession(mime, init)
+			st := o.Status()
+			st.MIME = mime
+			o.SetStatus(st)
+		}
+		err := clip.Play(ctx, s.cfg.FragmentDuration, start, func(f cmaf.Fragment) {
 			if err := o.PublishFragment(f.Data, f.Keyframe); err != nil {
 				s.log.Warn("demo fragment dropped", "err", err)
 			}

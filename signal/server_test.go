@@ -21,7 +21,15 @@ import (
 
 func get(t *testing.T, url string, hdr map[string]string) (*http.Response, []byte) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	return request(t, http.MethodGet, url, hdr)
+}
+
+func request(t *testing.T, method, url string, hdr map[string]string) (*http.Response, []byte) {
+	t.Helper()
+	if method == "" {
+		method = http.MethodGet
+	}
+	req, _ := http.NewRequest(method, url, nil)
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
@@ -54,6 +62,7 @@ func TestHTTPRoutes(t *testing.T) {
 
 	tests := []struct {
 		name, path   string
+		method       string // GET when empty
 		hdr          map[string]string
 		status       int
 		contains     string
@@ -61,6 +70,7 @@ func TestHTTPRoutes(t *testing.T) {
 		contentCoded string
 	}{
 		{name: "health", path: "/healthz", status: 200, contains: "ok"},
+		{name: "head of a page", method: http.MethodHead, path: "/watch/demo", status: 200, contentType: "text/html"},
 		{name: "landing", path: "/", status: 200, contains: "Shoal", contentType: "text/html"},
 		{name: "viewer", path: "/watch/demo", status: 200, contains: "viewer"},
 		{name: "viewer of a bad name", path: "/watch/a.b", hdr: map[string]string{"Accept": "text/html"}, status: 404, contains: "Nothing here"},
@@ -77,7 +87,7 @@ func TestHTTPRoutes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, body := get(t, base+tt.path, tt.hdr)
+			resp, body := request(t, tt.method, base+tt.path, tt.hdr)
 			if resp.StatusCode != tt.status {
 				t.Fatalf("status %d, want %d; body %.200s", resp.StatusCode, tt.status, body)
 			}
