@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Version is the signaling protocol version this package speaks.
@@ -17,6 +20,9 @@ const (
 	MaxCandidateSize = 1 << 10
 	MaxTextSize      = 512 // error and reason texts
 	MaxICEServers    = 8
+	MaxChatText      = 500                   // characters of one chat message
+	MaxNickname      = 24                    // characters of a chat nickname
+	MaxBanDuration   = 30 * 24 * 3600 * 1000 // ms of a chat timeout; 0 bans for good
 )
 
 // Type says what a message is for.
@@ -34,7 +40,18 @@ const (
 	TypeCandidate Type = "candidate" // both: Peer, Candidate
 	TypePeerLeft  Type = "peer-left" // → peer: Peer, Reason
 	TypeDrop      Type = "drop"      // → server: Peer (connection failed or closed), Reason
+	TypeReport    Type = "report"    // → server: Peer sent a chunk that failed verification (Text says how); like drop, and the tracker may stop introducing Peer
 	TypeError     Type = "error"     // → peer: Code, Text
+
+	// Chat (see docs/PROTOCOL.md §3): a connection whose first message is
+	// chat-join is a chat connection, not a swarm peer.
+	TypeChatJoin    Type = "chat-join"    // → server: Stream
+	TypeChatWelcome Type = "chat-welcome" // → peer: Stream, Moderator, Count; then up to 100 chat-msg (history)
+	TypeChatSend    Type = "chat-send"    // → server: Nick, Text
+	TypeChatMsg     Type = "chat-msg"     // → peer: MsgID, Nick, Text, ServerTime
+	TypeChatDelete  Type = "chat-delete"  // both: MsgID (→ server: moderators only)
+	TypeChatBan     Type = "chat-ban"     // → server (moderators): MsgID, DurationMs (0: for good), Text (reason)
+	TypeChatCount   Type = "chat-count"   // → peer: Count (people in the room)
 )
 
 // Error codes sent in TypeError messages.
@@ -46,6 +63,13 @@ const (
 	CodeNoSuchPeer  = "no-such-peer"
 	CodeNotJoined   = "not-joined"
 	CodeInternal    = "internal"
+	// Chat errors leave the connection open.
+	CodeChatRateLimited = "chat-rate-limited"
+	CodeChatTooLong     = "chat-too-long"
+	CodeChatBadNick     = "chat-bad-nick"
+	CodeChatBanned      = "chat-banned"
+	CodeChatForbidden   = "chat-forbidden"
+	CodeChatUnavailable = "chat-unavailable"
 )
 
 // Message is every signaling message; Type says which fields matter.
@@ -61,8 +85,16 @@ type Message struct {
 	Candidate  *Candidate  `json:"candidate,omitempty"`
 	ServerTime int64       `json:"serverTime,omitempty"` // unix milliseconds
 	ICEServers []ICEServer `json:"iceServers,omitempty"`
+	// StreamKey is the stream's Ed25519 public key (unpadded base64url,
+	// 43 characters) in a welcome: peers verify every chunk against it.
+	StreamKey string `json:"streamKey,omitempty"`
 	Code       string      `json:"code,omitempty"`
 	Text       string      `json:"text,omitempty"`
+	Nick       string      `json:"nick,omitempty"`       // chat
+	MsgID      int64       `json:"msgId,omitempty"`      // chat
+	Moderator  bool        `json:"moderator,omitempty"`  // chat-welcome
+	Count      int         `json:"count,omitempty"`      // chat-welcome, chat-count
+	DurationMs int64       `json:"durationMs,omitempty"` // chat-ban
 }
 
 // Candidate is an ICE candidate as RTCIceCandidateInit spells it.
@@ -89,7 +121,28 @@ var (
 var (
 	streamName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 	peerID     = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	streamKey  = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
 )
+
+// ValidNick reports whether nick can be a chat nickname: 1 to MaxNickname
+// letters, digits, '_', '-' or '.'.
+func ValidNick(nick string) bool {
+	if nick == "" || !utf8.ValidString(nick) || utf8.RuneCountInString(nick) > MaxNickname {
+		return false
+	}
+	for _, r := range nick {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !strings.ContainsRune("_-.", r) {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidChatText reports whether text can be a chat message: 1 to
+// MaxChatText characters of UTF-8, not only white space.
+func ValidChatText(text string) bool {
+	return utf8.ValidString(text) && strings.TrimSpace(text) != "" && utf8.RuneCountInString(text) <= MaxChatText
+}
 
 // ValidStream reports whether name can name a stream: 1 to 64 letters,
 // digits, '-' or '_'.
@@ -134,11 +187,24 @@ func (m Message) Validate() error {
 	if m.Candidate != nil && len(m.Candidate.Candidate) > MaxCandidateSize {
 		return bad("candidate is %d bytes, limit %d", len(m.Candidate.Candidate), MaxCandidateSize)
 	}
-	if len(m.Text) > MaxTextSize || len(m.Code) > MaxTextSize {
-		return bad("text longer than %d bytes", MaxTextSize)
+	maxText := MaxTextSize
+	if m.Type == TypeChatSend || m.Type == TypeChatMsg {
+		maxText = MaxChatText * utf8.UTFMax // the character count is checked below
+	}
+	if len(m.Text) > maxText || len(m.Code) > MaxTextSize {
+		return bad("text longer than %d bytes", maxText)
+	}
+	if m.Nick != "" && !ValidNick(m.Nick) {
+		return bad("nickname is not 1-%d letters, digits, '_', '-' or '.'", MaxNickname)
+	}
+	if m.MsgID < 0 || m.Count < 0 || m.DurationMs < 0 || m.DurationMs > MaxBanDuration {
+		return bad("msgId, count or durationMs out of range")
 	}
 	if len(m.ICEServers) > MaxICEServers {
 		return bad("more than %d ICE servers", MaxICEServers)
+	}
+	if m.StreamKey != "" && !streamKey.MatchString(m.StreamKey) {
+		return bad("streamKey is not 43 characters of base64url")
 	}
 	if m.Peer != "" && !peerID.MatchString(m.Peer) {
 		return bad("peer id %q is not 1-64 letters, digits, '-' or '_'", m.Peer)
@@ -152,7 +218,7 @@ func (m Message) Validate() error {
 		if !peerID.MatchString(m.ID) {
 			return bad("id %q invalid", m.ID)
 		}
-	case TypeNeighbour, TypePeerLeft, TypeDrop:
+	case TypeNeighbour, TypePeerLeft, TypeDrop, TypeReport:
 		if m.Peer == "" {
 			return bad("peer missing")
 		}
@@ -168,6 +234,26 @@ func (m Message) Validate() error {
 		if m.Code == "" {
 			return bad("code missing")
 		}
+	case TypeChatJoin, TypeChatWelcome:
+		if !ValidStream(m.Stream) {
+			return bad("stream name %q is not 1-64 letters, digits, '-' or '_'", m.Stream)
+		}
+	case TypeChatSend, TypeChatMsg:
+		if m.Nick == "" || !ValidChatText(m.Text) {
+			return bad("nick and 1-%d characters of text required", MaxChatText)
+		}
+		if m.Type == TypeChatMsg && m.MsgID == 0 {
+			return bad("msgId missing")
+		}
+	case TypeChatDelete:
+		if m.MsgID == 0 {
+			return bad("msgId missing")
+		}
+	case TypeChatBan:
+		if m.MsgID == 0 && m.Nick == "" {
+			return bad("msgId or nick required")
+		}
+	case TypeChatCount:
 	default:
 		return fmt.Errorf("%w: unknown type %q", ErrInvalid, m.Type)
 	}

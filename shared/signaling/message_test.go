@@ -24,6 +24,16 @@ var cases = []struct {
 	{"peer-left", Message{Type: TypePeerLeft, Peer: "p1", Text: "left the stream"}},
 	{"drop", Message{Type: TypeDrop, Peer: "p1", Text: "connection failed"}},
 	{"error", Message{Type: TypeError, Code: CodeRateLimited, Text: "slow down"}},
+	{"chat-join", Message{Type: TypeChatJoin, Stream: "demo"}},
+	{"chat-welcome", Message{Type: TypeChatWelcome, Stream: "demo", Moderator: true, Count: 3}},
+	{"chat-send", Message{Type: TypeChatSend, Nick: "Zoë_1", Text: "hello <img src=x onerror=alert(1)>"}},
+	{"chat-send longest", Message{Type: TypeChatSend, Nick: strings.Repeat("é", MaxNickname), Text: strings.Repeat("€", MaxChatText)}},
+	{"chat-msg", Message{Type: TypeChatMsg, MsgID: 42, Nick: "ann", Text: "hi", ServerTime: 1764000000000}},
+	{"chat-delete", Message{Type: TypeChatDelete, MsgID: 42}},
+	{"chat-ban", Message{Type: TypeChatBan, MsgID: 42, DurationMs: 300_000, Text: "spam"}},
+	{"chat-ban nick", Message{Type: TypeChatBan, Nick: "spammer"}},
+	{"chat-count", Message{Type: TypeChatCount, Count: 12}},
+	{"chat-error", Message{Type: TypeError, Code: CodeChatRateLimited, Text: "wait a second"}},
 }
 
 func TestRoundTrip(t *testing.T) {
@@ -67,6 +77,20 @@ func TestDecodeRejects(t *testing.T) {
 		{"sdp too large", `{"v":1,"type":"offer","peer":"p1","sdp":"` + strings.Repeat("a", MaxSDPSize+1) + `"}`, ErrInvalid},
 		{"message too large", `{"v":1,"type":"join","stream":"demo","text":"` + strings.Repeat("a", MaxMessageSize) + `"}`, ErrTooLarge},
 		{"wrong field type", `{"v":1,"type":"join","stream":5}`, ErrInvalid},
+		{"chat-join without stream", `{"v":1,"type":"chat-join"}`, ErrInvalid},
+		{"chat-send without nick", `{"v":1,"type":"chat-send","text":"hi"}`, ErrInvalid},
+		{"chat-send blank", `{"v":1,"type":"chat-send","nick":"a","text":" \n "}`, ErrInvalid},
+		{"chat-send too long", `{"v":1,"type":"chat-send","nick":"a","text":"` + strings.Repeat("a", MaxChatText+1) + `"}`, ErrInvalid},
+		{"chat-send too many bytes", `{"v":1,"type":"chat-send","nick":"a","text":"` + strings.Repeat("€", MaxChatText+1) + `"}`, ErrInvalid},
+		{"nick with space", `{"v":1,"type":"chat-send","nick":"a b","text":"hi"}`, ErrInvalid},
+		{"nick with html", `{"v":1,"type":"chat-send","nick":"<b>","text":"hi"}`, ErrInvalid},
+		{"nick too long", `{"v":1,"type":"chat-send","nick":"` + strings.Repeat("a", MaxNickname+1) + `","text":"hi"}`, ErrInvalid},
+		{"chat-msg without id", `{"v":1,"type":"chat-msg","nick":"a","text":"hi"}`, ErrInvalid},
+		{"chat-delete without id", `{"v":1,"type":"chat-delete"}`, ErrInvalid},
+		{"chat-delete negative id", `{"v":1,"type":"chat-delete","msgId":-1}`, ErrInvalid},
+		{"chat-ban without target", `{"v":1,"type":"chat-ban","durationMs":1000}`, ErrInvalid},
+		{"chat-ban too long", `{"v":1,"type":"chat-ban","msgId":1,"durationMs":99999999999}`, ErrInvalid},
+		{"negative count", `{"v":1,"type":"chat-count","count":-1}`, ErrInvalid},
 		{"too many ice servers", `{"v":1,"type":"welcome","id":"x","iceServers":[` + strings.Repeat(`{"urls":["stun:a"]},`, MaxICEServers) + `{"urls":["stun:a"]}]}`, ErrInvalid},
 	}
 	for _, tt := range tests {
