@@ -3,6 +3,8 @@ package signal
 import (
 	"log/slog"
 	"time"
+
+	"github.com/shoal-live/shoal/signal/store"
 )
 
 // Config sets up a Server. Zero values take the defaults noted.
@@ -33,8 +35,13 @@ type Config struct {
 	DemoInterval  time.Duration
 	DemoChunkSize int
 	// StreamKeys maps stream names to the keys that publish to them (the
-	// RTMP stream key, the WHIP bearer token).
+	// RTMP stream key, the WHIP bearer token), besides the keys of the
+	// streams in Store.
 	StreamKeys map[string]string
+	// Store holds accounts, sessions, streams and their keys, chat and
+	// bans; the caller opens and closes it. Nil gives the server a private
+	// in-memory database (tests).
+	Store *store.DB
 	// RTMPAddr is where RTMP ingest listens ("" to turn it off).
 	RTMPAddr string
 	// FragmentDuration is the target length of a CMAF fragment, the unit

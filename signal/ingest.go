@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base32"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -17,16 +18,25 @@ import (
 	"github.com/shoal-live/shoal/signal/ingest/rtmp"
 	"github.com/shoal-live/shoal/signal/ingest/whip"
 	"github.com/shoal-live/shoal/signal/origin"
+	"github.com/shoal-live/shoal/signal/store"
 )
 
-// streamForKey returns the stream a stream key publishes to.
+// streamForKey returns the stream a stream key publishes to: one of
+// Config.StreamKeys, else a stream in the store.
 func (s *Server) streamForKey(key string) (string, bool) {
 	for stream, k := range s.cfg.StreamKeys {
 		if subtle.ConstantTimeCompare([]byte(k), []byte(key)) == 1 {
 			return stream, true
 		}
 	}
-	return "", false
+	st, err := s.db.StreamByKey(s.runCtx(), key)
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			s.log.Error("stream key lookup failed", "err", err)
+		}
+		return "", false
+	}
+	return st.Name, true
 }
 
 // keyFor returns stream's key, if it has one.
@@ -193,10 +203,20 @@ func (k whipSink) Begin(stream string) (whip.Session, error) {
 	return in, nil
 }
 
-// authorizeWHIP checks a WHIP bearer token against the stream's key.
+// authorizeWHIP checks a WHIP bearer token against the stream's key, from
+// Config.StreamKeys or the store.
 func (s *Server) authorizeWHIP(stream, key string) bool {
-	k, ok := s.keyFor(stream)
-	return ok && subtle.ConstantTimeCompare([]byte(k), []byte(key)) == 1
+	if k, ok := s.keyFor(stream); ok && subtle.ConstantTimeCompare([]byte(k), []byte(key)) == 1 {
+		return true
+	}
+	st, err := s.db.StreamByName(s.runCtx(), stream)
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			s.log.Error("stream key lookup failed", "stream", stream, "err", err)
+		}
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(st.Key), []byte(key)) == 1
 }
 
 // newWHIP builds the WHIP ingest handler, served under /api/whip/.

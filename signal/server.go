@@ -18,6 +18,7 @@ import (
 	"github.com/shoal-live/shoal/signal/demo"
 	"github.com/shoal-live/shoal/signal/ingest/whip"
 	"github.com/shoal-live/shoal/signal/origin"
+	"github.com/shoal-live/shoal/signal/store"
 	"github.com/shoal-live/shoal/signal/tracker"
 )
 
@@ -29,6 +30,7 @@ type Server struct {
 	pages   fs.FS
 	wasm    *compressedFile
 	whip    *whip.Handler
+	db      *store.DB
 
 	mu      sync.Mutex
 	origins map[string]*origin.Origin
@@ -54,6 +56,11 @@ func New(cfg Config, pages fs.FS) (*Server, error) {
 		}),
 	}
 	var err error
+	if s.db = cfg.Store; s.db == nil {
+		if s.db, err = store.Open(context.Background(), store.Config{Path: store.Memory}); err != nil {
+			return nil, fmt.Errorf("signal: in-memory store: %w", err)
+		}
+	}
 	if s.whip, err = s.newWHIP(); err != nil {
 		return nil, err
 	}
@@ -70,6 +77,10 @@ func New(cfg Config, pages fs.FS) (*Server, error) {
 	}
 	return s, nil
 }
+
+// Store returns the server's persistent store (Config.Store, or the
+// in-memory one New made), for handlers that live in other packages.
+func (s *Server) Store() *store.DB { return s.db }
 
 // Serve serves on ln until ctx ends, then shuts down gracefully: it stops
 // accepting, lets requests in flight finish (up to 10 s) and stops the

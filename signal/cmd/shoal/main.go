@@ -13,12 +13,14 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/shoal-live/shoal/frontend"
 	shoal "github.com/shoal-live/shoal/signal"
+	"github.com/shoal-live/shoal/signal/store"
 )
 
 func main() {
@@ -38,6 +40,8 @@ func run(args []string) error {
 		ice       = fs.String("ice-servers", "", "comma-separated STUN/TURN URLs handed to peers (none needed on one machine or a LAN)")
 		origins   = fs.String("allowed-origins", "", "comma-separated extra host patterns allowed to open the signaling WebSocket")
 		keys      = fs.String("stream-keys", "", "comma-separated stream=key pairs allowed to publish (RTMP key, WHIP bearer token); empty: a random key for stream \"live\", logged at start")
+		dataDir   = fs.String("data-dir", defaultDataDir(), "directory of the database (shoal.db: accounts, streams and keys, chat)")
+		newAcct   = fs.String("create-account", "", "create a broadcaster account with this username, the password read from SHOAL_ADMIN_PASSWORD or stdin, and exit")
 	)
 	fs.StringVar(&cfg.RTMPAddr, "rtmp-addr", ":1935", "RTMP ingest address, empty to turn RTMP off")
 	fs.IntVar(&cfg.Neighbours, "neighbours", 8, "neighbours the tracker gives each viewer")
@@ -83,6 +87,17 @@ func run(args []string) error {
 	if len(cfg.StreamKeys) == 0 {
 		cfg.StreamKeys["live"] = shoal.NewStreamKey()
 	}
+
+	db, err := store.Open(context.Background(), store.Config{Path: filepath.Join(*dataDir, store.FileName), Logger: cfg.Logger})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if *newAcct != "" {
+		return createAccount(db, *newAcct)
+	}
+	cfg.Logger.Info("data", "dir", *dataDir)
+	cfg.Store = db
 
 	srv, err := shoal.New(cfg, frontend.FS)
 	if err != nil {
