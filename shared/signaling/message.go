@@ -85,9 +85,7 @@ type Message struct {
 	Candidate  *Candidate  `json:"candidate,omitempty"`
 	ServerTime int64       `json:"serverTime,omitempty"` // unix milliseconds
 	ICEServers []ICEServer `json:"iceServers,omitempty"`
-	// StreamKey is the stream's Ed25519 public key (unpadded base64url,
-	// 43 characters) in a welcome: peers verify every chunk against it.
-	StreamKey string `json:"streamKey,omitempty"`
+	StreamKey  string      `json:"streamKey,omitempty"` // welcome: the stream's Ed25519 public key, 43 characters of unpadded base64url
 	Code       string      `json:"code,omitempty"`
 	Text       string      `json:"text,omitempty"`
 	Nick       string      `json:"nick,omitempty"`       // chat
@@ -238,12 +236,15 @@ func (m Message) Validate() error {
 		if !ValidStream(m.Stream) {
 			return bad("stream name %q is not 1-64 letters, digits, '-' or '_'", m.Stream)
 		}
-	case TypeChatSend, TypeChatMsg:
-		if m.Nick == "" || !ValidChatText(m.Text) {
-			return bad("nick and 1-%d characters of text required", MaxChatText)
+	case TypeChatSend:
+		// The character limit is the chat server's to enforce, with an
+		// error that says so (CodeChatTooLong); here only the byte bound.
+		if m.Nick == "" || strings.TrimSpace(m.Text) == "" {
+			return bad("nick and text required")
 		}
-		if m.Type == TypeChatMsg && m.MsgID == 0 {
-			return bad("msgId missing")
+	case TypeChatMsg:
+		if m.Nick == "" || !ValidChatText(m.Text) || m.MsgID == 0 {
+			return bad("msgId, nick and 1-%d characters of text required", MaxChatText)
 		}
 	case TypeChatDelete:
 		if m.MsgID == 0 {

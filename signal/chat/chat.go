@@ -1,0 +1,526 @@
+// Package chat runs the chat rooms beside Shoal's streams: one room per
+// stream, over the signaling WebSocket (a connection whose first message is
+// chat-join; see docs/PROTOCOL.md §3).
+//
+// Viewers need no account: each message carries a nickname. The hub bounds
+// what one connection may do (message length, a per-connection rate, a
+// room-wide rate), keeps the last 100 messages of a stream in the store so
+// that they survive restarts, and lets the stream's owner (a broadcaster
+// signed in with a session cookie) delete messages and time out or ban
+// their authors. Text is stored and relayed as it was typed: pages render
+// it as text, never as HTML.
+//
+// A stream without a row in the store (the demo stream, a stream given by
+// -stream-keys) may still have a room if Config.Known says so; its history
+// and bans then live in memory only and it has no moderator.
+package chat
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/time/rate"
+
+	"github.com/shoal-live/shoal/shared/signaling"
+	"github.com/shoal-live/shoal/signal/store"
+)
+
+// Store is what the hub needs from the store; a *store.DB has it all.
+type Store interface {
+	StreamByName(ctx context.Context, name string) (store.Stream, error)
+	History
+}
+
+// History keeps one stream's chat and bans ([store.Chat] and the part of
+// [store.Bans] the hub uses).
+type History interface {
+	AppendChat(ctx context.Context, m store.ChatMessage) (store.ChatMessage, error)
+	RecentChat(ctx context.Context, streamID int64, n int) ([]store.ChatMessage, error)
+	DeleteChat(ctx context.Context, streamID, id int64) (bool, error)
+	Ban(ctx context.Context, b store.Ban) (store.Ban, error)
+	Banned(ctx context.Context, streamID int64, nickname, fingerprint string) (store.Ban, bool, error)
+}
+
+// Defaults of [Config].
+const (
+	DefaultHistory   = 100
+	DefaultRate      = 1.0 // messages per second per connection
+	DefaultBurst     = 5
+	DefaultRoomRate  = 20.0 // messages per second in one room
+	DefaultRoomBurst = 40
+	// CountInterval is how often a room's changed head count is sent.
+	CountInterval = 2 * time.Second
+	// authorsKept is how many recent messages' authors a room remembers,
+	// so a moderator can ban the author of a message on screen.
+	authorsKept = 1000
+	// memBans bounds the bans of a memory-only room.
+	memBans = 1000
+)
+
+// ErrNoRoom is returned by Join for a stream that has no chat.
+var ErrNoRoom = errors.New("chat: no such stream")
+
+// Config configures [New]. Everything is optional.
+type Config struct {
+	// Store persists chat and bans and says who owns a stream; nil keeps
+	// every room in memory (no moderator).
+	Store Store
+	// Known reports whether a stream absent from the store may have a
+	// memory-only room (the demo stream, streams from -stream-keys). Nil:
+	// none may.
+	Known func(stream string) bool
+	// History is how many messages a joining viewer is sent (default and
+	// at most 100).
+	History int
+	// Rate and Burst limit one connection's messages (default 1/s, burst 5).
+	Rate  float64
+	Burst int
+	// RoomRate and RoomBurst limit a whole room (default 20/s, burst 40),
+	// so that a crowd cannot flood everyone's connection.
+	RoomRate  float64
+	RoomBurst int
+	// Now is the clock (default time.Now).
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Hub holds the rooms. Its methods are safe for concurrent use.
+type Hub struct {
+	cfg Config
+	log *slog.Logger
+
+	mu    sync.Mutex
+	rooms map[string]*room
+	mem   map[string]*memHistory // memory-only rooms' history, kept while the server runs
+}
+
+type room struct {
+	name      string
+	streamID  int64 // 0 in a memory-only room
+	ownerID   int64 // 0: nobody moderates
+	hist      History
+	limit     *rate.Limiter
+	clients   map[*Client]struct{}
+	sentCount int              // head count last broadcast
+	authors   map[int64]author // recent messages' authors, for bans
+	order     []int64          // ids in authors, oldest first
+}
+
+type author struct{ nick, fingerprint string }
+
+// New returns a hub.
+func New(cfg Config) *Hub {
+	if cfg.History <= 0 || cfg.History > store.MaxRecentChat {
+		cfg.History = DefaultHistory
+	}
+	if cfg.Rate <= 0 {
+		cfg.Rate = DefaultRate
+	}
+	if cfg.Burst <= 0 {
+		cfg.Burst = DefaultBurst
+	}
+	if cfg.RoomRate <= 0 {
+		cfg.RoomRate = DefaultRoomRate
+	}
+	if cfg.RoomBurst <= 0 {
+		cfg.RoomBurst = DefaultRoomBurst
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Known == nil {
+		cfg.Known = func(string) bool { return false }
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Hub{cfg: cfg, log: cfg.Logger, rooms: make(map[string]*room), mem: make(map[string]*memHistory)}
+}
+
+// Client is one chat connection in one room.
+type Client struct {
+	hub         *Hub
+	room        *room
+	deliver     func(signaling.Message) bool
+	fingerprint string
+	moderator   bool
+	limit       *rate.Limiter
+}
+
+// Join puts a connection in stream's room. accountID is the signed-in
+// account of the connection (0 for none): the stream's owner moderates.
+// deliver queues a message to the connection without blocking (false if
+// it could not). Join sends chat-welcome and the recent history.
+func (h *Hub) Join(ctx context.Context, stream string, accountID int64, deliver func(signaling.Message) bool) (*Client, error) {
+	if !signaling.ValidStream(stream) {
+		return nil, fmt.Errorf("%w: %q", ErrNoRoom, stream)
+	}
+	var (
+		st  store.Stream
+		err error = store.ErrNotFound
+	)
+	if h.cfg.Store != nil {
+		st, err = h.cfg.Store.StreamByName(ctx, stream)
+	}
+	var hist History
+	switch {
+	case err == nil:
+		hist = h.cfg.Store
+	case errors.Is(err, store.ErrNotFound) && h.cfg.Known(stream):
+		h.mu.Lock()
+		mh := h.mem[stream]
+		if mh == nil {
+			mh = newMemHistory(h.cfg.Now)
+			h.mem[stream] = mh
+		}
+		h.mu.Unlock()
+		hist, st = mh, store.Stream{Name: stream}
+	case errors.Is(err, store.ErrNotFound):
+		return nil, fmt.Errorf("%w: %q", ErrNoRoom, stream)
+	default:
+		return nil, fmt.Errorf("chat: join %q: %w", stream, err)
+	}
+	recent, err := hist.RecentChat(ctx, st.ID, h.cfg.History)
+	if err != nil {
+		return nil, fmt.Errorf("chat: join %q: %w", stream, err)
+	}
+
+	c := &Client{
+		hub:         h,
+		deliver:     deliver,
+		fingerprint: "conn:" + rand.Text()[:16],
+		moderator:   accountID != 0 && accountID == st.OwnerID,
+		limit:       rate.NewLimiter(rate.Limit(h.cfg.Rate), h.cfg.Burst),
+	}
+	if c.moderator {
+		c.fingerprint = "account:" + strconv.FormatInt(accountID, 10)
+	}
+	h.mu.Lock()
+	r := h.rooms[stream]
+	if r == nil {
+		r = &room{
+			name: stream, streamID: st.ID, ownerID: st.OwnerID, hist: hist,
+			limit:   rate.NewLimiter(rate.Limit(h.cfg.RoomRate), h.cfg.RoomBurst),
+			clients: make(map[*Client]struct{}),
+			authors: make(map[int64]author),
+		}
+		h.rooms[stream] = r
+	}
+	c.room = r
+	r.clients[c] = struct{}{}
+	for _, m := range recent {
+		r.remember(m.ID, author{m.Nickname, m.Fingerprint})
+	}
+	count := len(r.clients)
+	// Under the lock, so that no broadcast slips in before the history.
+	deliver(signaling.Message{Type: signaling.TypeChatWelcome, Stream: stream, Moderator: c.moderator, Count: count})
+	for _, m := range recent {
+		deliver(chatMsg(m))
+	}
+	h.mu.Unlock()
+	return c, nil
+}
+
+// chatMsg is the chat-msg a stored message becomes. A message from the
+// stream owner's account is marked, so that nobody can pose as them.
+func chatMsg(m store.ChatMessage) signaling.Message {
+	return signaling.Message{
+		Type: signaling.TypeChatMsg, MsgID: m.ID, Nick: m.Nickname, Text: m.Text,
+		ServerTime: m.Time.UnixMilli(), Moderator: strings.HasPrefix(m.Fingerprint, "account:"),
+	}
+}
+
+func (r *room) remember(id int64, a author) {
+	if _, ok := r.authors[id]; ok {
+		return
+	}
+	r.authors[id] = a
+	r.order = append(r.order, id)
+	if len(r.order) > authorsKept {
+		delete(r.authors, r.order[0])
+		r.order = r.order[1:]
+	}
+}
+
+// Moderator reports whether the connection moderates its room.
+func (c *Client) Moderator() bool { return c.moderator }
+
+// Leave takes the connection out of its room.
+func (c *Client) Leave() {
+	h := c.hub
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	r := c.room
+	delete(r.clients, c)
+	if len(r.clients) == 0 {
+		delete(h.rooms, r.name)
+	}
+}
+
+// Handle acts on one message from the connection. Refusals go back to it
+// as error messages; the connection stays open.
+func (c *Client) Handle(ctx context.Context, m signaling.Message) {
+	var err error
+	switch m.Type {
+	case signaling.TypeChatSend:
+		err = c.send(ctx, m)
+	case signaling.TypeChatDelete:
+		err = c.delete(ctx, m.MsgID)
+	case signaling.TypeChatBan:
+		err = c.ban(ctx, m)
+	default:
+		err = refusal(signaling.CodeBadMessage, fmt.Sprintf("unexpected %q message on a chat connection", m.Type))
+	}
+	if err == nil {
+		return
+	}
+	var r *refused
+	if !errors.As(err, &r) {
+		c.hub.log.Error("chat", "stream", c.room.name, "type", m.Type, "err", err)
+		r = &refused{signaling.CodeChatUnavailable, "Chat is unavailable right now; try again soon."}
+	}
+	c.deliver(signaling.Errorf(r.code, "%s", r.text))
+}
+
+// refused is an error the connection is told about.
+type refused struct{ code, text string }
+
+func (r *refused) Error() string { return r.code + ": " + r.text }
+
+func refusal(code, text string) error { return &refused{code, text} }
+
+func (c *Client) send(ctx context.Context, m signaling.Message) error {
+	h, r := c.hub, c.room
+	text := strings.TrimSpace(m.Text)
+	switch {
+	case !signaling.ValidNick(m.Nick):
+		return refusal(signaling.CodeChatBadNick, fmt.Sprintf("A nickname is 1 to %d letters, digits, '_', '-' or '.'.", signaling.MaxNickname))
+	case utf8.RuneCountInString(text) > signaling.MaxChatText:
+		return refusal(signaling.CodeChatTooLong, fmt.Sprintf("Messages are at most %d characters; yours has %d.", signaling.MaxChatText, utf8.RuneCountInString(text)))
+	case !signaling.ValidChatText(text):
+		return refusal(signaling.CodeBadMessage, "Empty message.")
+	}
+	now := h.cfg.Now()
+	if !c.limit.AllowN(now, 1) {
+		return refusal(signaling.CodeChatRateLimited, fmt.Sprintf("You are sending messages too fast: wait a moment (%g a second, %d in a row).", h.cfg.Rate, h.cfg.Burst))
+	}
+	if !c.moderator {
+		b, banned, err := r.hist.Banned(ctx, r.streamID, m.Nick, c.fingerprint)
+		if err != nil {
+			return err
+		}
+		if banned {
+			if b.Forever() {
+				return refusal(signaling.CodeChatBanned, "You are banned from this chat.")
+			}
+			left := max(b.Until.Sub(now).Round(time.Second), time.Second)
+			return refusal(signaling.CodeChatBanned, fmt.Sprintf("You are timed out: you can chat again in %s.", left))
+		}
+	}
+	if !r.limit.AllowN(now, 1) {
+		return refusal(signaling.CodeChatRateLimited, "The chat is very busy: try again in a moment.")
+	}
+	saved, err := r.hist.AppendChat(ctx, store.ChatMessage{
+		StreamID: r.streamID, Nickname: m.Nick, Fingerprint: c.fingerprint, Text: text, Time: now,
+	})
+	if err != nil {
+		return err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	r.remember(saved.ID, author{saved.Nickname, saved.Fingerprint})
+	r.broadcast(chatMsg(saved))
+	return nil
+}
+
+// broadcast sends m to everyone in the room; the hub's lock is held.
+func (r *room) broadcast(m signaling.Message) {
+	for c := range r.clients {
+		c.deliver(m)
+	}
+}
+
+func (c *Client) delete(ctx context.Context, id int64) error {
+	if !c.moderator {
+		return refusal(signaling.CodeChatForbidden, "Only the broadcaster can delete messages.")
+	}
+	r := c.room
+	if _, err := r.hist.DeleteChat(ctx, r.streamID, id); err != nil {
+		return err
+	}
+	c.hub.mu.Lock()
+	defer c.hub.mu.Unlock()
+	r.broadcast(signaling.Message{Type: signaling.TypeChatDelete, MsgID: id})
+	return nil
+}
+
+// ban times out (DurationMs > 0) or bans for good the author of message
+// MsgID (nickname and connection), or the nickname Nick.
+func (c *Client) ban(ctx context.Context, m signaling.Message) error {
+	if !c.moderator {
+		return refusal(signaling.CodeChatForbidden, "Only the broadcaster can time out or ban.")
+	}
+	r, h := c.room, c.hub
+	a := author{nick: m.Nick}
+	if m.MsgID != 0 {
+		h.mu.Lock()
+		found, ok := r.authors[m.MsgID]
+		h.mu.Unlock()
+		if !ok {
+			return refusal(signaling.CodeBadMessage, "That message is too old to ban its author; ban the nickname instead.")
+		}
+		a = found
+	}
+	if strings.HasPrefix(a.fingerprint, "account:") {
+		return refusal(signaling.CodeBadMessage, "You cannot ban yourself.")
+	}
+	var until time.Time
+	if m.DurationMs > 0 {
+		until = h.cfg.Now().Add(time.Duration(m.DurationMs) * time.Millisecond)
+	}
+	reason := m.Text
+	if utf8.RuneCountInString(reason) > store.MaxBanReasonLen {
+		reason = string([]rune(reason)[:store.MaxBanReasonLen])
+	}
+	b := store.Ban{StreamID: r.streamID, Kind: store.BanNickname, Value: a.nick, Reason: reason, Until: until}
+	if _, err := r.hist.Ban(ctx, b); err != nil {
+		return err
+	}
+	if a.fingerprint != "" {
+		b.Kind, b.Value = store.BanFingerprint, a.fingerprint
+		if _, err := r.hist.Ban(ctx, b); err != nil {
+			return err
+		}
+	}
+	h.log.Info("chat ban", "stream", r.name, "nick", a.nick, "until", until)
+	return nil
+}
+
+// Count returns how many connections are in stream's room.
+func (h *Hub) Count(stream string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if r := h.rooms[stream]; r != nil {
+		return len(r.clients)
+	}
+	return 0
+}
+
+// Run sends each room's head count when it changed, every CountInterval,
+// until ctx ends.
+func (h *Hub) Run(ctx context.Context) {
+	t := time.NewTicker(CountInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			h.flushCounts()
+		}
+	}
+}
+
+func (h *Hub) flushCounts() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, r := range h.rooms {
+		if n := len(r.clients); n != r.sentCount {
+			r.sentCount = n
+			r.broadcast(signaling.Message{Type: signaling.TypeChatCount, Count: n})
+		}
+	}
+}
+
+// memHistory keeps a memory-only room's last messages and bans.
+type memHistory struct {
+	now  func() time.Time
+	mu   sync.Mutex
+	next int64
+	msgs []store.ChatMessage // at most store.MaxRecentChat, oldest first
+	bans map[string]store.Ban
+}
+
+func newMemHistory(now func() time.Time) *memHistory {
+	return &memHistory{now: now, bans: make(map[string]store.Ban)}
+}
+
+func (m *memHistory) AppendChat(_ context.Context, msg store.ChatMessage) (store.ChatMessage, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.next++
+	msg.ID = m.next
+	if msg.Time.IsZero() {
+		msg.Time = m.now()
+	}
+	m.msgs = append(m.msgs, msg)
+	if len(m.msgs) > store.MaxRecentChat {
+		m.msgs = m.msgs[len(m.msgs)-store.MaxRecentChat:]
+	}
+	return msg, nil
+}
+
+func (m *memHistory) RecentChat(_ context.Context, _ int64, n int) ([]store.ChatMessage, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n = min(n, len(m.msgs))
+	return append([]store.ChatMessage(nil), m.msgs[len(m.msgs)-n:]...), nil
+}
+
+func (m *memHistory) DeleteChat(_ context.Context, _, id int64) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, msg := range m.msgs {
+		if msg.ID == id {
+			m.msgs = append(m.msgs[:i], m.msgs[i+1:]...)
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (m *memHistory) Ban(_ context.Context, b store.Ban) (store.Ban, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if b.Kind == store.BanNickname {
+		b.Value = strings.ToLower(b.Value)
+	}
+	now := m.now()
+	for k, old := range m.bans {
+		if !old.Forever() && !old.Until.After(now) {
+			delete(m.bans, k)
+		}
+	}
+	if len(m.bans) >= memBans {
+		return store.Ban{}, fmt.Errorf("chat: ban: %w: too many bans in a memory-only room", store.ErrInvalid)
+	}
+	b.Created = now
+	m.bans[string(b.Kind)+":"+b.Value] = b
+	return b, nil
+}
+
+func (m *memHistory) Banned(_ context.Context, _ int64, nickname, fingerprint string) (store.Ban, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	var best store.Ban
+	found := false
+	for _, k := range []string{"nickname:" + strings.ToLower(nickname), "fingerprint:" + fingerprint} {
+		b, ok := m.bans[k]
+		if !ok || (!b.Forever() && !b.Until.After(now)) {
+			continue
+		}
+		if !found || b.Forever() || (!best.Forever() && b.Until.After(best.Until)) {
+			best, found = b, true
+		}
+	}
+	return best, found, nil
+}
