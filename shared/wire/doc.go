@@ -10,7 +10,8 @@
 //	Have       Seq u64
 //	BufferMap  Base u64, Count u16 (≤ MaxBufferMap), ceil(Count/8) bitmap bytes
 //	Request    Seq u64
-//	Chunk      Seq u64, Timestamp i64, Flags u8, PayloadLen u32 (≤ MaxPayload), payload
+//	Chunk      Seq u64, Timestamp i64, Flags u8, PayloadLen u32 (≤ MaxPayload), payload,
+//	           and 64 signature bytes when Flags has FlagSigned (bit 7)
 //	NotFound   Seq u64
 //	Announce   Base u64, Count u8 (1..MaxAnnounce), Count×32 digest bytes, 64 signature bytes
 //
@@ -58,5 +59,5 @@
 // Decode never panics. Its errors wrap one of the sentinels in errors.go
 // ([ErrShort], [ErrVersion], [ErrUnknownType], [ErrTooLarge], [ErrTrailing],
 // [ErrMalformed]) with context, for example
-// "wire: decode Chunk: length over bound: payload length 300000 > 262080".
+// "wire: decode Chunk: length over bound: payload length 300000 > 262016".
 package wire

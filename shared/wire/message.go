@@ -14,6 +14,11 @@ const (
 	// FlagDiscontinuity marks the first chunk of a new ingest session: the
 	// player must fetch the stream's new init segment before it.
 	FlagDiscontinuity uint8 = 1 << 1
+	// FlagSigned is set on the wire when a [SignatureSize]-byte signature
+	// follows a Chunk's payload. The codec owns it: Encode sets it from
+	// [Chunk.Signature], Decode clears it from [Chunk.Flags], and Validate
+	// rejects a Chunk that sets it itself.
+	FlagSigned uint8 = 1 << 7
 )
 
 // Have announces that the sender now holds chunk Seq.
@@ -118,9 +123,13 @@ type Chunk struct {
 	// Timestamp is the origin's wall clock when the chunk was cut, in Unix
 	// milliseconds.
 	Timestamp int64
-	// Flags is a set of Flag* bits, such as [FlagKeyframe].
+	// Flags is a set of Flag* bits, such as [FlagKeyframe], never
+	// [FlagSigned].
 	Flags   uint8
 	Payload []byte
+	// Signature is empty or the origin's [SignatureSize]-byte signature
+	// of the chunk (see package integrity); it travels after the payload.
+	Signature []byte
 }
 
 // Type returns [TypeChunk].
@@ -131,14 +140,25 @@ func (Chunk) Type() Type { return TypeChunk }
 func (m Chunk) AppendEncode(b []byte) []byte {
 	b = binary.BigEndian.AppendUint64(appendHeader(b, TypeChunk), m.Seq)
 	b = binary.BigEndian.AppendUint64(b, uint64(m.Timestamp))
-	b = append(b, m.Flags)
+	flags := m.Flags
+	if len(m.Signature) > 0 {
+		flags |= FlagSigned
+	}
+	b = append(b, flags)
 	b = binary.BigEndian.AppendUint32(b, uint32(len(m.Payload)))
-	return append(b, m.Payload...)
+	b = append(b, m.Payload...)
+	return append(b, m.Signature...)
 }
 
 func (m Chunk) validate() error {
 	if len(m.Payload) > MaxPayload {
 		return fmt.Errorf("%w: payload length %d > %d", ErrTooLarge, len(m.Payload), MaxPayload)
+	}
+	if m.Flags&FlagSigned != 0 {
+		return fmt.Errorf("%w: Flags sets FlagSigned; set Signature instead", ErrMalformed)
+	}
+	if n := len(m.Signature); n != 0 && n != SignatureSize {
+		return fmt.Errorf("%w: signature is %d bytes, want %d", ErrMalformed, n, SignatureSize)
 	}
 	return nil
 }
@@ -158,11 +178,19 @@ func decodeChunk(p []byte) (Message, error) {
 	if n > MaxPayload {
 		return nil, fmt.Errorf("%w: payload length %d > %d", ErrTooLarge, n, MaxPayload)
 	}
-	if err := checkLen(p, int(n), "payload"); err != nil {
+	sigLen := 0
+	if m.Flags&FlagSigned != 0 {
+		sigLen = SignatureSize
+		m.Flags &^= FlagSigned
+	}
+	if err := checkLen(p, int(n)+sigLen, "payload"); err != nil {
 		return nil, err
 	}
 	if n > 0 {
-		m.Payload = bytes.Clone(p)
+		m.Payload = bytes.Clone(p[:n])
+	}
+	if sigLen > 0 {
+		m.Signature = bytes.Clone(p[n:])
 	}
 	return m, nil
 }

@@ -13,15 +13,17 @@ const Version = 1
 const (
 	// MaxBufferMap is the largest number of bits in a [BufferMap].
 	MaxBufferMap = 1024
-	// MaxPayload is the largest [Chunk] payload in bytes. A whole frame
-	// stays within 256 KiB, the largest data-channel message Chromium
-	// accepts (its SDP max-message-size); pion and Firefox accept more.
-	MaxPayload = 256*1024 - 64
+	// MaxPayload is the largest [Chunk] payload in bytes. A whole frame,
+	// signature included, stays within 256 KiB, the largest data-channel
+	// message Chromium accepts (its SDP max-message-size); pion and Firefox
+	// accept more.
+	MaxPayload = 256*1024 - 128
 	// MaxAnnounce is the largest number of digests in an [Announce].
 	MaxAnnounce = 64
-	// MaxMessageSize is the length of the largest valid frame, a Chunk with
-	// a MaxPayload payload. Decode rejects longer input before parsing.
-	MaxMessageSize = headerLen + chunkFixedLen + MaxPayload
+	// MaxMessageSize is the length of the largest valid frame, a signed
+	// Chunk with a MaxPayload payload. Decode rejects longer input before
+	// parsing.
+	MaxMessageSize = headerLen + chunkFixedLen + MaxPayload + SignatureSize
 )
 
 const (
@@ -31,8 +33,11 @@ const (
 	chunkFixedLen = 8 + 8 + 1 + 4 // Seq, Timestamp, Flags, PayloadLen
 	announceLen   = 8 + 1         // Base, Count; digests and signature follow
 	digestLen     = 32            // SHA-256
-	signatureLen  = 64            // Ed25519
+	signatureLen  = SignatureSize // Ed25519
 )
+
+// SignatureSize is the length of a [Chunk] signature (Ed25519).
+const SignatureSize = 64
 
 // Type identifies a message; it is byte 1 of every frame.
 type Type uint8
@@ -90,7 +95,7 @@ func EncodedLen(m Message) int {
 	case BufferMap:
 		return headerLen + bufferMapLen + (len(m.Bits)+7)/8
 	case Chunk:
-		return headerLen + chunkFixedLen + len(m.Payload)
+		return headerLen + chunkFixedLen + len(m.Payload) + len(m.Signature)
 	case Announce:
 		return headerLen + announceLen + len(m.Digests)*digestLen + signatureLen
 	}

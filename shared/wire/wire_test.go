@@ -32,7 +32,11 @@ var cases = []struct {
 	{"request max seq", wire.Request{Seq: math.MaxUint64}, "01 03 ffffffffffffffff"},
 	{"chunk empty", wire.Chunk{Seq: 1, Timestamp: -1}, "01 04 0000000000000001 ffffffffffffffff 00 00000000"},
 	{"chunk keyframe", wire.Chunk{Seq: 9, Timestamp: 1700000000000, Flags: wire.FlagKeyframe, Payload: []byte("abc")}, "01 04 0000000000000009 0000018bcfe56800 01 00000003 616263"},
-	{"chunk unknown flags", wire.Chunk{Seq: 2, Flags: 0xfe, Payload: []byte{0}}, "01 04 0000000000000002 0000000000000000 fe 00000001 00"},
+	{"chunk unknown flags", wire.Chunk{Seq: 2, Flags: 0x7e, Payload: []byte{0}}, "01 04 0000000000000002 0000000000000000 7e 00000001 00"},
+	{"chunk signed", wire.Chunk{Seq: 2, Flags: wire.FlagKeyframe, Payload: []byte{0xab}, Signature: bytes.Repeat([]byte{0x5a}, 64)},
+		"01 04 0000000000000002 0000000000000000 81 00000001 ab" + strings.Repeat("5a", 64)},
+	{"chunk signed empty", wire.Chunk{Seq: 3, Signature: bytes.Repeat([]byte{0x01}, 64)}, "01 04 0000000000000003 0000000000000000 80 00000000" + strings.Repeat("01", 64)},
+	{"chunk signed max payload", wire.Chunk{Seq: 3, Timestamp: 1, Payload: bytes.Repeat([]byte{0xa5}, wire.MaxPayload), Signature: make([]byte, 64)}, ""},
 	{"chunk max payload", wire.Chunk{Seq: 3, Timestamp: 1, Payload: bytes.Repeat([]byte{0xa5}, wire.MaxPayload)}, ""},
 	{"notfound", wire.NotFound{Seq: 42}, "01 05 000000000000002a"},
 	{"announce one", wire.Announce{Base: 3, Digests: [][32]byte{fill32(0xaa)}, Signature: fill64(0x55)},
@@ -168,6 +172,9 @@ var badCases = []struct {
 	{"chunk payload length over max", "01 04 0000000000000001 0000000000000000 00 0003ffc1", nil, wire.ErrTooLarge},
 	{"chunk payload length ffffffff", "01 04 0000000000000001 0000000000000000 00 ffffffff 00", nil, wire.ErrTooLarge},
 	{"chunk trailing byte", "01 04 0000000000000001 0000000000000000 00 00000001 61 62", nil, wire.ErrTrailing},
+	{"chunk signed without signature", "01 04 0000000000000001 0000000000000000 80 00000001 61", nil, wire.ErrShort},
+	{"chunk signed short signature", "01 04 0000000000000001 0000000000000000 81 00000001 61" + strings.Repeat("00", 63), nil, wire.ErrShort},
+	{"chunk signed trailing byte", "01 04 0000000000000001 0000000000000000 81 00000001 61" + strings.Repeat("00", 65), nil, wire.ErrTrailing},
 	{"announce count 0", "01 06 0000000000000000 00" + strings.Repeat("00", 64), nil, wire.ErrMalformed},
 	{"announce count 65", "01 06 0000000000000000 41" + strings.Repeat("00", 65*32+64), nil, wire.ErrTooLarge},
 	{"announce count ff", "01 06 0000000000000000 ff", nil, wire.ErrTooLarge},
@@ -179,7 +186,7 @@ var badCases = []struct {
 
 // oversized returns a well-formed chunk frame one byte over MaxMessageSize.
 func oversized() []byte {
-	return wire.Encode(wire.Chunk{Payload: make([]byte, wire.MaxPayload+1)})
+	return wire.Encode(wire.Chunk{Payload: make([]byte, wire.MaxPayload+1), Signature: make([]byte, wire.SignatureSize)})
 }
 
 func TestDecodeBad(t *testing.T) {
@@ -242,6 +249,8 @@ func TestValidate(t *testing.T) {
 		{"buffermap 65539 bits", wire.BufferMap{Bits: make([]bool, 1<<16+3)}, wire.ErrTooLarge},
 		{"buffermap range overflow", wire.BufferMap{Base: math.MaxUint64, Bits: make([]bool, 2)}, wire.ErrMalformed},
 		{"chunk payload too large", wire.Chunk{Payload: make([]byte, wire.MaxPayload+1)}, wire.ErrTooLarge},
+		{"chunk sets FlagSigned itself", wire.Chunk{Flags: wire.FlagSigned}, wire.ErrMalformed},
+		{"chunk short signature", wire.Chunk{Signature: make([]byte, 63)}, wire.ErrMalformed},
 		{"announce no digests", wire.Announce{}, wire.ErrMalformed},
 		{"announce 65 digests", wire.Announce{Digests: digests(wire.MaxAnnounce + 1)}, wire.ErrTooLarge},
 		{"announce 256 digests", wire.Announce{Digests: digests(256)}, wire.ErrTooLarge},
@@ -328,7 +337,7 @@ func TestMaxMessageSize(t *testing.T) {
 			t.Errorf("%s: %d bytes > MaxMessageSize %d", tc.name, n, wire.MaxMessageSize)
 		}
 	}
-	if n := wire.EncodedLen(wire.Chunk{Payload: make([]byte, wire.MaxPayload)}); n != wire.MaxMessageSize {
+	if n := wire.EncodedLen(wire.Chunk{Payload: make([]byte, wire.MaxPayload), Signature: make([]byte, wire.SignatureSize)}); n != wire.MaxMessageSize {
 		t.Errorf("largest chunk is %d bytes, MaxMessageSize is %d", n, wire.MaxMessageSize)
 	}
 }
