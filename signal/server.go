@@ -14,6 +14,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/shoal-live/shoal/shared/signaling"
+	"github.com/shoal-live/shoal/signal/chat"
 	"github.com/shoal-live/shoal/signal/cmaf"
 	"github.com/shoal-live/shoal/signal/demo"
 	"github.com/shoal-live/shoal/signal/ingest/whip"
@@ -31,6 +32,7 @@ type Server struct {
 	wasm    *compressedFile
 	whip    *whip.Handler
 	db      *store.DB
+	chat    *chat.Hub
 
 	mu      sync.Mutex
 	origins map[string]*origin.Origin
@@ -61,6 +63,7 @@ func New(cfg Config, pages fs.FS) (*Server, error) {
 			return nil, fmt.Errorf("signal: in-memory store: %w", err)
 		}
 	}
+	s.chat = s.newChat()
 	if s.whip, err = s.newWHIP(); err != nil {
 		return nil, err
 	}
@@ -106,6 +109,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			return err
 		}
 	}
+	s.startChat(ctx)
 	s.logPublishURLs(ln.Addr())
 	hs := &http.Server{
 		Handler:           s.Handler(),

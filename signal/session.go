@@ -35,7 +35,7 @@ func (s *Server) handleSignal(w http.ResponseWriter, r *http.Request) {
 		s.log.Info("signaling upgrade failed", "ip", ip, "err", err)
 		return // Accept has written the response
 	}
-	s.serveSignal(r.Context(), signaling.WebSocket(c), ip, false)
+	s.serveSignal(s.withChatAccount(r), signaling.WebSocket(c), ip, false)
 }
 
 func (s *Server) acquireIP(ip string) bool {
@@ -124,6 +124,9 @@ func (s *Server) serveSignal(ctx context.Context, conn signaling.Conn, who strin
 		return
 	case err != nil:
 		reason = "no join"
+		return
+	case m.Type == signaling.TypeChatJoin && !isOrigin: // a chat connection (chatsession.go)
+		reason = s.serveChat(ctx, conn, sess, m, log, fail)
 		return
 	case m.Type != signaling.TypeJoin:
 		fail(signaling.CodeNotJoined, "the first message must be a join")
