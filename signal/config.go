@@ -58,6 +58,9 @@ type Config struct {
 	// OriginPatterns) allowed to open the signaling WebSocket; the
 	// server's own origin is always allowed.
 	AllowedOrigins []string
+	// FrameAncestors is the CSP frame-ancestors source list of the embed
+	// page /embed/<stream>, the sites that may embed the player (default "*").
+	FrameAncestors string
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }

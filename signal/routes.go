@@ -31,11 +31,13 @@ func (s *Server) Handler() http.Handler {
 		r.Get("/streams/{stream}/chunks/{seq}", s.handleChunk)
 		r.Get("/streams/{stream}/init", s.handleInit)
 		r.Get("/streams/{stream}/status", s.handleStatus)
+		r.Get("/streams/{stream}/info", s.handleStreamInfo) // title and audience, for the viewer and embed pages
 		r.Handle("/whip/*", s.whip) // WHIP ingest (RFC 9725): POST an offer, DELETE the session
 	})
 
 	r.Get("/wasm/shoal.wasm", s.handleWasm)
 	r.Get("/watch/{stream}", s.handleWatch)
+	r.Get("/embed/{stream}", s.handleEmbed) // the one page other sites may frame
 	r.Get("/", s.page("index.html"))
 	r.Get("/*", s.handleStatic)
 	return r
