@@ -211,7 +211,12 @@ func (s *Server) StartOrigin(ctx context.Context, stream string) (*origin.Origin
 	for _, u := range s.cfg.ICEServers {
 		ice = append(ice, webrtc.ICEServer{URLs: []string{u}})
 	}
+	signer, err := s.chunkSigner(ctx, stream)
+	if err != nil {
+		return nil, err
+	}
 	o, err := origin.New(origin.Config{
+		Signer:       signer,
 		Stream:       stream,
 		Signal:       peerEnd,
 		Fanout:       s.cfg.OriginFanout,

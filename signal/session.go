@@ -136,6 +136,7 @@ func (s *Server) serveSignal(ctx context.Context, conn signaling.Conn, who strin
 	for _, u := range s.cfg.ICEServers {
 		welcome.ICEServers = append(welcome.ICEServers, signaling.ICEServer{URLs: []string{u}})
 	}
+	welcome.StreamKey = s.welcomeKey(ctx, m.Stream) // peers verify every chunk against it
 	id, err := s.tracker.Join(m.Stream, sess, isOrigin, welcome)
 	if err != nil {
 		log.Warn("join refused", "stream", m.Stream, "err", err)
@@ -179,6 +180,8 @@ func (s *Server) serveSignal(ctx context.Context, conn signaling.Conn, who strin
 			}
 		case signaling.TypeDrop:
 			s.tracker.Drop(id, m.Peer, m.Text)
+		case signaling.TypeReport:
+			s.onReport(log, id, m)
 		default:
 			sess.Deliver(signaling.Errorf(signaling.CodeBadMessage, "unexpected %q message", m.Type))
 		}

@@ -130,6 +130,14 @@ func statsObject(s node.Stats) map[string]any {
 		"behindLiveMs":     float64(s.BehindLiveMs),
 		"newestSeq":        float64(s.Newest),
 		"clockOffsetMs":    float64(s.ClockOffsetMs),
+		"badMessages":      s.BadMessages,
+		"verifyFailures":   s.VerifyFailures,
+		"verified":         s.Verified,
+		"verifyMicros":     float64(s.VerifyMicros),
+		"staleChunks":      s.StaleChunks,
+		"floods":           s.Floods,
+		"deliveredBad":     s.DeliveredBad,
+		"forwardedBad":     s.ForwardedBad,
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/pion/webrtc/v4"
+	"golang.org/x/time/rate"
 
 	"github.com/shoal-live/shoal/shared/signaling"
 	"github.com/shoal-live/shoal/shared/swarm"
@@ -22,6 +23,7 @@ type link struct {
 	open      bool
 	remoteSet bool
 	pending   []webrtc.ICECandidateInit // candidates that came before the remote description
+	limiter   *rate.Limiter             // messages from this neighbour (guard.go)
 }
 
 func (l *link) close() {
@@ -98,7 +100,7 @@ func (n *Node) newLink(id string, origin bool) (*link, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new peer connection: %w", err)
 	}
-	l := &link{id: id, origin: origin, pc: pc}
+	l := &link{id: id, origin: origin, pc: pc, limiter: newLinkLimiter()}
 	n.links[id] = l
 	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
 		if c != nil {

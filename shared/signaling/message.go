@@ -63,6 +63,7 @@ const (
 	CodeNoSuchPeer  = "no-such-peer"
 	CodeNotJoined   = "not-joined"
 	CodeInternal    = "internal"
+	CodeQuarantined = "quarantined" // neighbours reported chunks from you that fail verification
 	// Chat errors leave the connection open.
 	CodeChatRateLimited = "chat-rate-limited"
 	CodeChatTooLong     = "chat-too-long"

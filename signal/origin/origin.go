@@ -13,6 +13,7 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
+	"github.com/shoal-live/shoal/shared/integrity"
 	"github.com/shoal-live/shoal/shared/node"
 	"github.com/shoal-live/shoal/shared/signaling"
 	"github.com/shoal-live/shoal/shared/swarm"
@@ -33,6 +34,10 @@ type Config struct {
 	ICEServers   []webrtc.ICEServer
 	LoopbackOnly bool
 	Logger       *slog.Logger
+	// Signer signs every chunk before it is stored or seeded (see package
+	// integrity); viewers refuse unsigned chunks. Nil publishes unsigned
+	// chunks (tests of the origin alone).
+	Signer *integrity.Signer
 }
 
 // Origin is one live stream's source of truth.
@@ -40,6 +45,7 @@ type Origin struct {
 	stream string
 	node   *node.Node
 	store  *Store
+	signer *integrity.Signer
 
 	mu      sync.Mutex
 	init    Init
@@ -101,7 +107,7 @@ func New(cfg Config) (*Origin, error) {
 	if err != nil {
 		return nil, fmt.Errorf("origin %s: %w", cfg.Stream, err)
 	}
-	return &Origin{stream: cfg.Stream, node: n, store: NewStore(cfg.Keep), now: time.Now}, nil
+	return &Origin{stream: cfg.Stream, node: n, store: NewStore(cfg.Keep), signer: cfg.Signer, now: time.Now}, nil
 }
 
 // StartSession begins an ingest session with its init segment. The first
@@ -163,9 +169,12 @@ func (o *Origin) PublishFragment(data []byte, keyframe bool) error {
 // Run runs the origin peer until ctx ends.
 func (o *Origin) Run(ctx context.Context) error { return o.node.Run(ctx) }
 
-// Publish makes c the newest chunk: stored for fetches and seeded into the
-// swarm.
+// Publish makes c the newest chunk: signed, stored for fetches and seeded
+// into the swarm.
 func (o *Origin) Publish(c wire.Chunk) {
+	if o.signer != nil {
+		c = o.signer.Sign(c)
+	}
 	o.store.Put(c)
 	o.node.Publish(c)
 }

@@ -49,6 +49,7 @@ type Tracker struct {
 	rand   *rand.Rand
 	swarms map[string]*swarm
 	byID   map[string]*member
+	abuse  abuse // reports and quarantined peers, report.go
 }
 
 type swarm struct {
@@ -249,7 +250,7 @@ func (t *Tracker) nonOriginDegree(m *member) int {
 func (t *Tracker) candidates(m *member, k int) []*member {
 	var pool []*member
 	for _, n := range m.swarm.members {
-		if n == m || n.origin || m.links[n.id] != nil || len(n.links) >= t.cfg.MaxDegree {
+		if n == m || n.origin || m.links[n.id] != nil || len(n.links) >= t.cfg.MaxDegree || t.abuse.shuns(m, n) {
 			continue
 		}
 		pool = append(pool, n)
