@@ -17,8 +17,9 @@ type Config struct {
 	// OriginLinks is how many viewers the origin peer connects to
 	// directly (default 16).
 	OriginLinks int
-	// OriginFanout is how many of them get each new chunk (default 1).
-	OriginFanout int
+	// OriginCopies is how many copies of the stream the origin pushes to
+	// the swarm in all (default 4), spread over the stripes' first peers.
+	OriginCopies float64
 	// ICEServers are STUN/TURN URLs handed to peers; none are needed on
 	// one machine or a LAN.
 	ICEServers []string
@@ -74,7 +75,9 @@ func (c Config) withDefaults() Config {
 	setInt(&c.Neighbours, 8)
 	setInt(&c.MaxPeersPerSwarm, 10000)
 	setInt(&c.OriginLinks, 16)
-	setInt(&c.OriginFanout, 1)
+	if c.OriginCopies <= 0 {
+		c.OriginCopies = 4
+	}
 	setInt(&c.DemoChunkSize, 48<<10)
 	setInt(&c.MessageBurst, 200)
 	setInt(&c.MaxConnsPerIP, 32)

@@ -219,7 +219,7 @@ func (s *Server) StartOrigin(ctx context.Context, stream string) (*origin.Origin
 		Signer:       signer,
 		Stream:       stream,
 		Signal:       peerEnd,
-		Fanout:       s.cfg.OriginFanout,
+		Copies:       s.cfg.OriginCopies,
 		ICEServers:   ice,
 		LoopbackOnly: s.cfg.LoopbackOnly,
 		Logger:       s.log.With("role", "origin"),

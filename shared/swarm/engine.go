@@ -15,35 +15,46 @@ type Engine struct {
 	now time.Time
 
 	peers map[PeerID]*peer
-	order []PeerID // connected peers, sorted, for deterministic iteration
+	order []*peer // connected peers, sorted by id, for deterministic iteration
 
-	chunks map[uint64]wire.Chunk // held, within the window
-	wants  map[uint64]*want      // known to exist, not held, within the window
+	buf buffer // chunks held and wanted, within the window
 
 	started bool   // whether start and newest are set
 	start   uint64 // first sequence number this peer wants
 	newest  uint64 // newest sequence number known to exist
 
+	stripes     []stripe // this peer's place in each stripe tree
+	used        int      // slots given to children
+	nextStatus  time.Time
+	statusDirty bool // a depth changed since the last Status round
+
+	tsSeq, ts int64         // a chunk's sequence number and timestamp, for the interval
+	ivl       time.Duration // estimated time between chunks
+
+	spare   float64 // repairs we may still serve (a token bucket)
+	spareAt time.Time
+
 	fetching int // Fetch actions outstanding
-	nextPush int // origin round-robin position
 	stats    Stats
 	outbox   []Action
 }
 
+// peer is a neighbour.
 type peer struct {
-	id       PeerID
-	origin   bool
-	has      map[uint64]bool
-	inflight int
-}
+	id     PeerID
+	origin bool
 
-type want struct {
-	seen        time.Time // when we learnt the chunk exists
-	from        PeerID    // neighbour asked, "" if none
-	askedAt     time.Time
-	fetching    bool
-	fetchedAt   time.Time
-	fetchFailed bool
+	status   wire.Status // last Status it sent
+	statusOK bool        // whether status is set and has our stripe count
+
+	children uint32      // stripes it takes from us (bit s)
+	slots    uint8       // its Slots, from its Subscribe or Status
+	refused  []time.Time // per stripe: when it last refused or dropped us
+	inflight int         // our requests outstanding to it
+
+	tokens     float64 // requests it may still have served (ServeRate bucket)
+	tokensAt   time.Time
+	statusSent uint64 // newest we told it about, to skip redundant Statuses
 }
 
 // New returns an engine with cfg's defaults filled in.
@@ -52,12 +63,21 @@ func New(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Engine{
-		cfg:    c,
-		peers:  make(map[PeerID]*peer),
-		chunks: make(map[uint64]wire.Chunk),
-		wants:  make(map[uint64]*want),
-	}, nil
+	e := &Engine{
+		cfg:     c,
+		peers:   make(map[PeerID]*peer),
+		buf:     newBuffer(c.Window),
+		stripes: make([]stripe, c.Stripes),
+	}
+	for i := range e.stripes {
+		e.stripes[i].children = nil
+		if c.Origin {
+			e.stripes[i].depth = 0
+		} else {
+			e.stripes[i].depth = wire.NoDepth
+		}
+	}
+	return e, nil
 }
 
 // Ready returns the actions accumulated since the last call and empties the
@@ -73,7 +93,22 @@ func (e *Engine) Stats() Stats {
 	s := e.stats
 	s.Peers = len(e.peers)
 	s.Newest = e.newest
-	s.Held = len(e.chunks)
+	s.Held = e.buf.held
+	s.Children = e.used
+	s.Slots = e.cfg.Slots
+	s.Depth = 0
+	for i := range e.stripes {
+		st := &e.stripes[i]
+		if st.parent != nil {
+			s.Parents++
+		}
+		switch {
+		case st.depth == wire.NoDepth:
+			s.Depth = -1
+		case s.Depth >= 0 && int(st.depth) > s.Depth:
+			s.Depth = int(st.depth)
+		}
+	}
 	return s
 }
 
@@ -103,24 +138,24 @@ func (e *Engine) Step(now time.Time, ev Event) error {
 		if !e.cfg.Origin {
 			return ErrNotOrigin
 		}
-		e.accept(ev.Chunk, nil, true)
+		e.publish(ev.Chunk)
 	case Fetched:
-		if w, ok := e.wants[ev.Chunk.Seq]; ok && w.fetching {
-			w.fetching = false
+		if sl := e.buf.slot(ev.Chunk.Seq); sl != nil && sl.fetching {
+			sl.fetching = false
 			e.fetching--
 		}
 		e.accept(ev.Chunk, nil, true)
 	case FetchFailed:
-		if w, ok := e.wants[ev.Seq]; ok && w.fetching {
-			w.fetching = false
-			w.fetchFailed = true
+		if sl := e.buf.slot(ev.Seq); sl != nil && sl.fetching {
+			sl.fetching = false
+			sl.fetchFailedAt = e.now
 			e.fetching--
 		}
 	case Tick:
+		e.tick()
 	default:
 		return fmt.Errorf("%w: %T", ErrUnknownEvent, ev)
 	}
-	e.schedule()
 	return nil
 }
 
@@ -132,102 +167,89 @@ func (e *Engine) connect(ev PeerConnected) error {
 		e.emit(Disconnect{Peer: ev.Peer, Reason: "too many neighbours"})
 		return nil
 	}
-	p := &peer{id: ev.Peer, origin: ev.Origin, has: make(map[uint64]bool)}
-	e.peers[p.id] = p
-	i, _ := slices.BinarySearch(e.order, p.id)
-	e.order = slices.Insert(e.order, i, p.id)
-	if !e.cfg.Origin && !p.origin && len(e.chunks) > 0 {
-		e.emit(Send{To: p.id, Msg: e.bufferMap()})
+	p := &peer{
+		id: ev.Peer, origin: ev.Origin, refused: make([]time.Time, e.cfg.Stripes),
+		tokens: float64(2 * e.cfg.ServeRate), tokensAt: e.now,
 	}
-	e.schedule()
+	e.peers[p.id] = p
+	i, _ := slices.BinarySearchFunc(e.order, p.id, func(q *peer, id PeerID) int { return cmpID(q.id, id) })
+	e.order = slices.Insert(e.order, i, p)
+	e.sendStatus(p)
 	return nil
 }
 
 func (e *Engine) disconnect(p *peer) {
 	delete(e.peers, p.id)
-	if i, ok := slices.BinarySearch(e.order, p.id); ok {
+	if i, ok := slices.BinarySearchFunc(e.order, p.id, func(q *peer, id PeerID) int { return cmpID(q.id, id) }); ok {
 		e.order = slices.Delete(e.order, i, i+1)
 	}
-	for _, w := range e.wants {
-		if w.from == p.id {
-			w.from = ""
+	for s := range e.stripes {
+		if p.children&(1<<s) != 0 {
+			e.dropChild(p, s)
+		}
+		st := &e.stripes[s]
+		if st.pending == p {
+			st.pending = nil
+		}
+		if st.parent == p {
+			e.orphan(s)
 		}
 	}
-}
-
-// bufferMap describes the chunks held, from the oldest held to the newest.
-func (e *Engine) bufferMap() wire.BufferMap {
-	lo, hi := uint64(0), uint64(0)
-	first := true
-	for s := range e.chunks {
-		if first || s < lo {
-			lo = s
-		}
-		if first || s > hi {
-			hi = s
-		}
-		first = false
-	}
-	n := hi - lo + 1
-	if n > wire.MaxBufferMap {
-		lo = hi - wire.MaxBufferMap + 1
-		n = wire.MaxBufferMap
-	}
-	bits := make([]bool, n)
-	for i := range bits {
-		_, bits[i] = e.chunks[lo+uint64(i)]
-	}
-	return wire.BufferMap{Base: lo, Bits: bits}
+	e.buf.forget(p)
+	e.findParents()
 }
 
 func (e *Engine) receive(p *peer, m wire.Message) {
 	switch m := m.(type) {
-	case wire.Have:
-		if e.cfg.Origin || !e.inRange(m.Seq) {
-			e.stats.Dropped++
-			return
+	case wire.Status:
+		e.onStatus(p, m)
+	case wire.Subscribe:
+		e.onSubscribe(p, m)
+	case wire.Unsubscribe:
+		e.onUnsubscribe(p, m)
+	case wire.Accept:
+		e.onAccept(p, m)
+	case wire.Request:
+		e.serve(p, m.Seq)
+	case wire.NotFound:
+		if sl := e.buf.slot(m.Seq); sl != nil && sl.from == p {
+			e.release(sl)
+			sl.tried = append(sl.tried, p)
 		}
-		p.has[m.Seq] = true
-		e.learn(m.Seq)
-	case wire.BufferMap:
+	case wire.Chunk:
 		if e.cfg.Origin {
 			e.stats.Dropped++
 			return
 		}
-		// Learn the newest chunk first: a joining peer starts JoinBacklog
-		// behind the live edge, not behind the oldest chunk a neighbour
-		// still holds.
-		for i := len(m.Bits) - 1; i >= 0; i-- {
-			if s := m.Base + uint64(i); m.Bits[i] && e.inRange(s) {
-				e.learn(s)
-				break
-			}
-		}
-		for i, ok := range m.Bits {
-			s := m.Base + uint64(i)
-			if ok && e.inRange(s) {
-				p.has[s] = true
-			}
-		}
-	case wire.Request:
-		c, ok := e.chunks[m.Seq]
-		if !ok {
-			e.emit(Send{To: p.id, Msg: wire.NotFound{Seq: m.Seq}})
-			return
-		}
-		e.stats.Uploaded += int64(len(c.Payload))
-		e.emit(Send{To: p.id, Msg: c})
-	case wire.NotFound:
-		delete(p.has, m.Seq)
-		if w, ok := e.wants[m.Seq]; ok && w.from == p.id {
-			e.release(w)
-		}
-	case wire.Chunk:
-		p.has[m.Seq] = true
 		e.accept(m, p, p.origin)
 	default:
+		// Have, BufferMap and Announce belong to other protocol
+		// versions or to the driver.
 		e.stats.Dropped++
 	}
+}
+
+// serve answers a repair request within the neighbour's rate and the
+// upload the pushes leave spare: a peer that queued more than its uplink
+// carries would delay its children's pushes.
+func (e *Engine) serve(p *peer, seq uint64) {
+	rate := float64(e.cfg.ServeRate)
+	p.tokens = min(2*rate, p.tokens+rate*e.now.Sub(p.tokensAt).Seconds())
+	p.tokensAt = e.now
+	k := float64(len(e.stripes))
+	spare := max(0.5, (e.cfg.Upload*k-float64(e.used))/k/e.interval().Seconds()) // chunks per second
+	e.spare = min(2*spare, e.spare+spare*e.now.Sub(e.spareAt).Seconds())
+	e.spareAt = e.now
+	c, ok := e.buf.chunk(seq)
+	if !ok || p.tokens < 1 || e.spare < 1 {
+		e.stats.Refused++
+		e.emit(Send{To: p.id, Msg: wire.NotFound{Seq: seq}})
+		return
+	}
+	p.tokens--
+	e.spare--
+	e.stats.Uploaded += int64(len(c.Payload))
+	e.emit(Send{To: p.id, Msg: c})
 }
 
 // inRange reports whether seq is close enough to the newest known chunk to
@@ -240,104 +262,75 @@ func (e *Engine) inRange(seq uint64) bool {
 	return seq+w > e.newest && seq <= e.newest+w
 }
 
-// learn records that chunk seq exists somewhere.
+// learn records that every chunk up to seq exists.
 func (e *Engine) learn(seq uint64) {
-	if e.cfg.Origin {
-		return
-	}
 	if !e.started {
 		e.started = true
 		e.newest = seq
 		e.start = seq - min(seq, uint64(e.cfg.JoinBacklog))
+		e.buf.reset(e.start)
 		for s := e.start; s <= seq; s++ {
-			e.addWant(s)
+			e.buf.want(s, e.now)
 		}
 		return
 	}
-	for s := e.newest + 1; s <= seq; s++ {
-		e.addWant(s)
+	if seq <= e.newest {
+		return
 	}
-	if seq > e.newest {
-		e.newest = seq
-		e.evict()
+	for s := max(e.newest+1, seq-min(seq, uint64(e.cfg.Window-1))); s <= seq; s++ {
+		e.stats.Missed += e.buf.want(s, e.now)
 	}
+	e.newest = seq
 }
 
-func (e *Engine) addWant(seq uint64) {
-	if seq < e.start {
+// publish takes a new chunk from the stream source (origin only).
+func (e *Engine) publish(c wire.Chunk) {
+	if e.started && c.Seq <= e.newest {
+		e.stats.Dropped++
 		return
 	}
-	if _, ok := e.chunks[seq]; ok {
-		return
-	}
-	if _, ok := e.wants[seq]; !ok {
-		e.wants[seq] = &want{seen: e.now}
-	}
-}
-
-// evict forgets chunks, wants and announcements that left the window.
-func (e *Engine) evict() {
-	w := uint64(e.cfg.Window)
-	if e.newest < w {
-		return
-	}
-	floor := e.newest - w + 1
-	for s := range e.chunks {
-		if s < floor {
-			delete(e.chunks, s)
-		}
-	}
-	for s, wt := range e.wants {
-		if s < floor {
-			e.release(wt)
-			if wt.fetching {
-				e.fetching--
-			}
-			delete(e.wants, s)
-			e.stats.Missed++
-		}
-	}
-	for _, p := range e.peers {
-		for s := range p.has {
-			if s < floor {
-				delete(p.has, s)
-			}
-		}
-	}
-}
-
-// accept stores a chunk that arrived from p (nil for a fetch or the source)
-// and passes it on.
-func (e *Engine) accept(c wire.Chunk, p *peer, fromOrigin bool) {
-	if e.cfg.Origin {
-		if e.started && c.Seq <= e.newest {
-			e.stats.Dropped++
-			return
-		}
+	if !e.started {
 		e.started = true
-		e.newest = c.Seq
-		e.chunks[c.Seq] = c
-		e.evict()
-		e.push(c)
-		return
+		e.buf.reset(c.Seq)
 	}
+	e.newest = c.Seq
+	e.buf.store(c, e.now)
+	e.observe(c)
+	e.push(c, nil)
+}
+
+// accept stores a chunk that arrived from p (nil for a fetch), hands it to
+// the player and pushes it to the children of its stripe.
+func (e *Engine) accept(c wire.Chunk, p *peer, fromOrigin bool) {
 	if !e.inRange(c.Seq) || (e.started && c.Seq < e.start) {
 		e.stats.Dropped++
 		return
 	}
-	if _, ok := e.chunks[c.Seq]; ok {
+	if _, ok := e.buf.chunk(c.Seq); ok {
 		e.stats.Duplicates++
 		return
 	}
 	e.learn(c.Seq)
-	if w, ok := e.wants[c.Seq]; ok {
-		e.release(w)
-		if w.fetching {
-			e.fetching--
-		}
-		delete(e.wants, c.Seq)
+	sl := e.buf.slot(c.Seq)
+	if sl == nil { // fell out of the window on the way
+		e.stats.Dropped++
+		return
 	}
-	e.chunks[c.Seq] = c
+	if sl.fetching {
+		e.fetching--
+		sl.fetching = false
+	}
+	e.release(sl)
+	e.buf.store(c, e.now)
+
+	s := int(c.Seq % uint64(e.cfg.Stripes))
+	st := &e.stripes[s]
+	if p != nil && st.parent == p {
+		e.stats.Pushed++
+		st.lastSeq, st.lastAt = max(st.lastSeq, c.Seq), e.now
+	}
+	e.observe(c)
+
 	n := int64(len(c.Payload))
 	e.stats.Chunks++
 	var from PeerID
@@ -352,97 +345,77 @@ func (e *Engine) accept(c wire.Chunk, p *peer, fromOrigin bool) {
 		e.stats.BytesFromPeers += n
 	}
 	e.emit(Deliver{Chunk: c, From: from, FromOrigin: fromOrigin})
-	for _, id := range e.order {
-		q := e.peers[id]
-		if q == p || q.origin || q.has[c.Seq] {
-			continue
-		}
-		e.emit(Send{To: id, Msg: wire.Have{Seq: c.Seq}})
+	// A chunk older than one already pushed in its stripe came by repair
+	// after the children's own repairs began: it is not pushed.
+	if !st.pushedAny || c.Seq > st.pushedSeq {
+		e.push(c, p)
 	}
 }
 
-// push sends a new chunk from the origin to OriginFanout neighbours in turn.
-func (e *Engine) push(c wire.Chunk) {
-	n := min(e.cfg.OriginFanout, len(e.order))
-	for i := 0; i < n; i++ {
-		id := e.order[(e.nextPush+i)%len(e.order)]
+// push sends c to every child of its stripe but the peer it came from,
+// strongest children first: they pass it on to the most peers.
+func (e *Engine) push(c wire.Chunk, from *peer) {
+	st := &e.stripes[c.Seq%uint64(e.cfg.Stripes)]
+	st.pushedSeq, st.pushedAny = c.Seq, true
+	for _, q := range st.children {
+		if q == from {
+			continue
+		}
 		e.stats.Uploaded += int64(len(c.Payload))
-		e.emit(Send{To: id, Msg: c})
-	}
-	if len(e.order) > 0 {
-		e.nextPush = (e.nextPush + n) % len(e.order)
+		e.emit(Send{To: q.id, Msg: c})
 	}
 }
 
-// schedule issues requests and fetches for missing chunks, oldest first.
-func (e *Engine) schedule() {
-	if e.cfg.Origin || len(e.wants) == 0 {
+func (e *Engine) tick() {
+	if e.statusDirty || e.now.Compare(e.nextStatus) >= 0 {
+		e.statusDirty = false
+		e.nextStatus = e.now.Add(e.cfg.StatusInterval)
+		for _, p := range e.order {
+			e.sendStatus(p)
+		}
+	}
+	if e.cfg.Origin {
 		return
 	}
-	seqs := make([]uint64, 0, len(e.wants))
-	for s := range e.wants {
-		seqs = append(seqs, s)
+	e.checkParents()
+	e.findParents()
+	e.repair()
+}
+
+// observe refines the estimate of the time between chunks from the
+// timestamps the origin put on them.
+func (e *Engine) observe(c wire.Chunk) {
+	seq := int64(c.Seq)
+	if e.ts != 0 && seq > e.tsSeq && c.Timestamp > e.ts {
+		est := time.Duration(c.Timestamp-e.ts) * time.Millisecond / time.Duration(seq-e.tsSeq)
+		est = min(max(est, 10*time.Millisecond), 5*time.Second)
+		if e.ivl == 0 {
+			e.ivl = est
+		} else {
+			e.ivl += (est - e.ivl) / 8
+		}
 	}
-	slices.Sort(seqs)
-	for _, s := range seqs {
-		w := e.wants[s]
-		if w.fetching {
-			continue
-		}
-		if w.from != "" && e.now.Sub(w.askedAt) >= e.cfg.RequestTimeout {
-			if p, ok := e.peers[w.from]; ok {
-				delete(p.has, s) // it did not deliver: ask someone else
-			}
-			e.release(w)
-		}
-		if e.now.Sub(w.seen) >= e.cfg.FallbackAfter && e.fetching < e.cfg.MaxFetches &&
-			(!w.fetchFailed || e.now.Sub(w.fetchedAt) >= e.cfg.RequestTimeout) {
-			e.release(w)
-			w.fetching, w.fetchFailed, w.fetchedAt = true, false, e.now
-			e.fetching++
-			e.stats.Fetches++
-			e.emit(Fetch{Seq: s})
-			continue
-		}
-		if w.from != "" {
-			continue
-		}
-		if p := e.pickHolder(s); p != nil {
-			p.inflight++
-			w.from, w.askedAt = p.id, e.now
-			e.stats.Requests++
-			e.emit(Send{To: p.id, Msg: wire.Request{Seq: s}})
-		}
+	if seq > e.tsSeq || e.ts == 0 {
+		e.tsSeq, e.ts = seq, c.Timestamp
 	}
 }
 
-// pickHolder chooses a random neighbour that announced seq and has room for
-// another request.
-func (e *Engine) pickHolder(seq uint64) *peer {
-	var pick *peer
-	n := 0
-	for _, id := range e.order {
-		p := e.peers[id]
-		if !p.has[seq] || p.inflight >= e.cfg.MaxInflight {
-			continue
-		}
-		n++
-		if e.cfg.Rand.IntN(n) == 0 { // reservoir sampling: uniform choice
-			pick = p
-		}
+// interval is the estimated time between chunks (250 ms until known).
+func (e *Engine) interval() time.Duration {
+	if e.ivl == 0 {
+		return 250 * time.Millisecond
 	}
-	return pick
-}
-
-// release forgets the request outstanding for w, if any.
-func (e *Engine) release(w *want) {
-	if w.from == "" {
-		return
-	}
-	if p, ok := e.peers[w.from]; ok {
-		p.inflight--
-	}
-	w.from = ""
+	return e.ivl
 }
 
 func (e *Engine) emit(a Action) { e.outbox = append(e.outbox, a) }
+
+func cmpID(a, b PeerID) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}

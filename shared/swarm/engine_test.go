@@ -1,6 +1,7 @@
 package swarm
 
 import (
+	"errors"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -34,234 +35,339 @@ func chunk(seq uint64) wire.Chunk {
 	return wire.Chunk{Seq: seq, Timestamp: int64(seq) * 250, Payload: []byte{byte(seq), 1, 2, 3}}
 }
 
-// sends returns the Send actions as "to:Type:seq" strings.
+// sends returns the Send actions other than Status as "to:Type:arg"
+// strings.
 func sends(acts []Action) []string {
 	var out []string
 	for _, a := range acts {
-		if s, ok := a.(Send); ok {
-			out = append(out, string(s.To)+":"+s.Msg.Type().String()+":"+seqOf(s.Msg))
+		if s, ok := a.(Send); ok && s.Msg.Type() != wire.TypeStatus {
+			out = append(out, string(s.To)+":"+s.Msg.Type().String()+":"+argOf(s.Msg))
 		}
 	}
 	return out
 }
 
-func seqOf(m wire.Message) string {
+func argOf(m wire.Message) string {
 	switch m := m.(type) {
-	case wire.Have:
-		return itoa(m.Seq)
 	case wire.Request:
 		return itoa(m.Seq)
 	case wire.Chunk:
 		return itoa(m.Seq)
 	case wire.NotFound:
 		return itoa(m.Seq)
-	case wire.BufferMap:
-		return itoa(m.Base) + "+" + itoa(uint64(len(m.Bits)))
+	case wire.Subscribe:
+		return itoa(uint64(m.Stripe))
+	case wire.Unsubscribe:
+		return itoa(uint64(m.Stripe))
+	case wire.Accept:
+		return itoa(uint64(m.Stripe)) + "@" + itoa(uint64(m.Depth))
 	}
 	return "?"
 }
 
 func itoa(v uint64) string { return strconv.FormatUint(v, 10) }
 
-func TestOriginPushesRoundRobin(t *testing.T) {
-	e := newEngine(t, Config{Origin: true, OriginFanout: 1})
-	for _, p := range []PeerID{"a", "b", "c"} {
+func status(newest uint64, free uint8, depth ...uint8) wire.Status {
+	return wire.Status{Newest: newest, Recent: 0xff, Slots: 8, Free: free, Depth: depth}
+}
+
+func has(acts []Action, want ...string) func(t *testing.T) {
+	return func(t *testing.T) {
+		t.Helper()
+		got := sends(acts)
+		for _, w := range want {
+			if !slices.Contains(got, w) {
+				t.Errorf("sends %v lack %s", got, w)
+			}
+		}
+	}
+}
+
+// TestOriginServesSubscriptionsWithinSlots: the origin accepts children up
+// to its slots at depth 0, pushes each chunk to its stripe's children only,
+// and makes room for a much stronger child by dropping the weakest.
+func TestOriginServesSubscriptionsWithinSlots(t *testing.T) {
+	e := newEngine(t, Config{Origin: true, Stripes: 2, Slots: 2})
+	for _, p := range []PeerID{"a", "b", "c", "d"} {
 		step(t, e, 0, PeerConnected{Peer: p})
 	}
+	has(step(t, e, 0, MessageReceived{From: "a", Msg: wire.Subscribe{Stripe: 0, Slots: 2}}), "a:Accept:0@0")(t)
+	has(step(t, e, 0, MessageReceived{From: "b", Msg: wire.Subscribe{Stripe: 1, Slots: 1}}), "b:Accept:1@0")(t)
+	// Full: c is no stronger than twice b, so it is refused.
+	has(step(t, e, 0, MessageReceived{From: "c", Msg: wire.Subscribe{Stripe: 1, Slots: 1}}), "c:Unsubscribe:1")(t)
+	// d can serve 20: b (the weakest) makes way.
+	has(step(t, e, 0, MessageReceived{From: "d", Msg: wire.Subscribe{Stripe: 1, Slots: 20}}), "b:Unsubscribe:1", "d:Accept:1@0")(t)
+
 	var got []string
 	for s := uint64(0); s < 4; s++ {
 		got = append(got, sends(step(t, e, time.Duration(s)*250*time.Millisecond, Published{Chunk: chunk(s)}))...)
 	}
-	want := []string{"a:Chunk:0", "b:Chunk:1", "c:Chunk:2", "a:Chunk:3"}
+	want := []string{"a:Chunk:0", "d:Chunk:1", "a:Chunk:2", "d:Chunk:3"}
 	if !slices.Equal(got, want) {
-		t.Fatalf("origin sends = %v, want %v", got, want)
+		t.Fatalf("origin sends %v, want %v", got, want)
 	}
-	// The origin never requests and never announces.
-	if acts := step(t, e, time.Second, MessageReceived{From: "a", Msg: wire.Have{Seq: 9}}); len(acts) != 0 {
-		t.Fatalf("origin reacted to a Have: %v", acts)
+	if st := e.Stats(); st.Children != 2 || st.Preempted != 1 || st.Depth != 0 {
+		t.Errorf("stats %+v: want 2 children, 1 preempted, depth 0", st)
 	}
 }
 
-func TestPeerPullsAnnouncedChunkAndAnnouncesIt(t *testing.T) {
-	e := newEngine(t, Config{})
-	step(t, e, 0, PeerConnected{Peer: "a"})
-	step(t, e, 0, PeerConnected{Peer: "b"})
-	acts := step(t, e, 0, MessageReceived{From: "a", Msg: wire.Have{Seq: 0}})
-	if got := sends(acts); !slices.Equal(got, []string{"a:Request:0"}) {
-		t.Fatalf("after Have: %v, want a request to a", got)
+// TestPeerJoinsTreesAndForwards: a joiner starts JoinBacklog behind what a
+// neighbour holds, requests that backlog at once, subscribes to every
+// stripe with the shallowest neighbour, and forwards what its parent
+// pushes to its own children.
+func TestPeerJoinsTreesAndForwards(t *testing.T) {
+	e := newEngine(t, Config{Stripes: 2, Slots: 4, JoinBacklog: 2})
+	step(t, e, 0, PeerConnected{Peer: "deep"})
+	step(t, e, 0, PeerConnected{Peer: "near"})
+	step(t, e, 0, MessageReceived{From: "deep", Msg: status(100, 3, 5, 5)})
+	acts := step(t, e, 0, MessageReceived{From: "near", Msg: status(100, 3, 1, 2)})
+	acts = append(acts, step(t, e, 50*time.Millisecond, Tick{})...)
+	got := sends(acts)
+	for _, w := range []string{"near:Subscribe:0", "near:Subscribe:1"} {
+		if !slices.Contains(got, w) {
+			t.Errorf("sends %v lack %s", got, w)
+		}
 	}
-	acts = step(t, e, 10*time.Millisecond, MessageReceived{From: "a", Msg: chunk(0)})
-	var delivered []uint64
+	for _, seq := range []string{"98", "99", "100"} {
+		if !slices.ContainsFunc(got, func(s string) bool { return s == "near:Request:"+seq || s == "deep:Request:"+seq }) {
+			t.Errorf("backlog chunk %s not requested: %v", seq, got)
+		}
+	}
+	step(t, e, 60*time.Millisecond, MessageReceived{From: "near", Msg: wire.Accept{Stripe: 0, Depth: 1}})
+	step(t, e, 60*time.Millisecond, MessageReceived{From: "near", Msg: wire.Accept{Stripe: 1, Depth: 2}})
+	if st := e.Stats(); st.Parents != 2 || st.Depth != 3 {
+		t.Fatalf("after accepts: %+v, want 2 parents, depth 3", st)
+	}
+	step(t, e, 70*time.Millisecond, PeerConnected{Peer: "kid"})
+	has(step(t, e, 70*time.Millisecond, MessageReceived{From: "kid", Msg: wire.Subscribe{Stripe: 1, Slots: 1}}), "kid:Accept:1@3")(t)
+	acts = step(t, e, 100*time.Millisecond, MessageReceived{From: "near", Msg: chunk(101)})
+	has(acts, "kid:Chunk:101")(t)
+	if d := delivered(acts); !slices.Equal(d, []uint64{101}) {
+		t.Errorf("delivered %v, want [101]", d)
+	}
+	// Stripe 0's chunk goes to nobody: kid takes stripe 1 only.
+	if got := sends(step(t, e, 200*time.Millisecond, MessageReceived{From: "near", Msg: chunk(102)})); len(got) != 0 {
+		t.Errorf("stripe 0 chunk forwarded: %v", got)
+	}
+}
+
+func delivered(acts []Action) []uint64 {
+	var out []uint64
 	for _, a := range acts {
 		if d, ok := a.(Deliver); ok {
-			delivered = append(delivered, d.Chunk.Seq)
-			if d.From != "a" || d.FromOrigin {
-				t.Errorf("Deliver from %q origin=%v, want a, false", d.From, d.FromOrigin)
+			out = append(out, d.Chunk.Seq)
+		}
+	}
+	return out
+}
+
+// joined returns a peer with parent "p" for both stripes at depth 1 and the
+// newest chunk 100 held, at t0+1s.
+func joined(t *testing.T, cfg Config) *Engine {
+	t.Helper()
+	cfg.Stripes = 2
+	e := newEngine(t, cfg)
+	step(t, e, 0, PeerConnected{Peer: "p"})
+	step(t, e, 0, PeerConnected{Peer: "q"})
+	step(t, e, 0, PeerConnected{Peer: "o", Origin: true})
+	step(t, e, 0, MessageReceived{From: "o", Msg: status(99, 0, 0, 0)})
+	step(t, e, 0, MessageReceived{From: "q", Msg: status(99, 4, 3, 3)})
+	step(t, e, 0, MessageReceived{From: "p", Msg: status(99, 4, 0, 0)})
+	has(step(t, e, 0, Tick{}), "p:Subscribe:0", "p:Subscribe:1")(t)
+	step(t, e, 0, MessageReceived{From: "p", Msg: wire.Accept{Stripe: 0, Depth: 0}})
+	step(t, e, 0, MessageReceived{From: "p", Msg: wire.Accept{Stripe: 1, Depth: 0}})
+	for s := uint64(97); s <= 100; s++ {
+		step(t, e, time.Second, MessageReceived{From: "p", Msg: chunk(s)})
+	}
+	if st := e.Stats(); st.Parents != 2 {
+		t.Fatalf("setup: %+v", st)
+	}
+	return e
+}
+
+// TestRepairAndFallback: a chunk known to exist but not pushed is requested
+// after RepairAfter from a neighbour whose Status shows it, after a
+// NotFound from one shallower than us, then from the origin, and fetched
+// over HTTP after FallbackAfter.
+func TestRepairAndFallback(t *testing.T) {
+	e := joined(t, Config{RepairAfter: 400 * time.Millisecond, FallbackAfter: 1200 * time.Millisecond, RequestTimeout: 300 * time.Millisecond})
+	step(t, e, time.Second, MessageReceived{From: "q", Msg: status(102, 4, 3, 3)})
+	step(t, e, time.Second, MessageReceived{From: "p", Msg: chunk(102)}) // 101 is now known missing
+	if got := sends(step(t, e, 1300*time.Millisecond, Tick{})); len(got) != 0 {
+		t.Fatalf("repair before RepairAfter: %v", got)
+	}
+	steps := []struct {
+		at   time.Duration
+		ev   Event
+		want string
+	}{
+		{1400 * time.Millisecond, Tick{}, "q:Request:101"}, // its Status shows 101
+		{1450 * time.Millisecond, MessageReceived{From: "q", Msg: wire.NotFound{Seq: 101}}, ""},
+		{1500 * time.Millisecond, Tick{}, "p:Request:101"}, // shallower than us
+		{1850 * time.Millisecond, Tick{}, "o:Request:101"}, // p timed out
+	}
+	for _, s := range steps {
+		got := sends(step(t, e, s.at, s.ev))
+		if s.want != "" && !slices.Equal(got, []string{s.want}) {
+			t.Fatalf("at %v sends %v, want %s", s.at, got, s.want)
+		}
+	}
+	acts := step(t, e, 2200*time.Millisecond, Tick{})
+	if !slices.ContainsFunc(acts, func(a Action) bool { f, ok := a.(Fetch); return ok && f.Seq == 101 }) {
+		t.Fatalf("no Fetch for 101 after FallbackAfter: %v", acts)
+	}
+	acts = step(t, e, 2300*time.Millisecond, Fetched{Chunk: chunk(101)})
+	if d := delivered(acts); !slices.Equal(d, []uint64{101}) {
+		t.Fatalf("fetched chunk delivered %v", d)
+	}
+	if st := e.Stats(); st.ChunksFromOrigin != 1 || st.Fetches != 1 {
+		t.Errorf("stats %+v: want one fetch, counted as from the origin", st)
+	}
+}
+
+// TestParentLossRecovery: when a parent leaves, the peer subscribes to
+// another neighbour at once, keeps advertising its depth for a grace
+// period (its children stay), and never picks a deeper neighbour then.
+func TestParentLossRecovery(t *testing.T) {
+	e := joined(t, Config{})
+	acts := step(t, e, 2*time.Second, PeerDisconnected{Peer: "p"})
+	got := sends(acts)
+	// o is full, q is at depth 3 (deeper than our 1): no candidate in the
+	// grace period.
+	if len(got) != 0 {
+		t.Fatalf("during grace subscribed to a deeper neighbour: %v", got)
+	}
+	if st := e.Stats(); st.Depth != 1 {
+		t.Fatalf("depth %d during grace, want the old 1", st.Depth)
+	}
+	acts = step(t, e, 3100*time.Millisecond, Tick{})
+	has(acts, "q:Subscribe:0", "q:Subscribe:1")(t)
+	if st := e.Stats(); st.Depth != -1 {
+		t.Fatalf("depth %d after grace, want none", st.Depth)
+	}
+}
+
+// TestStarvedParentIsLeft: a parent that stops pushing one stripe while
+// the others flow is dropped for another.
+func TestStarvedParentIsLeft(t *testing.T) {
+	e := joined(t, Config{})
+	var acts []Action
+	// Stripe 1 (odd chunks) stops; stripe 0 keeps coming from p.
+	for i, s := 0, uint64(102); s < 120; i, s = i+1, s+2 {
+		at := time.Second + time.Duration(i)*500*time.Millisecond
+		acts = append(acts, step(t, e, at, MessageReceived{From: "p", Msg: chunk(s)})...)
+		acts = append(acts, step(t, e, at, Tick{})...)
+	}
+	has(acts, "p:Unsubscribe:1", "q:Subscribe:1")(t)
+	if st := e.Stats(); st.Starved != 1 {
+		t.Errorf("Starved = %d, want 1", st.Starved)
+	}
+}
+
+// TestServeWithinBudget: repairs are served within the neighbour's rate
+// and the spare upload; the rest get NotFound at once.
+func TestServeWithinBudget(t *testing.T) {
+	e := joined(t, Config{Upload: 1, ServeRate: 100})
+	served, refused := 0, 0
+	for i := 0; i < 10; i++ {
+		for _, s := range sends(step(t, e, time.Second, MessageReceived{From: "q", Msg: wire.Request{Seq: 100}})) {
+			switch s {
+			case "q:Chunk:100":
+				served++
+			case "q:NotFound:100":
+				refused++
 			}
 		}
 	}
-	if !slices.Equal(delivered, []uint64{0}) {
-		t.Fatalf("delivered %v, want [0]", delivered)
+	// Upload 1 with no children: 2 stripes spare of 2, one chunk per
+	// 250 ms, a burst of twice that rate = 8 at once.
+	if served != 8 || refused != 2 {
+		t.Errorf("served %d, refused %d; want 8 and 2", served, refused)
 	}
-	if got := sends(acts); !slices.Equal(got, []string{"b:Have:0"}) {
-		t.Fatalf("announcements %v, want only to b (a sent it)", got)
-	}
-	// A second copy is a duplicate, not a second delivery.
-	acts = step(t, e, 20*time.Millisecond, MessageReceived{From: "b", Msg: chunk(0)})
-	for _, a := range acts {
-		if _, ok := a.(Deliver); ok {
-			t.Fatal("delivered a chunk twice")
-		}
-	}
-	if s := e.Stats(); s.Duplicates != 1 || s.Chunks != 1 || s.ChunksFromPeers != 1 {
-		t.Fatalf("stats %+v", s)
+	if got := sends(step(t, e, time.Second, MessageReceived{From: "q", Msg: wire.Request{Seq: 5}})); !slices.Equal(got, []string{"q:NotFound:5"}) {
+		t.Errorf("request for an unknown chunk: %v", got)
 	}
 }
 
-func TestRequestTimeoutAsksAnotherNeighbour(t *testing.T) {
-	e := newEngine(t, Config{RequestTimeout: time.Second, FallbackAfter: 5 * time.Second})
-	step(t, e, 0, PeerConnected{Peer: "a"})
-	step(t, e, 0, PeerConnected{Peer: "b"})
-	first := sends(step(t, e, 0, MessageReceived{From: "a", Msg: wire.Have{Seq: 0}}))
-	step(t, e, 0, MessageReceived{From: "b", Msg: wire.Have{Seq: 0}})
-	if !slices.Equal(first, []string{"a:Request:0"}) {
-		t.Fatalf("first request %v", first)
+// TestHostileInputIsBounded: what a neighbour sends cannot grow the
+// engine's state or break its invariants.
+func TestHostileInputIsBounded(t *testing.T) {
+	e := joined(t, Config{MaxPeers: 5, Window: 16, Slots: 2})
+	msgs := []wire.Message{
+		wire.Subscribe{Stripe: 9, Slots: 255},                      // no such stripe
+		wire.Unsubscribe{Stripe: 200},                              // no such stripe
+		wire.Accept{Stripe: 1, Depth: 0},                           // unasked
+		wire.Status{Newest: 1 << 60, Recent: 1, Depth: []uint8{0}}, // wrong stripe count
+		chunk(1 << 40),          // far out of the window
+		chunk(3),                // long gone
+		wire.Have{Seq: 1 << 50}, // another version's message
 	}
-	if got := sends(step(t, e, 999*time.Millisecond, Tick{})); len(got) != 0 {
-		t.Fatalf("re-requested before the timeout: %v", got)
+	for _, m := range msgs {
+		step(t, e, time.Second, MessageReceived{From: "q", Msg: m})
 	}
-	if got := sends(step(t, e, time.Second, Tick{})); !slices.Equal(got, []string{"b:Request:0"}) {
-		t.Fatalf("after timeout: %v, want a request to b", got)
+	for i := 0; i < 64; i++ {
+		step(t, e, time.Second, MessageReceived{From: "q", Msg: chunk(101 + uint64(i))})
 	}
-}
-
-func TestNotFoundAsksAnotherNeighbour(t *testing.T) {
-	e := newEngine(t, Config{})
-	step(t, e, 0, PeerConnected{Peer: "a"})
-	step(t, e, 0, PeerConnected{Peer: "b"})
-	step(t, e, 0, MessageReceived{From: "a", Msg: wire.Have{Seq: 0}})
-	step(t, e, 0, MessageReceived{From: "b", Msg: wire.Have{Seq: 0}})
-	// Whoever was asked answers NotFound; the other must be asked at once.
-	asked := "a"
-	if e.wants[0].from == "b" {
-		asked = "b"
+	for i := 0; i < 10; i++ {
+		step(t, e, time.Second, PeerConnected{Peer: PeerID("x" + itoa(uint64(i)))})
+		step(t, e, time.Second, MessageReceived{From: "q", Msg: wire.Subscribe{Stripe: uint8(i % 2), Slots: 1}})
 	}
-	other := map[string]string{"a": "b", "b": "a"}[asked]
-	got := sends(step(t, e, 0, MessageReceived{From: PeerID(asked), Msg: wire.NotFound{Seq: 0}}))
-	if !slices.Equal(got, []string{other + ":Request:0"}) {
-		t.Fatalf("after NotFound from %s: %v", asked, got)
+	st := e.Stats()
+	if st.Held > 16 || st.Peers > 5 || st.Children > 2 || st.Newest != 164 {
+		t.Errorf("stats %+v: want Held ≤ 16, Peers ≤ 5, Children ≤ 2, Newest 164", st)
 	}
-}
-
-func TestFallbackFetchesFromOrigin(t *testing.T) {
-	e := newEngine(t, Config{FallbackAfter: 2 * time.Second})
-	step(t, e, 0, PeerConnected{Peer: "a"})
-	// a announces 5: chunks 1..5 (JoinBacklog 4) are wanted; a only has 5.
-	step(t, e, 0, MessageReceived{From: "a", Msg: wire.Have{Seq: 5}})
-	var fetched []uint64
-	for _, a := range step(t, e, 2*time.Second, Tick{}) {
-		if f, ok := a.(Fetch); ok {
-			fetched = append(fetched, f.Seq)
-		}
-	}
-	// 1..4 nobody announced; 5 was asked of a, which never answered.
-	if !slices.Equal(fetched, []uint64{1, 2, 3, 4, 5}) {
-		t.Fatalf("fetched %v, want 1..5", fetched)
-	}
-	acts := step(t, e, 2100*time.Millisecond, Fetched{Chunk: chunk(1)})
-	if len(acts) == 0 {
-		t.Fatal("no delivery for a fetched chunk")
-	}
-	if d, ok := acts[0].(Deliver); !ok || !d.FromOrigin || d.Chunk.Seq != 1 {
-		t.Fatalf("first action %#v, want Deliver of 1 from origin", acts[0])
-	}
-	// A failed fetch is retried after RequestTimeout.
-	step(t, e, 2100*time.Millisecond, FetchFailed{Seq: 2})
-	var retried bool
-	for _, a := range step(t, e, 3200*time.Millisecond, Tick{}) {
-		if f, ok := a.(Fetch); ok && f.Seq == 2 {
-			retried = true
-		}
-	}
-	if !retried {
-		t.Fatal("failed fetch was not retried")
-	}
-}
-
-func TestBounds(t *testing.T) {
-	e := newEngine(t, Config{Window: 16, MaxPeers: 2})
-	step(t, e, 0, PeerConnected{Peer: "a"})
-	step(t, e, 0, PeerConnected{Peer: "b"})
-	acts := step(t, e, 0, PeerConnected{Peer: "c"})
-	if len(acts) != 1 {
-		t.Fatalf("third peer: %v, want one Disconnect", acts)
-	}
-	if d, ok := acts[0].(Disconnect); !ok || d.Peer != "c" {
-		t.Fatalf("third peer: %#v, want Disconnect of c", acts[0])
-	}
-	step(t, e, 0, MessageReceived{From: "a", Msg: wire.Have{Seq: 1000}})
-	// Announcements far outside the window are ignored, so a neighbour
-	// cannot make us track millions of chunks.
-	for s := uint64(0); s < 5000; s += 7 {
-		step(t, e, 0, MessageReceived{From: "b", Msg: wire.Have{Seq: 1000 + 100 + s}})
-	}
-	if n := len(e.wants); n > 16 {
-		t.Fatalf("%d wants, window is 16", n)
-	}
-	if n := len(e.peers["b"].has); n > 32 {
-		t.Fatalf("tracking %d announcements from b, want at most 2 windows", n)
-	}
-	// Delivering chunks far beyond the window keeps held chunks bounded.
-	for s := uint64(1000); s < 1200; s++ {
-		step(t, e, time.Duration(s)*time.Millisecond, MessageReceived{From: "a", Msg: chunk(s)})
-	}
-	if n := len(e.chunks); n > 16 {
-		t.Fatalf("holding %d chunks, window is 16", n)
+	if st.Dropped < 5 {
+		t.Errorf("Dropped = %d, want the hostile messages counted", st.Dropped)
 	}
 }
 
 func TestStepRejectsImpossibleEvents(t *testing.T) {
 	e := newEngine(t, Config{})
-	tests := []struct {
+	step(t, e, time.Second, PeerConnected{Peer: "a"})
+	cases := []struct {
 		name string
 		at   time.Duration
 		ev   Event
+		want error
 	}{
-		{"message from a stranger", time.Second, MessageReceived{From: "x", Msg: wire.Have{Seq: 1}}},
-		{"disconnect of a stranger", time.Second, PeerDisconnected{Peer: "x"}},
-		{"publish on a viewer", time.Second, Published{Chunk: chunk(1)}},
-		{"time going backwards", 0, Tick{}},
+		{"unknown peer message", time.Second, MessageReceived{From: "zz", Msg: wire.Request{}}, ErrUnknownPeer},
+		{"unknown peer leaves", time.Second, PeerDisconnected{Peer: "zz"}, ErrUnknownPeer},
+		{"duplicate peer", time.Second, PeerConnected{Peer: "a"}, ErrDuplicatePeer},
+		{"publish on a viewer", time.Second, Published{Chunk: chunk(1)}, ErrNotOrigin},
+		{"time backwards", 0, Tick{}, ErrTimeBackward},
 	}
-	step(t, e, time.Second, Tick{})
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if err := e.Step(t0.Add(tt.at), tt.ev); err == nil {
-				t.Fatal("Step accepted it")
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := e.Step(t0.Add(tc.at), tc.ev); !errors.Is(err, tc.want) {
+				t.Fatalf("Step = %v, want %v", err, tc.want)
 			}
 		})
 	}
 }
 
-// TestJoinStartsNearTheLiveEdge: a peer joining a neighbour that holds a
-// long window starts JoinBacklog chunks behind the newest, not at the
-// oldest chunk the neighbour still has.
-func TestJoinStartsNearTheLiveEdge(t *testing.T) {
-	e := newEngine(t, Config{JoinBacklog: 4})
-	step(t, e, 0, PeerConnected{Peer: "a"})
-	bits := make([]bool, 64)
-	for i := range bits {
-		bits[i] = true
+func TestConfigValidation(t *testing.T) {
+	cases := []struct {
+		name string
+		cfg  Config
+		ok   bool
+	}{
+		{"defaults", Config{}, true},
+		{"too many stripes", Config{Stripes: wire.MaxStripes + 1}, false},
+		{"backlog beyond window", Config{Window: 4, JoinBacklog: 4}, false},
+		{"depth limit at NoDepth", Config{MaxDepth: 255}, false},
+		{"slots from upload", Config{Upload: 6, Stripes: 4}, true},
 	}
-	acts := step(t, e, 0, MessageReceived{From: "a", Msg: wire.BufferMap{Base: 100, Bits: bits}})
-	var asked []uint64
-	for _, a := range acts {
-		if s, ok := a.(Send); ok {
-			if r, ok := s.Msg.(wire.Request); ok {
-				asked = append(asked, r.Seq)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.cfg.Rand = rand.New(rand.NewPCG(1, 1))
+			_, err := New(tc.cfg)
+			if (err == nil) != tc.ok {
+				t.Fatalf("New = %v, want ok=%v", err, tc.ok)
 			}
-		}
+		})
 	}
-	if !slices.Equal(asked, []uint64{159, 160, 161, 162, 163}) {
-		t.Fatalf("joining peer asked for %v, want the newest 5 (159..163)", asked)
+	e := newEngine(t, Config{Upload: 6, Stripes: 4})
+	if s := e.Stats().Slots; s != 21 {
+		t.Errorf("Upload 6 × 4 stripes × 0.9 = %d slots, want 21", s)
 	}
 }

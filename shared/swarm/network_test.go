@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"go/parser"
 	"go/token"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -27,14 +29,20 @@ type network struct {
 	queue   eventQueue
 	seq     int
 	got     map[swarm.PeerID]map[uint64]int // deliveries per chunk
+	delay   map[swarm.PeerID]map[uint64]time.Duration
+	links   map[swarm.PeerID][]swarm.PeerID
+	gone    map[swarm.PeerID]bool
 	fetches int
+
+	scheduled bool
 }
 
 type queued struct {
-	at time.Time
-	n  int // tie-break: FIFO among equal times, for determinism
-	to swarm.PeerID
-	ev swarm.Event
+	at    time.Time
+	n     int // tie-break: FIFO among equal times, for determinism
+	to    swarm.PeerID
+	ev    swarm.Event
+	leave bool // to leaves the swarm; ev is nil
 }
 
 type eventQueue []queued
@@ -59,15 +67,22 @@ func newNetwork(t testing.TB, seed uint64, viewers, degree int) *network {
 	n := &network{
 		t: t, now: time.Unix(0, 0), latency: 20 * time.Millisecond,
 		engines: map[swarm.PeerID]*swarm.Engine{}, got: map[swarm.PeerID]map[uint64]int{},
+		delay: map[swarm.PeerID]map[uint64]time.Duration{}, links: map[swarm.PeerID][]swarm.PeerID{},
+		gone: map[swarm.PeerID]bool{},
 	}
 	r := rand.New(rand.NewPCG(seed, 0))
 	mk := func(id swarm.PeerID, origin bool) {
-		e, err := swarm.New(swarm.Config{Origin: origin, Rand: rand.New(rand.NewPCG(seed, uint64(len(n.engines))))})
+		up := 2.0
+		if origin {
+			up = 4
+		}
+		e, err := swarm.New(swarm.Config{Origin: origin, Upload: up, Rand: rand.New(rand.NewPCG(seed, uint64(len(n.engines))))})
 		if err != nil {
 			t.Fatal(err)
 		}
 		n.engines[id] = e
 		n.got[id] = map[uint64]int{}
+		n.delay[id] = map[uint64]time.Duration{}
 	}
 	mk("origin", true)
 	ids := make([]swarm.PeerID, viewers)
@@ -81,6 +96,7 @@ func newNetwork(t testing.TB, seed uint64, viewers, degree int) *network {
 			return
 		}
 		linked[[2]swarm.PeerID{a, b}], linked[[2]swarm.PeerID{b, a}] = true, true
+		n.links[a], n.links[b] = append(n.links[a], b), append(n.links[b], a)
 		n.at(0, a, swarm.PeerConnected{Peer: b, Origin: origin})
 		n.at(0, b, swarm.PeerConnected{Peer: a})
 	}
@@ -100,21 +116,56 @@ func (n *network) at(after time.Duration, to swarm.PeerID, ev swarm.Event) {
 	heap.Push(&n.queue, queued{at: n.now.Add(after), n: n.seq, to: to, ev: ev})
 }
 
-// run publishes chunks every 250 ms for d and ticks every 50 ms.
-func (n *network) run(chunks int) {
+// run publishes chunks every 250 ms and ticks every 50 ms until 5 s after
+// the last chunk.
+func (n *network) run(chunks int) { n.runUntil(chunks, time.Hour) }
+
+// runUntil schedules the stream on the first call and runs events until
+// the virtual clock reaches until.
+func (n *network) runUntil(chunks int, until time.Duration) {
+	if !n.scheduled {
+		n.scheduled = true
+		n.schedule(chunks)
+	}
+	for n.queue.Len() > 0 && n.queue[0].at.Sub(time.Unix(0, 0)) < until {
+		n.next()
+	}
+}
+
+func (n *network) schedule(chunks int) {
 	for s := 0; s < chunks; s++ {
 		n.at(time.Duration(s)*250*time.Millisecond, "origin",
 			swarm.Published{Chunk: wire.Chunk{Seq: uint64(s), Timestamp: int64(s), Payload: []byte(fmt.Sprint(s))}})
 	}
 	end := time.Duration(chunks)*250*time.Millisecond + 5*time.Second
+	ids := slices.Sorted(maps.Keys(n.engines))
 	for tk := time.Duration(0); tk < end; tk += 50 * time.Millisecond {
-		for id := range n.engines {
+		for _, id := range ids {
 			n.at(tk, id, swarm.Tick{})
 		}
 	}
-	for n.queue.Len() > 0 {
+}
+
+// next runs the earliest event.
+func (n *network) next() {
+	{
 		q := heap.Pop(&n.queue).(queued)
 		n.now = q.at
+		if n.gone[q.to] {
+			return
+		}
+		if q.leave {
+			n.gone[q.to] = true
+			for _, nb := range n.links[q.to] {
+				if !n.gone[nb] {
+					n.at(n.latency, nb, swarm.PeerDisconnected{Peer: q.to})
+				}
+			}
+			return
+		}
+		if mr, ok := q.ev.(swarm.MessageReceived); ok && n.gone[mr.From] {
+			return // sent before its sender left; the channel is closed
+		}
 		e := n.engines[q.to]
 		if err := e.Step(n.now, q.ev); err != nil {
 			n.t.Fatalf("%s: Step(%T): %v", q.to, q.ev, err)
@@ -130,6 +181,7 @@ func (n *network) run(chunks int) {
 				n.at(n.latency, a.To, swarm.MessageReceived{From: q.to, Msg: m})
 			case swarm.Deliver:
 				n.got[q.to][a.Chunk.Seq]++
+				n.delay[q.to][a.Chunk.Seq] = n.now.Sub(time.Unix(0, 0)) - time.Duration(a.Chunk.Seq)*250*time.Millisecond
 			case swarm.Fetch:
 				n.fetches++
 				n.at(2*n.latency, q.to, swarm.Fetched{Chunk: wire.Chunk{Seq: a.Seq, Timestamp: int64(a.Seq), Payload: []byte(fmt.Sprint(a.Seq))}})
@@ -141,8 +193,9 @@ func (n *network) run(chunks int) {
 }
 
 // TestEveryPeerGetsEveryChunkOnce: with no loss and unlimited capacity,
-// every viewer delivers every chunk exactly once and the swarm, not the
-// origin's fallback, carries almost all of them.
+// every viewer delivers every chunk from the one it starts at exactly once,
+// starts soon, and the swarm, not the origin's fallback, carries almost all
+// of them.
 func TestEveryPeerGetsEveryChunkOnce(t *testing.T) {
 	n := newNetwork(t, 7, 40, 6)
 	const chunks = 120
@@ -152,7 +205,14 @@ func TestEveryPeerGetsEveryChunkOnce(t *testing.T) {
 		if id == "origin" {
 			continue
 		}
-		for s := uint64(0); s < chunks; s++ {
+		first := uint64(chunks)
+		for s := range got {
+			first = min(first, s)
+		}
+		if first > 8 {
+			t.Errorf("%s started at chunk %d, 2 s after the stream", id, first)
+		}
+		for s := first; s < chunks; s++ {
 			switch got[s] {
 			case 1:
 				delivered++
@@ -167,6 +227,46 @@ func TestEveryPeerGetsEveryChunkOnce(t *testing.T) {
 		t.Errorf("%d origin fetches for %d deliveries, want at most 1%%", n.fetches, delivered)
 	}
 	t.Logf("%d deliveries, %d origin fetches", delivered, n.fetches)
+}
+
+// TestParentLeavingIsRepairedInTime: when the viewer serving the most
+// stripe subscriptions leaves mid-stream, every other viewer still gets
+// every chunk exactly once, and no chunk reaches anyone later than the
+// fallback deadline (plus a fetch and a tick) after it was published.
+func TestParentLeavingIsRepairedInTime(t *testing.T) {
+	n := newNetwork(t, 11, 40, 6)
+	const chunks, leaveAt = 120, 15 * time.Second
+	// Run until the leave to find the busiest parent.
+	n.runUntil(chunks, leaveAt)
+	var busiest swarm.PeerID
+	most := 0
+	for _, id := range slices.Sorted(maps.Keys(n.engines)) {
+		if st := n.engines[id].Stats(); id != "origin" && st.Children > most {
+			busiest, most = id, st.Children
+		}
+	}
+	if most == 0 {
+		t.Fatal("no viewer serves any subscription")
+	}
+	n.seq++
+	heap.Push(&n.queue, queued{at: n.now, n: n.seq, to: busiest, leave: true})
+	n.runUntil(chunks, time.Hour)
+	const bound = 1200*time.Millisecond + 4*20*time.Millisecond + 50*time.Millisecond
+	for id, got := range n.got {
+		if id == "origin" || id == busiest {
+			continue
+		}
+		first := slices.Min(slices.Collect(maps.Keys(got)))
+		for s := first; s < chunks; s++ {
+			if got[s] != 1 {
+				t.Errorf("%s got chunk %d %d times", id, s, got[s])
+			}
+			if d := n.delay[id][s]; s > uint64(leaveAt/(250*time.Millisecond)) && d > bound {
+				t.Errorf("%s got chunk %d %v after it was published, over %v", id, s, d, bound)
+			}
+		}
+	}
+	t.Logf("%s left with %d subscriptions; %d origin fetches", busiest, most, n.fetches)
 }
 
 // TestDeterministicBySeed: the same seed gives the same run.

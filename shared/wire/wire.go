@@ -50,6 +50,11 @@ const (
 	TypeChunk     Type = 0x04
 	TypeNotFound  Type = 0x05
 	TypeAnnounce  Type = 0x06
+	// Push-tree messages, see tree.go.
+	TypeStatus      Type = 0x07
+	TypeSubscribe   Type = 0x08
+	TypeUnsubscribe Type = 0x09
+	TypeAccept      Type = 0x0a
 )
 
 // String returns the name of the message type, or "Type(0xNN)" for a type
@@ -68,12 +73,20 @@ func (t Type) String() string {
 		return "NotFound"
 	case TypeAnnounce:
 		return "Announce"
+	case TypeStatus:
+		return "Status"
+	case TypeSubscribe:
+		return "Subscribe"
+	case TypeUnsubscribe:
+		return "Unsubscribe"
+	case TypeAccept:
+		return "Accept"
 	}
 	return fmt.Sprintf("Type(0x%02x)", uint8(t))
 }
 
 // Message is one of the value types [Have], [BufferMap], [Request], [Chunk],
-// [NotFound] and [Announce].
+// [NotFound], [Announce], [Status], [Subscribe], [Accept] and [Unsubscribe].
 type Message interface {
 	Type() Type
 	// AppendEncode appends the encoded frame (with version and type bytes)
@@ -98,6 +111,12 @@ func EncodedLen(m Message) int {
 		return headerLen + chunkFixedLen + len(m.Payload) + len(m.Signature)
 	case Announce:
 		return headerLen + announceLen + len(m.Digests)*digestLen + signatureLen
+	case Status:
+		return headerLen + statusFixedLen + len(m.Depth)
+	case Subscribe, Accept:
+		return headerLen + stripeMsgLen
+	case Unsubscribe:
+		return headerLen + 1
 	}
 	return len(m.AppendEncode(nil))
 }
@@ -105,11 +124,13 @@ func EncodedLen(m Message) int {
 // Validate reports whether m is within the protocol bounds, so that its
 // encoding is accepted by [Decode]. It returns an error wrapping
 // [ErrTooLarge], [ErrMalformed], or [ErrUnknownType] for a type other than
-// the six message value types.
+// the message value types.
 func Validate(m Message) error {
 	var err error
 	switch m := m.(type) {
-	case Have, Request, NotFound:
+	case Have, Request, NotFound, Subscribe, Unsubscribe, Accept:
+	case Status:
+		err = m.validate()
 	case BufferMap:
 		err = m.validate()
 	case Chunk:
@@ -155,6 +176,10 @@ func Decode(b []byte) (Message, error) {
 		m, err = decodeSeq(body, func(seq uint64) Message { return NotFound{Seq: seq} })
 	case TypeAnnounce:
 		m, err = decodeAnnounce(body)
+	case TypeStatus:
+		m, err = decodeStatus(body)
+	case TypeSubscribe, TypeUnsubscribe, TypeAccept:
+		m, err = decodeStripeMsg(t, body)
 	default:
 		err = ErrUnknownType
 	}

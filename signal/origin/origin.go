@@ -29,8 +29,9 @@ type Config struct {
 	// Keep is how many of the newest chunks stay available for fallback
 	// fetches (default 128).
 	Keep int
-	// Fanout is how many neighbours each new chunk is pushed to (default 1).
-	Fanout       int
+	// Copies is how many copies of the stream the origin's upload may
+	// carry to the swarm (default 4): its stripe slots, see package swarm.
+	Copies       float64
 	ICEServers   []webrtc.ICEServer
 	LoopbackOnly bool
 	Logger       *slog.Logger
@@ -101,7 +102,7 @@ func New(cfg Config) (*Origin, error) {
 		Signal:       cfg.Signal,
 		ICEServers:   cfg.ICEServers,
 		LoopbackOnly: cfg.LoopbackOnly,
-		Engine:       swarm.Config{Origin: true, OriginFanout: cfg.Fanout, MaxPeers: 64},
+		Engine:       swarm.Config{Origin: true, Upload: cfg.Copies, MaxPeers: 64},
 		Logger:       cfg.Logger,
 	})
 	if err != nil {

@@ -55,6 +55,7 @@ type Tracker struct {
 type swarm struct {
 	name    string
 	members map[string]*member
+	list    []*member // the members, for uniform sampling; member.pos indexes it
 	origin  *member
 }
 
@@ -64,6 +65,7 @@ type member struct {
 	s      Session
 	origin bool
 	links  map[string]*member
+	pos    int // index in swarm.list
 }
 
 // New returns an empty tracker.
@@ -101,8 +103,9 @@ func (t *Tracker) Join(stream string, s Session, origin bool, welcome signaling.
 	if !origin && len(sw.members) >= t.cfg.MaxPeers {
 		return "", fmt.Errorf("%w: %d peers in %q", ErrSwarmFull, len(sw.members), stream)
 	}
-	m := &member{id: t.newID(), swarm: sw, s: s, origin: origin, links: make(map[string]*member)}
+	m := &member{id: t.newID(), swarm: sw, s: s, origin: origin, links: make(map[string]*member), pos: len(sw.list)}
 	sw.members[m.id] = m
+	sw.list = append(sw.list, m)
 	t.byID[m.id] = m
 	welcome.Type, welcome.ID = signaling.TypeWelcome, m.id
 	t.deliver(m, welcome)
@@ -132,6 +135,9 @@ func (t *Tracker) Leave(id string) {
 	delete(t.byID, id)
 	sw := m.swarm
 	delete(sw.members, id)
+	last := sw.list[len(sw.list)-1]
+	sw.list[m.pos], last.pos = last, m.pos
+	sw.list = sw.list[:len(sw.list)-1]
 	if sw.origin == m {
 		sw.origin = nil
 	}
@@ -246,21 +252,40 @@ func (t *Tracker) nonOriginDegree(m *member) int {
 }
 
 // candidates picks up to k non-origin members that are not m, not yet
-// linked to it and below MaxDegree, preferring the least connected.
+// linked to it and below MaxDegree. Each is the less connected of two
+// members drawn at random: the overlay comes out close to a random graph
+// with even degrees, whose diameter grows as log N, while joining stays
+// O(k) however large the swarm. (Always taking the least connected would
+// link every newcomer to the newest peers and grow a chain.)
 func (t *Tracker) candidates(m *member, k int) []*member {
-	var pool []*member
-	for _, n := range m.swarm.members {
-		if n == m || n.origin || m.links[n.id] != nil || len(n.links) >= t.cfg.MaxDegree || t.abuse.shuns(m, n) {
-			continue
-		}
-		pool = append(pool, n)
+	ok := func(n *member) bool {
+		return n != m && !n.origin && m.links[n.id] == nil && len(n.links) < t.cfg.MaxDegree && !t.abuse.shuns(m, n)
 	}
-	// Shuffle first so that ties between equally connected peers break at
-	// random, then sort stably by degree.
-	slices.SortFunc(pool, func(a, b *member) int { return cmpString(a.id, b.id) })
-	t.rand.Shuffle(len(pool), func(i, j int) { pool[i], pool[j] = pool[j], pool[i] })
-	slices.SortStableFunc(pool, func(a, b *member) int { return len(a.links) - len(b.links) })
-	return pool[:min(k, len(pool))]
+	list := m.swarm.list
+	var out []*member
+	picked := func(n *member) bool { return slices.Contains(out, n) }
+	for tries := 0; len(out) < k && tries < 16*k; tries++ {
+		a, b := list[t.rand.IntN(len(list))], list[t.rand.IntN(len(list))]
+		if !ok(a) || picked(a) || (ok(b) && !picked(b) && len(b.links) < len(a.links)) {
+			a = b
+		}
+		if ok(a) && !picked(a) {
+			out = append(out, a)
+		}
+	}
+	if len(out) < k && len(list) <= 64*k {
+		// A small or crowded swarm: look at everyone left, in id order.
+		rest := make([]*member, 0, len(list))
+		for _, n := range list {
+			if ok(n) && !picked(n) {
+				rest = append(rest, n)
+			}
+		}
+		slices.SortFunc(rest, func(a, b *member) int { return cmpString(a.id, b.id) })
+		t.rand.Shuffle(len(rest), func(i, j int) { rest[i], rest[j] = rest[j], rest[i] })
+		out = append(out, rest[:min(k-len(out), len(rest))]...)
+	}
+	return out
 }
 
 // link introduces a (the initiator, who sends the offer) to b. b hears

@@ -47,7 +47,7 @@ func run(args []string) error {
 	fs.IntVar(&cfg.Neighbours, "neighbours", 8, "neighbours the tracker gives each viewer")
 	fs.IntVar(&cfg.MaxPeersPerSwarm, "max-peers", 10000, "viewers allowed in one stream's swarm")
 	fs.IntVar(&cfg.OriginLinks, "origin-links", 16, "viewers the origin peer connects to directly")
-	fs.IntVar(&cfg.OriginFanout, "origin-fanout", 1, "viewers the origin pushes each new chunk to")
+	fs.Float64Var(&cfg.OriginCopies, "origin-copies", 4, "copies of the stream the origin pushes to the swarm")
 	fs.BoolVar(&cfg.LoopbackOnly, "ice-loopback", false, "keep the origin's ICE candidates on loopback (tests)")
 	fs.StringVar(&cfg.DemoStream, "demo", "demo", "name of the synthetic demo stream, empty for none")
 	fs.StringVar(&cfg.DemoSource, "demo-source", "clip", "what the demo stream plays: clip (looping test video) or synthetic (made-up chunks)")

@@ -14,6 +14,16 @@ const (
 	joinWait      = int64(150 * time.Millisecond)
 )
 
+// Latency steering, as frontend/lib/player.js does it: play 10% fast while
+// the playhead is more than targetLatency+250 ms behind live and over 1 s is
+// buffered, 5% slow while under 250 ms is.
+const (
+	targetLatency = int64(1500 * time.Millisecond)
+	catchUpOver   = targetLatency + int64(250*time.Millisecond)
+	catchUpBuffer = int64(time.Second)
+	slowBuffer    = int64(250 * time.Millisecond)
+)
+
 // player is the model player of one viewer: it starts once it holds
 // `need` consecutive chunks, plays one chunk per interval, and stalls when
 // the chunk due is missing. It runs lazily: advance plays everything due
@@ -160,8 +170,33 @@ func (s *Sim) advance(p *peer, t int64) {
 			s.opt.OnPlay(int(p.idx), pl.next, time.Duration(pl.due))
 		}
 		pl.next++
-		pl.due += s.interval
+		pl.due += s.chunkPlayTime(pl, pl.due-int64(pl.next-1)*s.interval)
 	}
+}
+
+// chunkPlayTime is how long the chunk that starts playing at pl.due plays,
+// given the playhead's latency behind live then: the interval, shortened or
+// stretched by the player's rate steering. The buffer counts that chunk and
+// those after it that had arrived by then; with that chunk alone buffered,
+// the real player's buffer runs under 250 ms as it plays.
+func (s *Sim) chunkPlayTime(pl *player, latency int64) int64 {
+	start := pl.due
+	n := int64(1)
+	for k := pl.next; n < 8; k++ {
+		at, ok := pl.held(k)
+		if !ok || at > start {
+			break
+		}
+		n++
+	}
+	buffered := n * s.interval
+	switch {
+	case latency > catchUpOver && buffered > catchUpBuffer:
+		return s.interval * 10 / 11
+	case buffered <= slowBuffer:
+		return s.interval * 100 / 95
+	}
+	return s.interval
 }
 
 func (s *Sim) window() int {

@@ -57,9 +57,10 @@ type Scenario struct {
 	TickInterval  Duration `json:"tickInterval"`  // engine Tick period (50 ms, as shared/node)
 	MaxBuffered   int64    `json:"maxBuffered"`   // per-channel send buffer beyond which chunk sends are dropped (4 MiB, as shared/node)
 
-	Neighbours   int `json:"neighbours"`   // tracker: neighbours per viewer (8)
-	OriginLinks  int `json:"originLinks"`  // tracker: viewers linked to the origin (16)
-	OriginFanout int `json:"originFanout"` // engine: viewers each chunk is pushed to (1)
+	Neighbours  int `json:"neighbours"`  // tracker: neighbours per viewer (8)
+	OriginLinks int `json:"originLinks"` // tracker: viewers linked to the origin (16)
+	// Stripes is the engine's stripe count (0 keeps its default).
+	Stripes int `json:"stripes,omitempty"`
 
 	// Engine overrides; zero keeps the engine's own default.
 	Window         int      `json:"window,omitempty"`
@@ -67,6 +68,9 @@ type Scenario struct {
 	RequestTimeout Duration `json:"requestTimeout,omitempty"`
 	FallbackAfter  Duration `json:"fallbackAfter,omitempty"`
 	MaxInflight    int      `json:"maxInflight,omitempty"`
+	RepairAfter    Duration `json:"repairAfter,omitempty"`
+	StatusInterval Duration `json:"statusInterval,omitempty"`
+	SlotShare      float64  `json:"slotShare,omitempty"`
 	MaxFetches     int      `json:"maxFetches,omitempty"`
 }
 
@@ -304,7 +308,6 @@ func (sc Scenario) WithDefaults() (Scenario, error) {
 	}
 	setI(&sc.Neighbours, 8)
 	setI(&sc.OriginLinks, 16)
-	setI(&sc.OriginFanout, 1)
 	setD(&sc.FlashWindow, 30*time.Second)
 
 	var errs []error

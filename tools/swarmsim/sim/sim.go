@@ -429,6 +429,11 @@ func (s *Sim) newPeer(origin bool) *peer {
 	}
 	cfg := swarm.Config{
 		Origin:         origin,
+		Stripes:        s.sc.Stripes,
+		Upload:         s.upload(p),
+		SlotShare:      s.sc.SlotShare,
+		RepairAfter:    s.sc.RepairAfter.D(),
+		StatusInterval: s.sc.StatusInterval.D(),
 		Window:         s.sc.Window,
 		JoinBacklog:    s.sc.JoinBacklog,
 		RequestTimeout: s.sc.RequestTimeout.D(),
@@ -438,7 +443,7 @@ func (s *Sim) newPeer(origin bool) *peer {
 		Rand:           rand.New(rand.NewPCG(s.sc.Seed^0x656e67696e65, uint64(p.idx))),
 	}
 	if origin {
-		cfg.OriginFanout, cfg.MaxPeers = s.sc.OriginFanout, 64 // as signal/origin
+		cfg.MaxPeers = 64 // as signal/origin
 	}
 	eng, err := swarm.New(cfg)
 	if err != nil {
@@ -455,6 +460,15 @@ func (s *Sim) newPeer(origin bool) *peer {
 		s.m.joined++
 	}
 	return p
+}
+
+// upload is what p's engine is told of its upload, as a multiple of the
+// stream rate: the truth, as a browser that measured its uplink would know.
+func (s *Sim) upload(p *peer) float64 {
+	if p.origin {
+		return s.sc.OriginCopies
+	}
+	return max(s.sc.UploadMix[p.class].Mult, 0.01)
 }
 
 // srvLat is the one-way latency between p and the server.

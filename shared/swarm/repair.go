@@ -1,0 +1,112 @@
+package swarm
+
+import "github.com/shoal-live/shoal/shared/wire"
+
+// repair asks neighbours for the chunks that are late, and the origin for
+// those that are later still. A chunk is late RepairAfter after we learnt
+// it exists, or at once when its stripe has no parent to push it.
+func (e *Engine) repair() {
+	if !e.started {
+		return
+	}
+	lo := max(e.buf.low, e.newest-min(e.newest, uint64(e.cfg.Window-1)))
+	advance := true
+	for seq := lo; seq <= e.newest; seq++ {
+		sl := e.buf.slot(seq)
+		if sl == nil || sl.held {
+			if advance {
+				e.buf.low = seq + 1
+			}
+			continue
+		}
+		advance = false
+		e.repairOne(sl)
+	}
+}
+
+func (e *Engine) repairOne(sl *slot) {
+	if sl.fetching {
+		return
+	}
+	if sl.from != nil {
+		if e.now.Sub(sl.askedAt) < e.cfg.RequestTimeout {
+			return
+		}
+		sl.tried = append(sl.tried, sl.from) // it did not deliver
+		e.release(sl)
+	}
+	age := e.now.Sub(sl.seen)
+	if age >= e.cfg.FallbackAfter && e.fetching < e.cfg.MaxFetches &&
+		(sl.fetchFailedAt.IsZero() || e.now.Sub(sl.fetchFailedAt) >= e.cfg.RequestTimeout) {
+		sl.fetching = true
+		e.fetching++
+		e.stats.Fetches++
+		e.emit(Fetch{Seq: sl.seq})
+		return
+	}
+	s := int(sl.seq % uint64(len(e.stripes)))
+	if age < e.cfg.RepairAfter && e.stripes[s].parent != nil {
+		return
+	}
+	if p := e.holder(sl, s); p != nil {
+		p.inflight++
+		sl.from, sl.askedAt = p, e.now
+		e.stats.Requests++
+		e.emit(Send{To: p.id, Msg: wire.Request{Seq: sl.seq}})
+	}
+}
+
+// holder picks a neighbour to ask for sl's chunk: at random among those
+// whose last Status showed it, else among those shallower than us in its
+// stripe (they likely got it since), else the origin.
+func (e *Engine) holder(sl *slot, s int) *peer {
+	var pick, origin *peer
+	rank, n := 3, 0
+	for _, p := range e.order {
+		if p.inflight >= e.cfg.MaxInflight || !p.statusOK || tried(sl, p) {
+			continue
+		}
+		if p.origin {
+			origin = p
+			continue
+		}
+		r := 2
+		switch d := p.status.Depth[s]; {
+		case p.status.Holds(sl.seq):
+			r = 0
+		case d != wire.NoDepth && d < e.stripes[s].depth && p.status.Newest < sl.seq:
+			r = 1
+		}
+		if r > 1 || r > rank {
+			continue
+		}
+		if r < rank {
+			rank, n = r, 0
+		}
+		n++
+		if e.cfg.Rand.IntN(n) == 0 {
+			pick = p
+		}
+	}
+	if pick == nil {
+		return origin
+	}
+	return pick
+}
+
+func tried(sl *slot, p *peer) bool {
+	for _, q := range sl.tried {
+		if q == p {
+			return true
+		}
+	}
+	return false
+}
+
+// release forgets the request outstanding for sl, if any.
+func (e *Engine) release(sl *slot) {
+	if sl.from != nil {
+		sl.from.inflight--
+		sl.from = nil
+	}
+}
