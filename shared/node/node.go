@@ -15,6 +15,10 @@ import (
 	"github.com/shoal-live/shoal/shared/wire"
 )
 
+// DefaultUpload is the upload capacity, as a multiple of the stream rate,
+// that a viewer's engine assumes when Config.Engine says none.
+const DefaultUpload = 1.5
+
 // Config sets up a Node.
 type Config struct {
 	// Stream names the swarm to join.
@@ -105,6 +109,13 @@ func New(cfg Config) (*Node, error) {
 	}
 	if cfg.Signal == nil {
 		return nil, errors.New("node: Config.Signal is required")
+	}
+	if !cfg.Engine.Origin && cfg.Engine.Upload == 0 && cfg.Engine.Slots == 0 {
+		// Browsers cannot measure their uplink before they use it; 1.5×
+		// the stream rate is a typical broadband or LTE uplink for a
+		// 2-4 Mbit/s stream, and a peer that can serve more than one copy
+		// keeps the swarm above the stream rate (see docs/PROTOCOL.md).
+		cfg.Engine.Upload = DefaultUpload
 	}
 	if cfg.Engine.Rand == nil {
 		cfg.Engine.Rand = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
