@@ -1,0 +1,77 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestSwarmload runs the tool end to end on a small swarm: the real
+// server, six native pion peers, eight seconds. It asserts properties
+// that hold on any machine unless the swarm is broken — every viewer got
+// chunks and started playing, peers carried part of the stream, no chunk
+// was corrupt — and no timings.
+func TestSwarmload(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs WebRTC for several seconds")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	jsonPath := filepath.Join(t.TempDir(), "report.json")
+	var stdout, stderr bytes.Buffer
+	err := run(ctx, []string{"-peers", "6", "-duration", "8s", "-ramp", "2s", "-rate", "1M",
+		"-json", jsonPath, "-quiet", "-log-level", "warn"}, &stdout, &stderr)
+	t.Logf("report:\n%s", stdout.String())
+	if stderr.Len() > 0 {
+		t.Logf("stderr:\n%s", stderr.String())
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(jsonPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatalf("report JSON: %v", err)
+	}
+	if r.Viewers.Joined != 6 || r.Viewers.NoChunks != 0 || r.Viewers.Errors != 0 {
+		t.Errorf("viewers %+v: want 6 joined, every one with chunks, no errors", r.Viewers)
+	}
+	if r.Viewers.Started != 6 {
+		t.Errorf("%d of 6 model players started", r.Viewers.Started)
+	}
+	if r.Offload <= 0 || r.Payload.FromPeers <= 0 {
+		t.Errorf("offload %.3f (%d bytes from peers): the viewers traded nothing", r.Offload, r.Payload.FromPeers)
+	}
+	if r.Engine.BadMessages != 0 {
+		t.Errorf("%d undecodable messages between honest peers", r.Engine.BadMessages)
+	}
+	if r.LatencyMs.N == 0 || r.Rebuffering.PlayedChunks == 0 {
+		t.Errorf("nothing played: latency %+v, rebuffering %+v", r.LatencyMs, r.Rebuffering)
+	}
+	if !strings.Contains(stdout.String(), "offload") {
+		t.Errorf("the table has no offload row")
+	}
+}
+
+func TestBitrate(t *testing.T) {
+	for in, want := range map[string]int64{"2M": 2_000_000, "800k": 800_000, "1.5M": 1_500_000, "64000": 64_000, "2Mbps": 2_000_000} {
+		var r bitrate
+		if err := r.Set(in); err != nil || int64(r) != want {
+			t.Errorf("%q: %d, %v; want %d", in, r, err, want)
+		}
+	}
+	for _, in := range []string{"", "x", "-1M", "0"} {
+		var r bitrate
+		if err := r.Set(in); err == nil {
+			t.Errorf("%q: accepted", in)
+		}
+	}
+}
