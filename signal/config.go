@@ -62,6 +62,9 @@ type Config struct {
 	// FrameAncestors is the CSP frame-ancestors source list of the embed
 	// page /embed/<stream>, the sites that may embed the player (default "*").
 	FrameAncestors string
+	// SecureCookies marks the session cookie Secure on every response, for
+	// a server behind a TLS-terminating proxy (over TLS it always is).
+	SecureCookies bool
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }

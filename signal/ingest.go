@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pion/webrtc/v4"
@@ -60,6 +61,9 @@ type ingestSession struct {
 	stream   string
 	protocol string
 	started  bool
+	meter    origin.IngestMeter
+	ended    chan struct{} // closed to end the session early (the studio's "end stream")
+	endOnce  sync.Once
 }
 
 // beginIngest finds or starts the stream's origin for a new session.
@@ -76,7 +80,9 @@ func (s *Server) beginIngest(stream, protocol string) (*ingestSession, error) {
 	}
 	o.SetStatus(origin.IngestStatus{Connected: true, Protocol: protocol, Since: time.Now()})
 	s.log.Info("ingest started", "stream", stream, "protocol", protocol)
-	return &ingestSession{s: s, o: o, stream: stream, protocol: protocol}, nil
+	in := &ingestSession{s: s, o: o, stream: stream, protocol: protocol, ended: make(chan struct{})}
+	s.ingests.add(in)
+	return in, nil
 }
 
 // Init starts the session's media: players fetch this init segment.
@@ -93,6 +99,7 @@ func (in *ingestSession) Fragment(f cmaf.Fragment) {
 	if !in.started {
 		return
 	}
+	in.meter.Record(time.Now(), len(f.Data), f.Start, f.Keyframe)
 	if err := in.o.PublishFragment(f.Data, f.Keyframe); err != nil {
 		in.s.log.Warn("ingest fragment dropped: lower the bitrate or the keyframe size", "stream", in.stream, "err", err)
 	}
@@ -100,13 +107,18 @@ func (in *ingestSession) Fragment(f cmaf.Fragment) {
 
 // End closes the session; err says why it failed, nil for a clean end.
 func (in *ingestSession) End(err error) {
+	in.s.ingests.remove(in)
 	in.o.EndSession()
 	st := in.o.Status()
 	st.Connected = false
-	if err != nil {
+	switch {
+	case errors.Is(err, rtmp.ErrEnded) || errors.Is(err, whip.ErrEnded):
+		st.Error = ""
+		in.s.log.Info("ingest ended from the studio", "stream", in.stream, "protocol", in.protocol)
+	case err != nil:
 		st.Error = err.Error()
 		in.s.log.Warn("ingest failed", "stream", in.stream, "protocol", in.protocol, "err", err)
-	} else {
+	default:
 		in.s.log.Info("ingest ended", "stream", in.stream, "protocol", in.protocol)
 	}
 	in.o.SetStatus(st)

@@ -196,6 +196,7 @@ func (s *Server) handleChunk(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusNotFound, "chunk not available")
 		return
 	}
+	o.CountFetched(len(c.Payload))
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Cache-Control", "public, max-age=60, immutable")
 	w.Write(wire.Encode(c))

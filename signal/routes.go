@@ -35,6 +35,8 @@ func (s *Server) Handler() http.Handler {
 		r.Handle("/whip/*", s.whip) // WHIP ingest (RFC 9725): POST an offer, DELETE the session
 	})
 
+	s.mountStudio(r) // /login, /setup, /logout, /studio, /api/studio
+
 	r.Get("/wasm/shoal.wasm", s.handleWasm)
 	r.Get("/watch/{stream}", s.handleWatch)
 	r.Get("/embed/{stream}", s.handleEmbed) // the one page other sites may frame

@@ -32,6 +32,8 @@ type Server struct {
 	wasm    *compressedFile
 	whip    *whip.Handler
 	db      *store.DB
+	ingests liveIngests // running ingest sessions, for the studio
+	studio  studio      // accounts, sign-in and the studio's API
 	chat    *chat.Hub
 
 	mu      sync.Mutex

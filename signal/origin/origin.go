@@ -55,6 +55,7 @@ type Origin struct {
 	live    bool
 	status  IngestStatus
 	now     func() time.Time
+	up      *uploadCounter
 }
 
 // IngestStatus describes the broadcaster's feed, for the studio and for
@@ -97,6 +98,7 @@ func New(cfg Config) (*Origin, error) {
 	if cfg.Keep <= 0 {
 		cfg.Keep = 128
 	}
+	up := new(uploadCounter)
 	n, err := node.New(node.Config{
 		Stream:       cfg.Stream,
 		Signal:       cfg.Signal,
@@ -104,11 +106,12 @@ func New(cfg Config) (*Origin, error) {
 		LoopbackOnly: cfg.LoopbackOnly,
 		Engine:       swarm.Config{Origin: true, Upload: cfg.Copies, MaxPeers: 64},
 		Logger:       cfg.Logger,
+		OnStats:      func(st node.Stats) { up.pushed.Store(st.Uploaded) },
 	})
 	if err != nil {
 		return nil, fmt.Errorf("origin %s: %w", cfg.Stream, err)
 	}
-	return &Origin{stream: cfg.Stream, node: n, store: NewStore(cfg.Keep), signer: cfg.Signer, now: time.Now}, nil
+	return &Origin{stream: cfg.Stream, node: n, store: NewStore(cfg.Keep), signer: cfg.Signer, now: time.Now, up: up}, nil
 }
 
 // StartSession begins an ingest session with its init segment. The first

@@ -56,6 +56,7 @@ func run(args []string) error {
 	fs.IntVar(&cfg.DemoChunkSize, "demo-chunk-size", 48<<10, "bytes per demo chunk")
 	fs.Float64Var(&cfg.MaxMessagesPerSecond, "max-msg-rate", 50, "signaling messages per second per connection")
 	fs.IntVar(&cfg.MaxConnsPerIP, "max-conns-per-ip", 32, "signaling connections per client address")
+	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", false, "always mark the session cookie Secure (behind a TLS-terminating proxy)")
 	fs.StringVar(&cfg.FrameAncestors, "frame-ancestors", "*", "CSP frame-ancestors of the embed page /embed/<stream>: the sites that may embed the player ('self', https://example.com …)")
 
 	if err := applyEnv(fs); err != nil {

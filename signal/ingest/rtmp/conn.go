@@ -106,7 +106,11 @@ func (p *publisher) serve(ctx context.Context, conn net.Conn) (err error) {
 		return fmt.Errorf("rtmp: start stream %q: %w", stream, err)
 	}
 	p.sess, p.started = sess, time.Now()
+	stopWatch := watchEnd(conn, sess)
 	defer func() {
+		if stopWatch() {
+			err = ErrEnded
+		}
 		if ctx.Err() != nil {
 			err = ErrServerClosed
 		}

@@ -1,0 +1,255 @@
+package signal
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/shoal-live/shoal/shared/signaling"
+	"github.com/shoal-live/shoal/signal/auth"
+	"github.com/shoal-live/shoal/signal/store"
+)
+
+// studioAPI is the studio page's JSON API, under /api/studio, behind
+// auth.RequireAccount: a broadcaster sees and changes only their own
+// streams; another's answer 404 as if they did not exist.
+func (s *Server) studioAPI(r chi.Router) {
+	r.Get("/session", s.handleStudioSession)
+	r.Get("/streams", s.handleOwnStreams)
+	r.Post("/streams", s.handleCreateStream)
+	r.Route("/streams/{stream}", func(r chi.Router) {
+		r.Get("/", s.ownStream(s.handleGetStream))
+		r.Patch("/", s.ownStream(s.handleUpdateStream))
+		r.Delete("/", s.ownStream(s.handleDeleteStream))
+		r.Get("/key", s.ownStream(s.handleStreamKey))
+		r.Post("/key", s.ownStream(s.handleRegenerateKey))
+		r.Post("/end", s.ownStream(s.handleEndStream))
+		r.Get("/status", s.ownStream(s.handleStudioStatus))
+	})
+}
+
+// studioStream is a stream as the studio API shows it. The key is left out
+// except where asked for (GET and POST …/key).
+type studioStream struct {
+	Name        string    `json:"name"`
+	Title       string    `json:"title"`
+	Description string    `json:"description"`
+	Created     time.Time `json:"created"`
+	WatchURL    string    `json:"watchUrl"`
+	// RTMPServer is OBS's "Server" for RTMP ("" when RTMP is off); the
+	// stream key goes in "Stream Key".
+	RTMPServer string `json:"rtmpServer"`
+	// WHIPURL is OBS's "Server" for WHIP; the key is the Bearer Token.
+	WHIPURL string `json:"whipUrl"`
+	Key     string `json:"key,omitempty"`
+}
+
+func (s *Server) studioStream(r *http.Request, st store.Stream) studioStream {
+	scheme := "http"
+	if r.TLS != nil || s.cfg.SecureCookies {
+		scheme = "https"
+	}
+	out := studioStream{
+		Name: st.Name, Title: st.Title, Description: st.Description, Created: st.Created,
+		WatchURL: scheme + "://" + r.Host + "/watch/" + st.Name,
+		WHIPURL:  scheme + "://" + r.Host + "/api/whip/" + st.Name,
+	}
+	if s.cfg.RTMPAddr != "" {
+		host := r.Host
+		if h, _, err := net.SplitHostPort(r.Host); err == nil {
+			host = h
+		}
+		_, port, err := net.SplitHostPort(s.cfg.RTMPAddr)
+		if err != nil || port == "" {
+			port = "1935"
+		}
+		out.RTMPServer = "rtmp://" + net.JoinHostPort(strings.Trim(host, "[]"), port) + "/live"
+	}
+	return out
+}
+
+// writeJSON answers v as JSON, never cached (it may hold a key).
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(v)
+}
+
+// readJSON decodes a small JSON body into v.
+func readJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("bad JSON body: %w", err)
+	}
+	return nil
+}
+
+// storeError answers a store error: 400 for a refused value, 409 for a
+// taken name, 404 for a missing row, 500 otherwise.
+func (s *Server) storeError(w http.ResponseWriter, err error) {
+	switch {
+	case errors.Is(err, store.ErrInvalid):
+		_, msg, _ := strings.Cut(err.Error(), store.ErrInvalid.Error()+": ")
+		httpError(w, http.StatusBadRequest, msg)
+	case errors.Is(err, store.ErrConflict):
+		httpError(w, http.StatusConflict, "that name is taken")
+	case errors.Is(err, store.ErrNotFound):
+		httpError(w, http.StatusNotFound, "no such stream")
+	default:
+		s.log.Error("studio: store", "err", err)
+		httpError(w, http.StatusInternalServerError, "internal error")
+	}
+}
+
+func (s *Server) handleStudioSession(w http.ResponseWriter, r *http.Request) {
+	acct, _ := auth.AccountFrom(r.Context())
+	writeJSON(w, http.StatusOK, map[string]any{
+		"username":  acct.Username,
+		"csrfToken": auth.CSRFToken(r.Context()),
+		"csrfField": auth.CSRFField,
+		"rtmp":      s.cfg.RTMPAddr != "",
+	})
+}
+
+func (s *Server) handleOwnStreams(w http.ResponseWriter, r *http.Request) {
+	acct, _ := auth.AccountFrom(r.Context())
+	list, err := s.db.StreamsByOwner(r.Context(), acct.ID)
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	out := make([]studioStream, 0, len(list))
+	for _, st := range list {
+		out = append(out, s.studioStream(r, st))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// reservedStream reports whether name belongs to the server's own streams
+// (the demo, -stream-keys), which no account may take.
+func (s *Server) reservedStream(name string) bool {
+	if strings.EqualFold(name, s.cfg.DemoStream) {
+		return true
+	}
+	for k := range s.cfg.StreamKeys {
+		if strings.EqualFold(k, name) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) handleCreateStream(w http.ResponseWriter, r *http.Request) {
+	var in struct{ Name, Title, Description string }
+	if err := readJSON(w, r, &in); err != nil {
+		httpError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if !signaling.ValidStream(in.Name) || !store.ValidStreamName(in.Name) {
+		httpError(w, http.StatusBadRequest, "a stream name is 1 to 64 of A-Z a-z 0-9 _ -")
+		return
+	}
+	if s.reservedStream(in.Name) {
+		httpError(w, http.StatusConflict, "that name is taken")
+		return
+	}
+	acct, _ := auth.AccountFrom(r.Context())
+	st, err := s.db.CreateStream(r.Context(), store.NewStream{
+		Name: in.Name, Title: strings.TrimSpace(in.Title), Description: strings.TrimSpace(in.Description), OwnerID: acct.ID,
+	})
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	s.log.Info("stream created", "stream", st.Name, "owner", acct.Username)
+	writeJSON(w, http.StatusCreated, s.studioStream(r, st))
+}
+
+// ownStream wraps a handler of one stream: it finds {stream} and lets the
+// request through only if the signed-in account owns it (404 otherwise,
+// the same answer as for a stream that does not exist).
+func (s *Server) ownStream(h func(http.ResponseWriter, *http.Request, store.Stream)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		acct, _ := auth.AccountFrom(r.Context())
+		st, err := s.db.StreamByName(r.Context(), chi.URLParam(r, "stream"))
+		if err == nil && st.OwnerID != acct.ID {
+			err = store.ErrNotFound
+		}
+		if err != nil {
+			s.storeError(w, err)
+			return
+		}
+		h(w, r, st)
+	}
+}
+
+func (s *Server) handleGetStream(w http.ResponseWriter, r *http.Request, st store.Stream) {
+	writeJSON(w, http.StatusOK, s.studioStream(r, st))
+}
+
+func (s *Server) handleUpdateStream(w http.ResponseWriter, r *http.Request, st store.Stream) {
+	var in struct {
+		Title, Description *string
+	}
+	if err := readJSON(w, r, &in); err != nil {
+		httpError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	title, desc := st.Title, st.Description
+	if in.Title != nil {
+		title = strings.TrimSpace(*in.Title)
+	}
+	if in.Description != nil {
+		desc = strings.TrimSpace(*in.Description)
+	}
+	st, err := s.db.UpdateStream(r.Context(), st.ID, title, desc)
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.studioStream(r, st))
+}
+
+func (s *Server) handleDeleteStream(w http.ResponseWriter, r *http.Request, st store.Stream) {
+	if err := s.db.DeleteStream(r.Context(), st.ID); err != nil {
+		s.storeError(w, err)
+		return
+	}
+	s.endIngest(st.Name)
+	s.log.Info("stream deleted", "stream", st.Name)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) handleStreamKey(w http.ResponseWriter, r *http.Request, st store.Stream) {
+	out := s.studioStream(r, st)
+	out.Key = st.Key
+	writeJSON(w, http.StatusOK, out)
+}
+
+// handleRegenerateKey gives the stream a new key. The session publishing
+// now, if any, goes on; the old key cannot start another.
+func (s *Server) handleRegenerateKey(w http.ResponseWriter, r *http.Request, st store.Stream) {
+	st, err := s.db.RegenerateStreamKey(r.Context(), st.ID)
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	s.log.Info("stream key regenerated", "stream", st.Name)
+	out := s.studioStream(r, st)
+	out.Key = st.Key
+	writeJSON(w, http.StatusOK, out)
+}
+
+// handleEndStream disconnects the stream's publisher.
+func (s *Server) handleEndStream(w http.ResponseWriter, r *http.Request, st store.Stream) {
+	ended := s.endIngest(st.Name)
+	writeJSON(w, http.StatusOK, map[string]bool{"ended": ended})
+}
