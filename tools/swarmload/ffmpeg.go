@@ -92,13 +92,23 @@ func (l *load) waitIngest(ctx context.Context, e *encoder) error {
 		}
 		defer resp.Body.Close()
 		var st struct {
-			Connected bool   `json:"connected"`
-			Error     string `json:"error"`
+			Live   bool   `json:"live"`
+			Newest uint64 `json:"newestSeq"`
+			Ingest struct {
+				Connected bool   `json:"connected"`
+				Error     string `json:"error"`
+			} `json:"ingest"`
 		}
-		if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&st) != nil || !st.Connected {
+		if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&st) != nil {
 			return false, nil
 		}
-		c, err := l.client.Get(l.base + "/api/streams/" + l.stream + "/chunks/0")
+		if st.Ingest.Error != "" {
+			return false, fmt.Errorf("the server refused the stream: %s", st.Ingest.Error)
+		}
+		if !st.Live && !st.Ingest.Connected {
+			return false, nil
+		}
+		c, err := l.client.Get(l.base + "/api/streams/" + l.stream + "/chunks/" + strconv.FormatUint(st.Newest, 10))
 		if err != nil {
 			return false, nil
 		}
