@@ -114,6 +114,7 @@ type stats struct {
 	UploadedBytes    float64 `json:"uploadedBytes"`
 	BehindLiveMs     float64 `json:"behindLiveMs"`
 	NewestSeq        float64 `json:"newestSeq"`
+	integrityStats           // verification counters, malicious_test.go
 }
 
 // tab is one tab's report with its chunks decoded.

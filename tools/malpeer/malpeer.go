@@ -54,6 +54,10 @@ type Config struct {
 	Attacks []Attack
 	// LoopbackOnly keeps ICE on loopback (tests in a network namespace).
 	LoopbackOnly bool
+	// StrikeAfter holds every attack until this long after joining, so
+	// that slow neighbours (browsers) have their channels open before the
+	// first reports get us quarantined (default 0: attack at once).
+	StrikeAfter time.Duration
 	// Linger is how long to stay after the tracker quarantines us, to
 	// see whether it still introduces anyone (default 3 s); then Run
 	// returns.
@@ -95,6 +99,8 @@ type attacker struct {
 	next   int // index of the next attack
 	newest uint64
 	seenAt time.Time
+
+	strikeAt time.Time
 }
 
 // Run attacks until ctx ends and returns what happened. It returns an
@@ -127,6 +133,7 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 		return a.stats, fmt.Errorf("malpeer: join: %+v, %v", w, err)
 	}
 	a.stats.ID = w.ID
+	a.strikeAt = time.Now().Add(cfg.StrikeAfter)
 	a.log = a.log.With("peer", w.ID)
 	a.log.Info("malicious peer joined")
 	a.findNewest(ctx)
@@ -321,6 +328,11 @@ func (a *attacker) fetch(ctx context.Context, seq uint64) (wire.Chunk, error) {
 
 // attack sends one attack to p.
 func (a *attacker) attack(ctx context.Context, p *peer, at Attack) {
+	select {
+	case <-time.After(time.Until(a.strikeAt)):
+	case <-ctx.Done():
+		return
+	}
 	seq := a.guess()
 	real, err := a.fetch(ctx, seq-min(seq, 2))
 	if err != nil {
