@@ -23,6 +23,9 @@ var cases = []struct {
 		Candidate: "candidate:1 1 udp 2130706431 127.0.0.1 5000 typ host", SDPMid: ptr("0"), SDPMLineIndex: ptr[uint16](0)}}},
 	{"peer-left", Message{Type: TypePeerLeft, Peer: "p1", Text: "left the stream"}},
 	{"drop", Message{Type: TypeDrop, Peer: "p1", Text: "connection failed"}},
+	{"report", Message{Type: TypeReport, Peer: "p1", Text: "integrity: chunk fails verification: chunk 7: bad signature"}},
+	{"welcome with stream key", Message{Type: TypeWelcome, ID: "a1b2", StreamKey: "x3YtlKIn2yVvzdOtFbI0MpkJ8XOdwjtHwCE_OobXm-w"}},
+	{"quarantined", Message{Type: TypeError, Code: CodeQuarantined, Text: "your neighbours reported you"}},
 	{"error", Message{Type: TypeError, Code: CodeRateLimited, Text: "slow down"}},
 	{"chat-join", Message{Type: TypeChatJoin, Stream: "demo"}},
 	{"chat-welcome", Message{Type: TypeChatWelcome, Stream: "demo", Moderator: true, Count: 3}},
@@ -91,6 +94,10 @@ func TestDecodeRejects(t *testing.T) {
 		{"chat-ban without target", `{"v":1,"type":"chat-ban","durationMs":1000}`, ErrInvalid},
 		{"chat-ban too long", `{"v":1,"type":"chat-ban","msgId":1,"durationMs":99999999999}`, ErrInvalid},
 		{"negative count", `{"v":1,"type":"chat-count","count":-1}`, ErrInvalid},
+		{"report without peer", `{"v":1,"type":"report","text":"bad"}`, ErrInvalid},
+		{"stream key too short", `{"v":1,"type":"welcome","id":"x","streamKey":"abc"}`, ErrInvalid},
+		{"stream key padded", `{"v":1,"type":"welcome","id":"x","streamKey":"x3YtlKIn2yVvzdOtFbI0MpkJ8XOdwjtHwCE_OobXm-="}`, ErrInvalid},
+		{"stream key std alphabet", `{"v":1,"type":"welcome","id":"x","streamKey":"x3YtlKIn2yVvzdOtFbI0MpkJ8XOdwjtHwCE/OobXm+w"}`, ErrInvalid},
 		{"too many ice servers", `{"v":1,"type":"welcome","id":"x","iceServers":[` + strings.Repeat(`{"urls":["stun:a"]},`, MaxICEServers) + `{"urls":["stun:a"]}]}`, ErrInvalid},
 	}
 	for _, tt := range tests {
