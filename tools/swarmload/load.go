@@ -611,6 +611,15 @@ func (l *load) report() *Report {
 		st := v.node.Stats() // Run has returned
 		eng.Chunks += st.Chunks
 		eng.Duplicates += st.Duplicates
+		eng.Pushed += st.Pushed
+		eng.Refused += st.Refused
+		eng.ParentChanges += st.ParentChanges
+		eng.Preempted += st.Preempted
+		eng.Refusals += st.Refusals
+		eng.Orphaned += st.Orphaned
+		eng.Starved += st.Starved
+		eng.Loops += st.Loops
+		eng.Unanswered += st.Unanswered
 		eng.Requests += st.Requests
 		eng.Fetches += st.Fetches
 		eng.Missed += st.Missed

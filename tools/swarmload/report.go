@@ -144,15 +144,25 @@ type Origin struct {
 
 // EngineTotals sums the viewers' node.Stats.
 type EngineTotals struct {
-	Chunks       int `json:"chunks"`
-	Duplicates   int `json:"duplicates"`
-	Requests     int `json:"requests"`
-	Fetches      int `json:"fetches"`
-	Missed       int `json:"missed"`
-	Dropped      int `json:"dropped"`
-	SendDropped  int `json:"sendDropped"`
-	BadMessages  int `json:"badMessages"`
-	InboxDropped int `json:"inboxDropped"`
+	Chunks     int `json:"chunks"`
+	Duplicates int `json:"duplicates"`
+	Pushed     int `json:"pushed"` // chunks that arrived pushed by a stripe parent
+	// The stripe trees' churn, summed over viewers (swarm.Stats).
+	Refused       int `json:"refused"`
+	ParentChanges int `json:"parentChanges"`
+	Preempted     int `json:"preempted"`
+	Refusals      int `json:"refusals"`
+	Orphaned      int `json:"orphaned"`
+	Starved       int `json:"starved"`
+	Loops         int `json:"loops"`
+	Unanswered    int `json:"unanswered"`
+	Requests      int `json:"requests"`
+	Fetches       int `json:"fetches"`
+	Missed        int `json:"missed"`
+	Dropped       int `json:"dropped"`
+	SendDropped   int `json:"sendDropped"`
+	BadMessages   int `json:"badMessages"`
+	InboxDropped  int `json:"inboxDropped"`
 	// VerifyFailures counts chunks that failed signature checks; DeliveredBad
 	// chunks delivered unverified (must be 0).
 	VerifyFailures int `json:"verifyFailures"`
@@ -307,6 +317,8 @@ func writeTable(w io.Writer, r *Report) {
 	row("upload per viewer p50 / p95 / max", fmt.Sprintf("%.2f / %.2f / %.2f x the stream rate (mean %.2f)", r.UploadRate.P50, r.UploadRate.P95, r.UploadRate.Max, r.UploadRate.Mean), "")
 	row("longest delivery gap p50 / p99 / max", fmt.Sprintf("%.0f / %.0f / %.0f ms", r.GapMs.P50, r.GapMs.P99, r.GapMs.Max), "")
 	row("viewers joined / left / never started / errors", fmt.Sprintf("%d / %d / %d / %d", r.Viewers.Joined, r.Viewers.Left, r.Viewers.NeverStarted, r.Viewers.Errors), "")
+	row("chunks pushed by a stripe parent", pct(ratio(int64(r.Engine.Pushed), int64(r.Engine.Chunks))), "")
+	row("parent changes / starved / orphaned / unanswered", fmt.Sprintf("%d / %d / %d / %d", r.Engine.ParentChanges, r.Engine.Starved, r.Engine.Orphaned, r.Engine.Unanswered), "")
 	row("requests / fetches / missed / send-dropped", fmt.Sprintf("%d / %d / %d / %d", r.Engine.Requests, r.Engine.Fetches, r.Engine.Missed, r.Engine.SendDropped), "")
 	row("loopback traffic", fmt.Sprintf("%.1f MB in %d packets (payload %.1f MB)", float64(r.Loopback.Bytes)/1e6, r.Loopback.Packets, float64(r.Loopback.PayloadBytes)/1e6), "")
 	row("UDP datagrams received / dropped (receive buffer full)", fmt.Sprintf("%d / %d", r.Loopback.UDP.InDatagrams, r.Loopback.UDP.RcvbufErrors), "")
