@@ -14,6 +14,7 @@ func (s *Server) Handler() http.Handler {
 	r.Use(s.recoverer)
 	r.Use(s.requestLog)
 	r.Use(securityHeaders)
+	r.Use(s.bodyLimit)
 	r.Use(middleware.GetHead) // HEAD answers like GET, without the body
 	r.NotFound(s.notFound)
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
@@ -28,7 +29,7 @@ func (s *Server) Handler() http.Handler {
 	r.Route("/api", func(r chi.Router) {
 		r.Get("/signal", s.handleSignal) // WebSocket: no Timeout or Compress here
 		r.Get("/streams", s.handleStreams)
-		r.Get("/streams/{stream}/chunks/{seq}", s.handleChunk)
+		r.With(s.limitChunkFetches).Get("/streams/{stream}/chunks/{seq}", s.handleChunk)
 		r.Get("/streams/{stream}/init", s.handleInit)
 		r.Get("/streams/{stream}/status", s.handleStatus)
 		r.Get("/streams/{stream}/info", s.handleStreamInfo) // title and audience, for the viewer and embed pages

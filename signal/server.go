@@ -39,6 +39,7 @@ type Server struct {
 	mu      sync.Mutex
 	origins map[string]*origin.Origin
 	perIP   map[string]int
+	limits  limits
 	ctx     context.Context // Serve's, once it runs
 	wg      sync.WaitGroup  // origin and ingest goroutines
 }
