@@ -56,6 +56,7 @@ func run(args []string) error {
 	fs.IntVar(&cfg.DemoChunkSize, "demo-chunk-size", 48<<10, "bytes per demo chunk")
 	fs.Float64Var(&cfg.MaxMessagesPerSecond, "max-msg-rate", 50, "signaling messages per second per connection")
 	fs.IntVar(&cfg.MaxConnsPerIP, "max-conns-per-ip", 32, "signaling connections per client address")
+	debugAddr := fs.String("debug-addr", "", "serve /debug/vars (goroutines, memory) and /debug/pprof on this address, e.g. 127.0.0.1:6060; off when empty, keep it on loopback")
 	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", false, "always mark the session cookie Secure (behind a TLS-terminating proxy)")
 	fs.StringVar(&cfg.FrameAncestors, "frame-ancestors", "*", "CSP frame-ancestors of the embed page /embed/<stream>: the sites that may embed the player ('self', https://example.com …)")
 
@@ -101,6 +102,9 @@ func run(args []string) error {
 	cfg.Logger.Info("data", "dir", *dataDir)
 	cfg.Store = db
 
+	if err := serveDebug(*debugAddr, cfg.Logger); err != nil {
+		return err
+	}
 	srv, err := shoal.New(cfg, frontend.FS)
 	if err != nil {
 		return err

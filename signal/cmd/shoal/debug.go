@@ -1,0 +1,43 @@
+package main
+
+import (
+	"expvar"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"runtime"
+)
+
+// serveDebug serves the process's internals on addr when it is set:
+// /debug/vars (expvar: "goroutines", "memstats", the command line) and
+// /debug/pprof. They reveal internals, so the listener is separate from the
+// public one and off by default; a non-loopback address gets a warning.
+func serveDebug(addr string, log *slog.Logger) error {
+	if addr == "" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("-debug-addr: %w", err)
+	}
+	if tcp, ok := ln.Addr().(*net.TCPAddr); !ok || !tcp.IP.IsLoopback() {
+		log.Warn("debug endpoint is reachable from other hosts; prefer a loopback address", "addr", ln.Addr().String())
+	}
+	expvar.Publish("goroutines", expvar.Func(func() any { return runtime.NumGoroutine() }))
+	mux := http.NewServeMux()
+	mux.Handle("/debug/vars", expvar.Handler())
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	log.Info("debug endpoint", "url", "http://"+ln.Addr().String()+"/debug/vars")
+	go func() {
+		if err := http.Serve(ln, mux); err != nil {
+			log.Error("debug endpoint stopped", "err", err)
+		}
+	}()
+	return nil
+}
