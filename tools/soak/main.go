@@ -154,7 +154,7 @@ type soak struct {
 	server    *exec.Cmd
 	rep       report
 	keys      map[string]map[int]bool // welcome stream keys seen, and in which server generations
-	gen       int            // server generation: 0, then 1 after the restart
+	gen       int                     // server generation: 0, then 1 after the restart
 	killAt    time.Time
 	dropAt    time.Time
 	lastChunk time.Time
