@@ -149,7 +149,6 @@ type load struct {
 	start     time.Time
 	startWall int64 // start in Unix ns, for chunk timestamps
 	client    *http.Client
-	fetch     node.FetchFunc
 	wg        sync.WaitGroup
 
 	fetches, fetchFailed atomic.Int64
@@ -265,17 +264,6 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		if err := l.waitIngest(ctx, enc); err != nil {
 			return nil, err
 		}
-	}
-	hf := node.HTTPFetcher(l.base, l.client)
-	l.fetch = func(ctx context.Context, stream string, seq uint64) (wire.Chunk, error) {
-		c, err := hf(ctx, stream, seq)
-		l.fetches.Add(1)
-		if err != nil {
-			l.fetchFailed.Add(1)
-		} else {
-			l.fetchBytes.Add(int64(wire.EncodedLen(c)))
-		}
-		return c, err
 	}
 	return l.run(ctx)
 }
@@ -456,7 +444,7 @@ func (l *load) join(ctx context.Context) error {
 		Stream:       l.stream,
 		Signal:       conn,
 		LoopbackOnly: true,
-		Fetch:        l.fetch,
+		Fetch:        l.fetcher(v.idx),
 		Engine:       swarm.Config{Upload: l.cfg.Upload, Rand: rand.New(rand.NewPCG(l.cfg.Seed, uint64(v.idx)+1))},
 		Logger:       l.cfg.Logger.With("viewer", v.idx),
 		OnDeliver:    func(d node.Delivery) { l.deliver(v, d) },
@@ -477,6 +465,31 @@ func (l *load) join(ctx context.Context) error {
 		}
 	}()
 	return nil
+}
+
+// fetcher is viewer idx's HTTP fallback. Each viewer fetches from an
+// address of its own in 127.0.0.0/8, as viewers on their own machines
+// would, so that the server's per-address limits apply per viewer and not
+// to the whole swarm at once.
+func (l *load) fetcher(idx int) node.FetchFunc {
+	local := &net.TCPAddr{IP: net.IPv4(127, 0, byte(1+idx/250), byte(2+idx%250))}
+	tr := &http.Transport{
+		DialContext:     (&net.Dialer{LocalAddr: local, Timeout: 5 * time.Second}).DialContext,
+		MaxIdleConns:    4,
+		IdleConnTimeout: 30 * time.Second,
+	}
+	hf := node.HTTPFetcher(l.base, &http.Client{Transport: tr})
+	return func(ctx context.Context, stream string, seq uint64) (wire.Chunk, error) {
+		c, err := hf(ctx, stream, seq)
+		l.fetches.Add(1)
+		if err != nil {
+			l.fetchFailed.Add(1)
+			l.cfg.Logger.Debug("fallback fetch failed", "viewer", idx, "seq", seq, "err", err)
+		} else {
+			l.fetchBytes.Add(int64(wire.EncodedLen(c)))
+		}
+		return c, err
+	}
 }
 
 // leaveRandom takes a random online viewer down, as a viewer closing the
