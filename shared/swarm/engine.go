@@ -221,6 +221,13 @@ func (e *Engine) receive(p *peer, m wire.Message) {
 			e.stats.Dropped++
 			return
 		}
+		if st := &e.stripes[m.Seq%uint64(len(e.stripes))]; st.parent == p {
+			// The parent is alive even when a repair beat its push.
+			st.lastSeq, st.lastAt = max(st.lastSeq, m.Seq), e.now
+			if sl := e.buf.slot(m.Seq); sl != nil && !sl.held {
+				st.observeLag(e.now.Sub(sl.seen))
+			}
+		}
 		e.accept(m, p, p.origin)
 	default:
 		// Have, BufferMap and Announce belong to other protocol
@@ -327,7 +334,6 @@ func (e *Engine) accept(c wire.Chunk, p *peer, fromOrigin bool) {
 	st := &e.stripes[s]
 	if p != nil && st.parent == p {
 		e.stats.Pushed++
-		st.lastSeq, st.lastAt = max(st.lastSeq, c.Seq), e.now
 	}
 	e.observe(c)
 

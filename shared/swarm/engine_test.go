@@ -162,7 +162,7 @@ func delivered(acts []Action) []uint64 {
 }
 
 // joined returns a peer with parent "p" for both stripes at depth 1 and the
-// newest chunk 100 held, at t0+1s.
+// newest chunk 100 held, at t0.
 func joined(t *testing.T, cfg Config) *Engine {
 	t.Helper()
 	cfg.Stripes = 2
@@ -177,7 +177,7 @@ func joined(t *testing.T, cfg Config) *Engine {
 	step(t, e, 0, MessageReceived{From: "p", Msg: wire.Accept{Stripe: 0, Depth: 0}})
 	step(t, e, 0, MessageReceived{From: "p", Msg: wire.Accept{Stripe: 1, Depth: 0}})
 	for s := uint64(97); s <= 100; s++ {
-		step(t, e, time.Second, MessageReceived{From: "p", Msg: chunk(s)})
+		step(t, e, 0, MessageReceived{From: "p", Msg: chunk(s)})
 	}
 	if st := e.Stats(); st.Parents != 2 {
 		t.Fatalf("setup: %+v", st)
@@ -190,7 +190,7 @@ func joined(t *testing.T, cfg Config) *Engine {
 // NotFound from one shallower than us, then from the origin, and fetched
 // over HTTP after FallbackAfter.
 func TestRepairAndFallback(t *testing.T) {
-	e := joined(t, Config{RepairAfter: 400 * time.Millisecond, FallbackAfter: 1200 * time.Millisecond, RequestTimeout: 300 * time.Millisecond})
+	e := joined(t, Config{RepairAfter: 400 * time.Millisecond, FallbackAfter: 1200 * time.Millisecond, RequestTimeout: 300 * time.Millisecond, StarveRounds: 10})
 	step(t, e, time.Second, MessageReceived{From: "q", Msg: status(102, 4, 3, 3)})
 	step(t, e, time.Second, MessageReceived{From: "p", Msg: chunk(102)}) // 101 is now known missing
 	if got := sends(step(t, e, 1300*time.Millisecond, Tick{})); len(got) != 0 {

@@ -35,7 +35,13 @@ func (e *Engine) repairOne(sl *slot) {
 		sl.tried = append(sl.tried, sl.from) // it did not deliver
 		e.release(sl)
 	}
+	s := int(sl.seq % uint64(len(e.stripes)))
+	st := &e.stripes[s]
+	// Deadlines count from when the stripe's push usually arrives.
 	age := e.now.Sub(sl.seen)
+	if st.parent != nil {
+		age -= min(st.lag, e.cfg.FallbackAfter)
+	}
 	if age >= e.cfg.FallbackAfter && e.fetching < e.cfg.MaxFetches &&
 		(sl.fetchFailedAt.IsZero() || e.now.Sub(sl.fetchFailedAt) >= e.cfg.RequestTimeout) {
 		sl.fetching = true
@@ -44,8 +50,7 @@ func (e *Engine) repairOne(sl *slot) {
 		e.emit(Fetch{Seq: sl.seq})
 		return
 	}
-	s := int(sl.seq % uint64(len(e.stripes)))
-	if age < e.cfg.RepairAfter && e.stripes[s].parent != nil {
+	if age < e.cfg.RepairAfter && st.parent != nil {
 		return
 	}
 	if p := e.holder(sl, s); p != nil {

@@ -16,13 +16,14 @@ type stripe struct {
 	parent    *peer // pushes us the stripe
 	pending   *peer // asked to become parent, not answered yet
 	pendingAt time.Time
-	since     time.Time // when parent took us
-	lastAt    time.Time // when the parent last pushed a chunk
-	orphanAt  time.Time // when the parent went, while we still advertise its depth
-	depth     uint8     // hops from the origin, wire.NoDepth without a path
-	lastSeq   uint64    // newest chunk of the stripe the parent pushed
-	improveAt time.Time // next look for a shallower parent
-	pushedSeq uint64    // newest chunk of the stripe pushed to children
+	since     time.Time     // when parent took us
+	lastAt    time.Time     // when the parent last pushed a chunk
+	orphanAt  time.Time     // when the parent went, while we still advertise its depth
+	depth     uint8         // hops from the origin, wire.NoDepth without a path
+	lastSeq   uint64        // newest chunk of the stripe the parent pushed
+	improveAt time.Time     // next look for a shallower parent
+	pushedSeq uint64        // newest chunk of the stripe pushed to children
+	lag       time.Duration // how long after we learn of a chunk its push arrives (average)
 	pushedAny bool
 	children  []*peer // strongest first
 }
@@ -228,6 +229,14 @@ func (e *Engine) adopt(s int, pd uint8) {
 		d = min(pd+1, wire.NoDepth-1)
 	}
 	e.setDepth(s, d)
+}
+
+// observeLag averages how late the parent's pushes come after we learn
+// that a chunk exists (from a newer chunk of another stripe): stripes sit at
+// different depths, and a repair that races a push only duplicates it.
+func (st *stripe) observeLag(d time.Duration) {
+	d = max(d, 0)
+	st.lag += (d - st.lag) / 8
 }
 
 func later(a, b time.Time) time.Time {
