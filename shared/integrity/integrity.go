@@ -132,5 +132,10 @@ func ParsePublicKey(s string) (ed25519.PublicKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w: %v", ErrBadKey, errMalformed, err)
 	}
+	// The decoder skips \r and \n, so 43 characters may hold fewer
+	// bytes: insist on the one canonical spelling of 32 bytes.
+	if len(b) != ed25519.PublicKeySize || EncodePublicKey(b) != s {
+		return nil, fmt.Errorf("%w: %w: not %d bytes in canonical base64url", ErrBadKey, errMalformed, ed25519.PublicKeySize)
+	}
 	return ed25519.PublicKey(b), nil
 }

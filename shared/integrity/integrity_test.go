@@ -87,6 +87,7 @@ func TestPublicKey(t *testing.T) {
 		{"padded", enc[:42] + "=", false},
 		{"std alphabet", "+" + enc[1:], false},
 		{"non-canonical last char", enc[:42] + "B", false}, // low bits of the last char must be zero
+		{"line breaks (found by FuzzParsePublicKey)", "00000\n00000\r0000\r00000000000000000000000000", false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
