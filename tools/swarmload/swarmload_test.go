@@ -14,8 +14,8 @@ import (
 // TestSwarmload runs the tool end to end on a small swarm: the real
 // server, six native pion peers, eight seconds. It asserts properties
 // that hold on any machine unless the swarm is broken — every viewer got
-// chunks and started playing, peers carried part of the stream, no chunk
-// was corrupt — and no timings.
+// chunks, peers carried part of the stream, nothing undecodable or
+// unverified was delivered — and no timings.
 func TestSwarmload(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs WebRTC for several seconds")
@@ -44,17 +44,14 @@ func TestSwarmload(t *testing.T) {
 	if r.Viewers.Joined != 6 || r.Viewers.NoChunks != 0 || r.Viewers.Errors != 0 {
 		t.Errorf("viewers %+v: want 6 joined, every one with chunks, no errors", r.Viewers)
 	}
-	if r.Viewers.Started != 6 {
-		t.Errorf("%d of 6 model players started", r.Viewers.Started)
-	}
 	if r.Offload <= 0 || r.Payload.FromPeers <= 0 {
 		t.Errorf("offload %.3f (%d bytes from peers): the viewers traded nothing", r.Offload, r.Payload.FromPeers)
 	}
-	if r.Engine.BadMessages != 0 {
-		t.Errorf("%d undecodable messages between honest peers", r.Engine.BadMessages)
+	if r.Engine.BadMessages != 0 || r.Engine.DeliveredBad != 0 {
+		t.Errorf("%d undecodable messages, %d unverified chunks delivered between honest peers", r.Engine.BadMessages, r.Engine.DeliveredBad)
 	}
-	if r.LatencyMs.N == 0 || r.Rebuffering.PlayedChunks == 0 {
-		t.Errorf("nothing played: latency %+v, rebuffering %+v", r.LatencyMs, r.Rebuffering)
+	if r.DeliveryLatencyMs.N == 0 {
+		t.Errorf("no delivery latency recorded")
 	}
 	if !strings.Contains(stdout.String(), "offload") {
 		t.Errorf("the table has no offload row")
