@@ -1,6 +1,7 @@
 package signal
 
 import (
+	"context"
 	"errors"
 	"html/template"
 	"io/fs"
@@ -95,6 +96,9 @@ func (s *Server) mountStudio(r chi.Router) {
 	if err != nil {
 		s.log.Error("studio disabled", "err", err)
 		return
+	}
+	if n, err := s.db.CountAccounts(context.Background()); err == nil && n == 0 {
+		s.log.Warn("no broadcaster account yet: open /setup in a browser to make the first one, or run `shoal -create-account NAME`")
 	}
 	r.Group(func(r chi.Router) {
 		r.Use(a.Protect) // no cross-origin POST, PUT, PATCH or DELETE

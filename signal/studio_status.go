@@ -126,14 +126,18 @@ func (s *Server) offload(stream string, now uploadSample) *float64 {
 	first := samples[0]
 	span := now.at.Sub(first.at)
 	published := now.published - first.published
-	if span < offloadWindow/2 || published <= 0 || now.viewers == 0 {
+	uploaded := now.uploaded - first.uploaded
+	// Every chunk enters the swarm from the origin at least once: an origin
+	// that sent nothing means the viewers are receiving nothing, not that
+	// the swarm carries it all.
+	if span < offloadWindow/2 || published <= 0 || uploaded <= 0 || now.viewers == 0 {
 		return nil
 	}
 	viewers := (first.viewers + now.viewers) / 2
 	if viewers == 0 {
 		viewers = now.viewers
 	}
-	share := 1 - float64(now.uploaded-first.uploaded)/float64(published*int64(viewers))
+	share := 1 - float64(uploaded)/float64(published*int64(viewers))
 	share = min(max(share, 0), 1)
 	return &share
 }
