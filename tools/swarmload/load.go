@@ -151,6 +151,8 @@ type load struct {
 	client    *http.Client
 	wg        sync.WaitGroup
 
+	transports []*http.Transport // the viewers' fallback clients, guarded by mu
+
 	fetches, fetchFailed atomic.Int64
 	fetchBytes           atomic.Int64
 
@@ -403,6 +405,9 @@ loop:
 	load1 := loadAvg()
 	cancelAll()
 	l.wg.Wait()
+	for _, tr := range l.transports {
+		tr.CloseIdleConnections()
+	}
 	lagDist := lag.dist()
 	if failed != nil {
 		return nil, failed
@@ -478,6 +483,9 @@ func (l *load) fetcher(idx int) node.FetchFunc {
 		MaxIdleConns:    4,
 		IdleConnTimeout: 30 * time.Second,
 	}
+	l.mu.Lock()
+	l.transports = append(l.transports, tr)
+	l.mu.Unlock()
 	hf := node.HTTPFetcher(l.base, &http.Client{Transport: tr})
 	return func(ctx context.Context, stream string, seq uint64) (wire.Chunk, error) {
 		c, err := hf(ctx, stream, seq)
