@@ -21,10 +21,10 @@ func loadAvg() float64 {
 	return v
 }
 
-// lagProbe measures how late a sleeping goroutine wakes: on an idle
-// machine well under a millisecond; when the run (or anything else on the
-// machine) wants more CPU than there is, tens of milliseconds, and every
-// packet, tick and timer in the run is late by as much.
+// lagProbe measures how late a sleeping goroutine wakes: well under a
+// millisecond when the process's Ps are free, more when the run's own
+// goroutines keep them busy. It does not show the CPU share the kernel
+// gives busy threads on a crowded machine (see Perf.SchedLagMs).
 type lagProbe struct {
 	mu   sync.Mutex
 	lags []float64 // ms

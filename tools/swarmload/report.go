@@ -196,8 +196,9 @@ type Perf struct {
 	// end: other work on the machine competes with the peers for CPU.
 	LoadAvg [2]float64 `json:"loadAvg"`
 	// SchedLagMs is how late a goroutine sleeping 20 ms at a time woke
-	// (beyond the 20 ms): the delay any event in the run may see from CPU
-	// contention and the Go scheduler alone.
+	// (beyond the 20 ms): wake-up latency. The kernel favours a thread that
+	// mostly sleeps, so this stays small on a crowded machine while busy
+	// goroutines get little CPU; CPUCores and LoadAvg show that.
 	SchedLagMs Dist   `json:"schedLagMs"`
 	Goroutines int    `json:"peakGoroutines"`
 	GoVersion  string `json:"goVersion"`
