@@ -120,15 +120,18 @@ func (s *Server) serveSignal(ctx context.Context, conn signaling.Conn, who strin
 	jcancel()
 	switch {
 	case err != nil && isDecodeError(err):
+		log.Info("bad signaling message before a join", "err", err)
 		fail(signaling.CodeBadMessage, err.Error())
 		return
 	case err != nil:
 		reason = "no join"
+		log.Info("signaling closed before a join", "err", err)
 		return
 	case m.Type == signaling.TypeChatJoin && !isOrigin: // a chat connection (chatsession.go)
 		reason = s.serveChat(ctx, conn, sess, m, log, fail)
 		return
 	case m.Type != signaling.TypeJoin:
+		log.Info("signaling refused: first message is not a join", "type", m.Type)
 		fail(signaling.CodeNotJoined, "the first message must be a join")
 		return
 	}
