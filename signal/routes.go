@@ -33,7 +33,7 @@ func (s *Server) Handler() http.Handler {
 		r.Get("/streams/{stream}/init", s.handleInit)
 		r.Get("/streams/{stream}/status", s.handleStatus)
 		r.Get("/streams/{stream}/info", s.handleStreamInfo) // title and audience, for the viewer and embed pages
-		r.Handle("/whip/*", s.whip) // WHIP ingest (RFC 9725): POST an offer, DELETE the session
+		r.Handle("/whip/*", s.whip)                         // WHIP ingest (RFC 9725): POST an offer, DELETE the session
 	})
 
 	s.mountStudio(r) // /login, /setup, /logout, /studio, /api/studio
