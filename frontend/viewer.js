@@ -2,14 +2,18 @@
 /**
  * Viewer page entry (served at /watch/<stream>, or with ?stream=<name>).
  *
- * Joins the stream's swarm through the wasm engine and shows, live, how the
- * chunks arrive: peers, counts, bytes from peers vs the origin, delay behind
- * the live edge. The page also keeps `window.__shoal` up to date for the
- * browser end-to-end test (tools/e2e).
+ * Joins the stream's swarm through the wasm engine and plays it; beside the
+ * player, the stream's chat (lib/chat-panel.js); below it, the title, the
+ * audience, and (folded) how the chunks arrive: peers, bytes from peers vs
+ * the origin, delay behind live. A stats overlay on the video (the Stats
+ * button, or the s key) shows peers, P2P share, latency and buffer. The
+ * page also keeps `window.__shoal` up to date for the browser end-to-end
+ * test (tools/e2e).
  */
 import { loadShoal } from './lib/shoal.js';
-import { LivePlayer } from './lib/player.js';
-import { Controls } from './lib/controls.js';
+import { Media } from './lib/media.js';
+import { mountChat } from './lib/chat-panel.js';
+import { streamFromLocation } from './lib/stream-name.js';
 
 /** Date.now() at script start; `firstChunkAt - pageStart` is the time to first chunk. */
 const pageStart = Date.now();
@@ -43,23 +47,6 @@ const HOOK_MAX_CHUNKS = 20_000;
  * Explicit page states.
  * @typedef {'loading' | 'connecting' | 'live' | 'stalled' | 'error' | 'left'} State
  */
-
-/**
- * The stream name: `?stream=` wins, else the last path segment (/watch/demo → "demo").
- * @param {Location | URL} loc
- * @returns {string} the name, or "" when the address names none
- */
-export function streamFromLocation(loc) {
-  const q = new URLSearchParams(loc.search).get('stream');
-  if (q && q.trim()) return q.trim();
-  const last = loc.pathname.split('/').filter(Boolean).at(-1) ?? '';
-  if (last === '' || last.endsWith('.html')) return '';
-  try {
-    return decodeURIComponent(last);
-  } catch {
-    return '';
-  }
-}
 
 /**
  * Owns the page's DOM and state; the swarm callbacks feed it.
@@ -115,7 +102,12 @@ class Viewer {
   /** @param {string} name */
   setStream(name) {
     this.#els.streamName.textContent = name;
-    document.title = `Shoal · ${name}`;
+    document.title = `${name} · Shoal`;
+  }
+
+  /** @param {string} title */
+  setTitle(title) {
+    document.title = `${title} · Shoal`;
   }
 
   connecting() {
@@ -300,126 +292,94 @@ function message(err) {
 }
 
 /**
- * The video half of the page: the MSE player, its controls, and the
- * stream's offline / no-video states.
+ * The title block under the player: title, description, live pill and
+ * viewer count, from /api/streams/<name>/info.
  */
-class Media {
-  #stream;
-  #hook;
-  #root = /** @type {HTMLElement} */ (document.getElementById('player'));
-  #video = /** @type {HTMLVideoElement} */ (document.getElementById('video'));
-  #note = /** @type {HTMLElement} */ (document.getElementById('player-note'));
-  /** @type {LivePlayer | null} */
-  #player = null;
-  /** @type {Controls | null} */
-  #controls = null;
-  #lastChunkAt = 0;
-  /** @type {boolean | null} whether the stream carries video, from /api/streams */
-  #hasMedia = null;
-  #live = false;
-  clockOffsetMs = 0;
+class About {
+  #url;
+  #viewer;
+  #els = {
+    title: /** @type {HTMLElement} */ (document.getElementById('stream-title')),
+    description: /** @type {HTMLElement} */ (document.getElementById('stream-description')),
+    pill: /** @type {HTMLElement} */ (document.getElementById('live-pill')),
+    viewers: /** @type {HTMLElement} */ (document.getElementById('viewer-count')),
+  };
 
   /**
    * @param {string} stream
-   * @param {TestHook} hook
+   * @param {Viewer} viewer
    */
-  constructor(stream, hook) {
-    this.#stream = stream;
-    this.#hook = hook;
+  constructor(stream, viewer) {
+    this.#url = `/api/streams/${encodeURIComponent(stream)}/info`;
+    this.#viewer = viewer;
+    this.#els.title.textContent = stream;
   }
 
-  /** @param {ChunkInfo & {data?: Uint8Array, keyframe?: boolean, discontinuity?: boolean}} info */
-  chunk(info) {
-    this.#lastChunkAt = Date.now();
-    if (!info.data || this.#hasMedia === false) return;
-    if (this.#player === null) {
-      this.#player = new LivePlayer(this.#video, {
-        fetchInit: () => this.#fetchInit(),
-        serverNow: () => Date.now() + this.clockOffsetMs,
-        targetLatency: Number(new URLSearchParams(location.search).get('latency')) || 1.5,
-      });
-      this.#controls = new Controls(this.#root, this.#video, { goLive: () => this.#player?.goLive() });
+  async poll() {
+    /** @type {{name: string, title: string, description: string, live: boolean, viewers: number} | null} */
+    let info = null;
+    try {
+      const r = await fetch(this.#url, { cache: 'no-store' });
+      if (r.ok) info = await r.json();
+    } catch {
+      return; // the next poll will tell
     }
-    this.#player.push({
-      seq: info.seq, timestamp: info.timestamp, data: info.data,
-      keyframe: !!info.keyframe, discontinuity: !!info.discontinuity,
+    const e = this.#els;
+    if (!info) {
+      e.pill.dataset.live = 'false';
+      e.pill.textContent = 'OFFLINE';
+      return;
+    }
+    const title = info.title || info.name;
+    e.title.textContent = title;
+    this.#viewer.setTitle(title);
+    e.description.textContent = info.description ?? '';
+    e.description.hidden = !info.description;
+    e.pill.dataset.live = String(info.live);
+    e.pill.textContent = info.live ? 'LIVE' : 'OFFLINE';
+    const n = info.viewers ?? 0;
+    e.viewers.textContent = `${n} watching`;
+  }
+}
+
+/** The stats overlay on the video, toggled by the Stats button or the s key. */
+class Overlay {
+  #hook;
+  #box = /** @type {HTMLElement} */ (document.getElementById('overlay'));
+  #button = /** @type {HTMLElement} */ (document.getElementById('c-stats'));
+  #els = {
+    peers: /** @type {HTMLElement} */ (document.getElementById('o-peers')),
+    share: /** @type {HTMLElement} */ (document.getElementById('o-share')),
+    latency: /** @type {HTMLElement} */ (document.getElementById('o-latency')),
+    buffer: /** @type {HTMLElement} */ (document.getElementById('o-buffer')),
+  };
+
+  /** @param {TestHook} hook */
+  constructor(hook) {
+    this.#hook = hook;
+    this.#button.addEventListener('click', () => this.toggle());
+    addEventListener('keydown', (ev) => {
+      const t = /** @type {HTMLElement | null} */ (ev.target);
+      if (ev.key === 's' && !ev.ctrlKey && !ev.metaKey && !ev.altKey && !(t && /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) this.toggle();
     });
   }
 
-  /** @type {Promise<import('./lib/player.js').InitSegment> | null} fetched at page start, used once */
-  #prefetched = null;
-
-  /** Starts fetching the init segment while the wasm peer loads. */
-  prefetch() {
-    this.#prefetched = this.#fetchInitNow();
-    this.#prefetched.catch(() => {}); // a stream without video yet: fetched again later
+  toggle() {
+    this.#box.hidden = !this.#box.hidden;
+    this.#button.setAttribute('aria-pressed', String(!this.#box.hidden));
+    this.render();
   }
 
-  /** @returns {Promise<import('./lib/player.js').InitSegment>} */
-  async #fetchInit() {
-    const p = this.#prefetched;
-    this.#prefetched = null;
-    if (p) {
-      try {
-        return await p;
-      } catch {
-        /* fall through to a fresh fetch */
-      }
-    }
-    return this.#fetchInitNow();
-  }
-
-  /** @returns {Promise<import('./lib/player.js').InitSegment>} */
-  async #fetchInitNow() {
-    const r = await fetch(`/api/streams/${encodeURIComponent(this.#stream)}/init`, { cache: 'no-store' });
-    if (!r.ok) throw new Error(`init segment: HTTP ${r.status}`);
-    const mime = r.headers.get('X-Shoal-Mime');
-    if (!mime) throw new Error('init segment without a MIME type');
-    return { mime, data: new Uint8Array(await r.arrayBuffer()) };
-  }
-
-  /** Asks the server whether the stream is live and carries video. */
-  async poll() {
-    try {
-      const r = await fetch('/api/streams', { cache: 'no-store' });
-      /** @type {{name: string, live: boolean, media: boolean, viewers: number}[]} */
-      const list = await r.json();
-      const s = list.find((x) => x.name === this.#stream);
-      this.#live = !!s?.live;
-      if (s) this.#hasMedia = s.media;
-    } catch {
-      /* the next poll will tell */
-    }
-  }
-
-  tick() {
-    const p = this.#player?.stats ?? null;
-    this.#hook.player = p;
-    const q = this.#video.getVideoPlaybackQuality?.();
-    this.#hook.video = { currentTime: this.#video.currentTime, decoded: q?.totalVideoFrames ?? 0, dropped: q?.droppedVideoFrames ?? 0 };
-    if (p) this.#controls?.update(p);
-    const recent = Date.now() - this.#lastChunkAt < 4000;
-    /** @type {string} */
-    let state;
-    if (this.#hasMedia === false && recent) {
-      state = 'nomedia';
-      this.#note.textContent = 'This is a test stream without video: the numbers below show the swarm delivering it.';
-    } else if (p?.state === 'error') {
-      state = 'error';
-      this.#note.textContent = `Playback failed: ${p.error}`;
-    } else if (!recent && !this.#live) {
-      state = 'offline';
-      this.#note.textContent = 'The stream is offline. It starts here by itself when the broadcaster is back.';
-    } else if (p?.state === 'playing' && !this.#video.paused && recent) {
-      state = 'playing';
-    } else if (this.#video.paused && p && p.appended > 0) {
-      state = 'paused';
-      this.#note.textContent = '';
-    } else {
-      state = 'waiting';
-      this.#note.textContent = 'Waiting for the stream…';
-    }
-    this.#root.dataset.state = state;
+  render() {
+    if (this.#box.hidden) return;
+    const s = this.#hook.stats;
+    const p = this.#hook.player;
+    const e = this.#els;
+    const total = s ? s.bytesFromPeers + s.bytesFromOrigin : 0;
+    e.peers.textContent = s ? String(s.peers) : '—';
+    e.share.textContent = s && total > 0 ? `${((100 * s.bytesFromPeers) / total).toFixed(0)} %` : '—';
+    e.latency.textContent = p?.latency != null ? `${p.latency.toFixed(1)} s` : s && s.chunks > 0 ? seconds(s.behindLiveMs) : '—';
+    e.buffer.textContent = p ? `${p.buffered.toFixed(1)} s` : '—';
   }
 }
 
@@ -455,11 +415,18 @@ async function main() {
     if (ev.persisted) location.reload();
   });
 
-  const media = new Media(stream, hook);
+  const media = new Media(stream, hook, /** @type {HTMLElement} */ (document.getElementById('player')));
   media.prefetch();
   setInterval(() => media.tick(), 250);
   media.poll();
   setInterval(() => media.poll(), 3000);
+
+  const about = new About(stream, viewer);
+  about.poll();
+  setInterval(() => about.poll(), 5000);
+  const overlay = new Overlay(hook);
+  setInterval(() => overlay.render(), 500);
+  mountChat(/** @type {HTMLElement} */ (document.getElementById('chat')), { stream });
 
   try {
     const shoal = await loadShoal();

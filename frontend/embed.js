@@ -1,0 +1,194 @@
+// @ts-check
+/**
+ * The embeddable player (/embed/<stream>), made to live in an <iframe> on
+ * another site:
+ *
+ *     <iframe src="https://shoal.example/embed/demo?autoplay=1&muted=1"
+ *             allow="autoplay; fullscreen" width="640" height="360"></iframe>
+ *
+ * Query options: autoplay=1|0 (default 1), muted=1|0 (default 1: browsers
+ * allow only muted autoplay), chat=on|off (default off), theme=dark|light
+ * (default dark), origin=<the host page's origin> (where events go, and the
+ * only origin whose commands are obeyed; default any).
+ *
+ * postMessage API (README "Embedding the player"):
+ *  - events to the host page, `{source: 'shoal', type, stream, ...}`:
+ *    ready, playing, paused, offline, stats {viewers, p2pShare, peers, latency, buffered}
+ *  - commands from the host page, `{type: 'play' | 'pause' | 'mute' | 'unmute'}`;
+ *    anything else is ignored.
+ *
+ * @module
+ */
+import { loadShoal } from './lib/shoal.js';
+import { Media } from './lib/media.js';
+import { mountChat } from './lib/chat-panel.js';
+import { streamFromLocation } from './lib/stream-name.js';
+
+/** How often the stats event goes to the host page. */
+const STATS_MS = 2000;
+const COMMANDS = new Set(['play', 'pause', 'mute', 'unmute']);
+
+/**
+ * The options in the query string.
+ * @param {URLSearchParams} q
+ */
+export function embedOptions(q) {
+  const on = (/** @type {string} */ k, /** @type {boolean} */ d) => {
+    const v = q.get(k);
+    if (v === null) return d;
+    return ['1', 'on', 'true', 'yes', ''].includes(v.toLowerCase());
+  };
+  let origin = '*';
+  const o = q.get('origin');
+  if (o) {
+    try {
+      const u = new URL(o);
+      if (u.origin !== 'null') origin = u.origin;
+    } catch {
+      /* not an origin: keep '*' */
+    }
+  }
+  return {
+    autoplay: on('autoplay', true),
+    muted: on('muted', true),
+    chat: on('chat', false),
+    theme: q.get('theme') === 'light' ? 'light' : 'dark',
+    origin,
+  };
+}
+
+/**
+ * Whether a message from the host page is a command we obey.
+ * @param {unknown} data
+ * @returns {data is {type: 'play' | 'pause' | 'mute' | 'unmute'}}
+ */
+export function isCommand(data) {
+  return typeof data === 'object' && data !== null && !Array.isArray(data) &&
+    typeof (/** @type {any} */ (data).type) === 'string' && COMMANDS.has(/** @type {any} */ (data).type);
+}
+
+async function main() {
+  const opts = embedOptions(new URLSearchParams(location.search));
+  const stream = streamFromLocation(location);
+  document.body.dataset.theme = opts.theme;
+  const root = /** @type {HTMLElement} */ (document.getElementById('embed'));
+  const playerEl = /** @type {HTMLElement} */ (document.getElementById('player'));
+  const note = /** @type {HTMLElement} */ (document.getElementById('player-note'));
+  const viewersEl = /** @type {HTMLElement} */ (document.getElementById('embed-viewers'));
+  const brand = /** @type {HTMLAnchorElement} */ (document.getElementById('embed-brand'));
+  if (!stream) {
+    note.textContent = 'No stream named in the address.';
+    return;
+  }
+  brand.href = `/watch/${encodeURIComponent(stream)}`;
+  brand.title = 'Watch on Shoal';
+
+  const framed = window.parent !== window;
+  /** @param {string} type @param {Record<string, unknown>} [extra] */
+  const post = (type, extra = {}) => {
+    if (framed) window.parent.postMessage({ source: 'shoal', type, stream, ...extra }, opts.origin);
+  };
+
+  /** @type {any} */
+  const hook = { player: null, video: null, stats: null, events: [] };
+  /** @type {any} */ (window).__shoalEmbed = hook;
+
+  const media = new Media(stream, hook, playerEl, { autoplay: opts.autoplay });
+  const video = media.video;
+  video.muted = opts.muted;
+  media.onState = (state) => {
+    if (state === 'playing' || state === 'paused' || state === 'offline') post(state);
+  };
+  media.prefetch();
+  media.poll();
+  setInterval(() => media.tick(), 250);
+  setInterval(() => media.poll(), 3000);
+
+  if (opts.chat) {
+    root.dataset.chat = 'on';
+    const pane = /** @type {HTMLElement} */ (document.getElementById('chat'));
+    pane.hidden = false;
+    mountChat(pane, { stream });
+  }
+
+  addEventListener('message', (ev) => {
+    if (ev.source !== window.parent || (opts.origin !== '*' && ev.origin !== opts.origin)) return;
+    if (!isCommand(ev.data)) return;
+    switch (ev.data.type) {
+      case 'play':
+        media.play().catch(() => {
+          video.muted = true; // autoplay policy: try again muted
+          video.play().catch(() => {});
+        });
+        break;
+      case 'pause':
+        video.pause();
+        break;
+      case 'mute':
+        video.muted = true;
+        break;
+      case 'unmute':
+        video.muted = false;
+        if (video.volume === 0) video.volume = 0.5;
+        break;
+    }
+  });
+
+  /** @type {number | null} */
+  let viewers = null;
+  const pollInfo = async () => {
+    try {
+      const r = await fetch(`/api/streams/${encodeURIComponent(stream)}/info`, { cache: 'no-store' });
+      if (!r.ok) return;
+      const info = await r.json();
+      viewers = Number(info.viewers) || 0;
+      viewersEl.textContent = `${viewers} watching`;
+      if (info.title) document.title = `${info.title} · Shoal`;
+    } catch {
+      /* next time */
+    }
+  };
+  pollInfo();
+  setInterval(pollInfo, 5000);
+
+  try {
+    const shoal = await loadShoal();
+    await shoal.join({
+      stream,
+      wantData: true,
+      onChunk: (info) => {
+        try {
+          media.chunk(info);
+        } catch (err) {
+          console.error('embed: chunk', err);
+        }
+      },
+      onStats: (s) => {
+        hook.stats = s;
+        media.clockOffsetMs = s.clockOffsetMs ?? 0;
+      },
+      onError: (msg) => console.warn('embed:', msg),
+    });
+  } catch (err) {
+    note.textContent = `The player could not start: ${err instanceof Error ? err.message : String(err)}`;
+    post('error', { message: note.textContent });
+    return;
+  }
+  post('ready', { muted: video.muted, autoplay: opts.autoplay });
+
+  setInterval(() => {
+    const s = hook.stats;
+    const p = media.playerStats;
+    const total = s ? s.bytesFromPeers + s.bytesFromOrigin : 0;
+    post('stats', {
+      viewers,
+      p2pShare: total > 0 ? s.bytesFromPeers / total : null,
+      peers: s?.peers ?? 0,
+      latency: p?.latency ?? null,
+      buffered: p?.buffered ?? 0,
+      state: media.state,
+    });
+  }, STATS_MS);
+}
+
+main();

@@ -1,0 +1,187 @@
+// @ts-check
+/**
+ * Media: the video half of a Shoal page (the viewer page and the embed):
+ * the MSE player fed by the swarm's chunks, its controls, and the stream's
+ * offline / no-video states, shown on the `.player` element as
+ * `data-state` = waiting | playing | paused | offline | nomedia | error.
+ *
+ *     const media = new Media(stream, hook, document.getElementById('player'));
+ *     media.prefetch();
+ *     setInterval(() => media.tick(), 250);
+ *     setInterval(() => media.poll(), 3000);
+ *     onChunk = (c) => media.chunk(c);
+ *
+ * The `.player` element holds a <video>, a `.player-note` and the controls
+ * markup lib/controls.js binds to.
+ *
+ * @module
+ */
+import { LivePlayer } from './player.js';
+import { Controls } from './controls.js';
+
+/** @typedef {import('./shoal.js').ChunkInfo} ChunkInfo */
+/** @typedef {'waiting' | 'playing' | 'paused' | 'offline' | 'nomedia' | 'error'} MediaState */
+
+export class Media {
+  #stream;
+  #hook;
+  #root;
+  #video;
+  #note;
+  /** @type {LivePlayer | null} */
+  #player = null;
+  /** @type {Controls | null} */
+  #controls = null;
+  #lastChunkAt = 0;
+  /** @type {boolean | null} whether the stream carries video, from /api/streams */
+  #hasMedia = null;
+  #live = false;
+  #autoplay;
+  #held = false;
+  /** @type {MediaState} */
+  state = 'waiting';
+  clockOffsetMs = 0;
+  /** @type {(state: MediaState) => void} */
+  onState = () => {};
+
+  /**
+   * @param {string} stream
+   * @param {{player: object | null, video: object | null}} hook  test hook the stats go to
+   * @param {HTMLElement} root  the .player element
+   * @param {{autoplay?: boolean}} [opts]  autoplay: start playing as soon as video arrives (default true)
+   */
+  constructor(stream, hook, root, opts = {}) {
+    this.#stream = stream;
+    this.#hook = hook;
+    this.#root = root;
+    this.#video = /** @type {HTMLVideoElement} */ (root.querySelector('video'));
+    this.#note = /** @type {HTMLElement} */ (root.querySelector('.player-note'));
+    this.#autoplay = opts.autoplay ?? true;
+    if (!this.#autoplay) {
+      // The player starts the video at its first chunk; without autoplay,
+      // hold it paused until someone presses play.
+      this.#held = true;
+      this.#video.addEventListener('play', () => {
+        if (this.#held) {
+          this.#held = false;
+          this.#video.pause();
+        }
+      });
+      root.addEventListener('pointerdown', () => { this.#held = false; }, { once: true });
+    }
+  }
+
+  get video() {
+    return this.#video;
+  }
+
+  /** @returns {import('./player.js').PlayerStats | null} */
+  get playerStats() {
+    return this.#player?.stats ?? null;
+  }
+
+  /** @param {ChunkInfo & {data?: Uint8Array, keyframe?: boolean, discontinuity?: boolean}} info */
+  chunk(info) {
+    this.#lastChunkAt = Date.now();
+    if (!info.data || this.#hasMedia === false) return;
+    if (this.#player === null) {
+      this.#player = new LivePlayer(this.#video, {
+        fetchInit: () => this.#fetchInit(),
+        serverNow: () => Date.now() + this.clockOffsetMs,
+        targetLatency: Number(new URLSearchParams(location.search).get('latency')) || 1.5,
+      });
+      this.#controls = new Controls(this.#root, this.#video, { goLive: () => this.#player?.goLive() });
+    }
+    this.#player.push({
+      seq: info.seq, timestamp: info.timestamp, data: info.data,
+      keyframe: !!info.keyframe, discontinuity: !!info.discontinuity,
+    });
+  }
+
+  /** Plays from the live edge. */
+  play() {
+    this.#held = false;
+    this.#player?.goLive();
+    return this.#video.play();
+  }
+
+  /** @type {Promise<import('./player.js').InitSegment> | null} fetched at page start, used once */
+  #prefetched = null;
+
+  /** Starts fetching the init segment while the wasm peer loads. */
+  prefetch() {
+    this.#prefetched = this.#fetchInitNow();
+    this.#prefetched.catch(() => {}); // a stream without video yet: fetched again later
+  }
+
+  /** @returns {Promise<import('./player.js').InitSegment>} */
+  async #fetchInit() {
+    const p = this.#prefetched;
+    this.#prefetched = null;
+    if (p) {
+      try {
+        return await p;
+      } catch {
+        /* fall through to a fresh fetch */
+      }
+    }
+    return this.#fetchInitNow();
+  }
+
+  /** @returns {Promise<import('./player.js').InitSegment>} */
+  async #fetchInitNow() {
+    const r = await fetch(`/api/streams/${encodeURIComponent(this.#stream)}/init`, { cache: 'no-store' });
+    if (!r.ok) throw new Error(`init segment: HTTP ${r.status}`);
+    const mime = r.headers.get('X-Shoal-Mime');
+    if (!mime) throw new Error('init segment without a MIME type');
+    return { mime, data: new Uint8Array(await r.arrayBuffer()) };
+  }
+
+  /** Asks the server whether the stream is live and carries video. */
+  async poll() {
+    try {
+      const r = await fetch('/api/streams', { cache: 'no-store' });
+      /** @type {{name: string, live: boolean, media: boolean, viewers: number}[]} */
+      const list = await r.json();
+      const s = list.find((x) => x.name === this.#stream);
+      this.#live = !!s?.live;
+      if (s) this.#hasMedia = s.media;
+    } catch {
+      /* the next poll will tell */
+    }
+  }
+
+  tick() {
+    const p = this.#player?.stats ?? null;
+    this.#hook.player = p;
+    const q = this.#video.getVideoPlaybackQuality?.();
+    this.#hook.video = { currentTime: this.#video.currentTime, decoded: q?.totalVideoFrames ?? 0, dropped: q?.droppedVideoFrames ?? 0 };
+    if (p) this.#controls?.update(p);
+    const recent = Date.now() - this.#lastChunkAt < 4000;
+    /** @type {MediaState} */
+    let state;
+    if (this.#hasMedia === false && recent) {
+      state = 'nomedia';
+      this.#note.textContent = 'This is a test stream without video: the swarm numbers show it being delivered.';
+    } else if (p?.state === 'error') {
+      state = 'error';
+      this.#note.textContent = `Playback failed: ${p.error}`;
+    } else if (!recent && !this.#live) {
+      state = 'offline';
+      this.#note.textContent = 'The stream is offline. It starts here by itself when the broadcaster is back.';
+    } else if (p?.state === 'playing' && !this.#video.paused && recent) {
+      state = 'playing';
+    } else if (this.#video.paused && p && p.appended > 0) {
+      state = 'paused';
+      this.#note.textContent = '';
+    } else {
+      state = 'waiting';
+      this.#note.textContent = 'Waiting for the stream…';
+    }
+    this.#root.dataset.state = state;
+    if (state !== this.state) {
+      this.state = state;
+      this.onState(state);
+    }
+  }
+}
