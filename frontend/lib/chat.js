@@ -4,7 +4,7 @@
  *
  * The wasm swarm peer owns its own signaling connection, so chat opens a
  * second one to /api/signal whose first message is `chat-join` (protocol:
- * docs/PROTOCOL.md §3). The connection carries the page's cookies: when the
+ * docs/PROTOCOL.md §1, "Chat"). The connection carries the page's cookies: when the
  * signed-in broadcaster who owns the stream opens it, the server makes it a
  * moderator connection (`welcome.moderator`).
  *

@@ -43,7 +43,7 @@ const (
 	TypeReport    Type = "report"    // → server: Peer sent a chunk that failed verification (Text says how); like drop, and the tracker may stop introducing Peer
 	TypeError     Type = "error"     // → peer: Code, Text
 
-	// Chat (see docs/PROTOCOL.md §3): a connection whose first message is
+	// Chat (see docs/PROTOCOL.md §1, "Chat"): a connection whose first message is
 	// chat-join is a chat connection, not a swarm peer.
 	TypeChatJoin    Type = "chat-join"    // → server: Stream
 	TypeChatWelcome Type = "chat-welcome" // → peer: Stream, Moderator, Count; then up to 100 chat-msg (history)

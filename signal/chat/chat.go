@@ -1,6 +1,6 @@
 // Package chat runs the chat rooms beside Shoal's streams: one room per
 // stream, over the signaling WebSocket (a connection whose first message is
-// chat-join; see docs/PROTOCOL.md §3).
+// chat-join; see docs/PROTOCOL.md §1, "Chat").
 //
 // Viewers need no account: each message carries a nickname. The hub bounds
 // what one connection may do (message length, a per-connection rate, a
