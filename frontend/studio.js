@@ -259,8 +259,12 @@ class BrowserLive {
   #session = null;
   #key = '';
   #url = '';
+  /** @type {() => Promise<string>} */
+  #getKey;
 
-  constructor() {
+  /** @param {() => Promise<string>} getKey the selected stream's key, fetched when needed */
+  constructor(getKey) {
+    this.#getKey = getKey;
     $('bl-source').addEventListener('change', () => this.#sourceChanged());
     $('bl-start').addEventListener('click', () => this.start().catch((err) => this.#fail(err)));
     $('bl-stop').addEventListener('click', () => this.stop());
@@ -302,20 +306,19 @@ class BrowserLive {
   }
 
   /**
-   * Sets what start publishes to.
+   * Sets where start publishes to.
    * @param {string} whipUrl
-   * @param {string} key
    */
-  target(whipUrl, key) {
+  target(whipUrl) {
     this.#url = whipUrl;
-    this.#key = key;
   }
 
   async start() {
     if (this.#pc) return;
     if (!navigator.mediaDevices) throw new Error('this page needs a secure context (https or localhost) to capture media');
-    if (!this.#url || !this.#key) throw new Error('no stream selected');
+    if (!this.#url) throw new Error('no stream selected');
     $('bl-start').disabled = true;
+    this.#key = await this.#getKey();
     hook.browserLive = 'capturing';
     this.#state('Asking for the camera or screen…');
     const audio = $('bl-audio').checked;
@@ -427,7 +430,7 @@ class Studio {
   #key = null;
   /** @type {Preview | null} */
   #preview = null;
-  #browser = new BrowserLive();
+  #browser = new BrowserLive(() => this.#fetchKey());
   #polling = false;
 
   async init() {
@@ -522,7 +525,7 @@ class Studio {
     if (s === null) return;
     this.#hideKey();
     this.#fill();
-    this.#browser.target(s.whipUrl, '');
+    this.#browser.target(s.whipUrl);
     this.#preview = new Preview(s.name);
     this.#preview.start();
     this.#poll();
@@ -555,7 +558,6 @@ class Studio {
     const k = await api(`${streamPath(s.name)}/key`);
     if (this.#current?.name !== s.name) throw new Error('the selection changed');
     this.#key = k.key;
-    this.#browser.target(s.whipUrl, k.key);
     return k.key;
   }
 
@@ -616,7 +618,6 @@ class Studio {
     try {
       const r = await api(`${streamPath(s.name)}/key`, { method: 'POST' });
       this.#key = r.key;
-      this.#browser.target(s.whipUrl, r.key);
       const shown = hook.keyRevealed;
       this.#hideKey();
       if (shown) await this.#showKey();
@@ -682,11 +683,12 @@ class Studio {
     if (!s) return;
     clearError();
     try {
-      if (this.#browser.live) this.#browser.stop();
+      const fromHere = this.#browser.live;
+      if (fromHere) this.#browser.stop();
       const r = await api(`${streamPath(s.name)}/end`, { method: 'POST' });
-      $('end-note').textContent = r.ended
-        ? 'Disconnected. OBS may reconnect by itself: stop it there, or regenerate the key to keep it out.'
-        : 'Nobody was publishing.';
+      if (fromHere) $('end-note').textContent = 'Stopped sending from this browser.';
+      else if (r.ended) $('end-note').textContent = 'Disconnected. OBS may reconnect by itself: stop it there, or regenerate the key to keep it out.';
+      else $('end-note').textContent = 'Nobody was publishing.';
     } catch (err) {
       showError(err);
     }
@@ -725,7 +727,7 @@ class Studio {
     pill.textContent = st.live ? 'Live' : ing.connected ? 'Connecting' : 'Offline';
     $('st-ingest').textContent = ing.connected ? `Connected · ${(ing.protocol ?? '').toUpperCase()}` : 'Not connected';
     $('st-uptime').textContent = ing.connected ? duration(st.uptimeSec) : '—';
-    $('st-codec').textContent = ing.connected && st.codecs ? st.codecs : '—';
+    $('st-codec').textContent = ing.connected && st.codecs ? st.codecs.replaceAll(',', ', ') : '—';
     $('st-resolution').textContent = ing.connected && ing.width ? `${ing.width}×${ing.height}` : '—';
     $('st-bitrate').textContent = ing.connected && st.bitrateKbps > 0 ? `${Math.round(st.bitrateKbps)} kbit/s` : '—';
     const kf = $('st-keyframe');

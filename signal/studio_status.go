@@ -137,7 +137,10 @@ func (s *Server) offload(stream string, now uploadSample) *float64 {
 	if viewers == 0 {
 		viewers = now.viewers
 	}
+	// The origin sends each chunk at least once, so with n viewers at most
+	// (n-1)/n can come from peers; the cap also hides the lag of the origin
+	// peer's upload count (updated every 500 ms).
 	share := 1 - float64(uploaded)/float64(published*int64(viewers))
-	share = min(max(share, 0), 1)
+	share = min(max(share, 0), 1-1/float64(viewers))
 	return &share
 }

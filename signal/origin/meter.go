@@ -13,14 +13,15 @@ const meterWindow = 5 * time.Second
 // bitrate and the keyframe interval, for the studio's live status. It is
 // safe for concurrent use.
 type IngestMeter struct {
-	mu           sync.Mutex
-	samples      []meterSample // the last meterWindow of fragments
-	lastKeyStart time.Duration // media time of the newest keyframe fragment
-	haveKey      bool
-	keyInterval  time.Duration // between the last two keyframes
-	fragments    int64
-	bytes        int64
+	mu        sync.Mutex
+	samples   []meterSample   // the last meterWindow of fragments
+	keyStarts []time.Duration // media times of the last keyframes, at most maxKeyframes
+	fragments int64
+	bytes     int64
 }
+
+// maxKeyframes is how many keyframes the keyframe interval averages over.
+const maxKeyframes = 6
 
 type meterSample struct {
 	at    time.Time
@@ -31,8 +32,8 @@ type meterSample struct {
 type MeterReading struct {
 	// BitsPerSecond is the feed's rate over the last few seconds.
 	BitsPerSecond float64
-	// KeyframeInterval is the media time between the last two keyframes;
-	// zero until two have arrived.
+	// KeyframeInterval is the mean media time between the last few
+	// keyframes; zero until two have arrived.
 	KeyframeInterval time.Duration
 	// Fragments and Bytes count the whole session.
 	Fragments int64
@@ -49,10 +50,13 @@ func (m *IngestMeter) Record(now time.Time, size int, start time.Duration, keyfr
 	m.fragments++
 	m.bytes += int64(size)
 	if keyframe {
-		if m.haveKey && start > m.lastKeyStart {
-			m.keyInterval = start - m.lastKeyStart
+		if n := len(m.keyStarts); n > 0 && start <= m.keyStarts[n-1] {
+			m.keyStarts = m.keyStarts[:0] // a new timeline: start over
 		}
-		m.lastKeyStart, m.haveKey = start, true
+		m.keyStarts = append(m.keyStarts, start)
+		if len(m.keyStarts) > maxKeyframes {
+			m.keyStarts = append(m.keyStarts[:0], m.keyStarts[1:]...)
+		}
 	}
 }
 
@@ -70,7 +74,10 @@ func (m *IngestMeter) Read(now time.Time) MeterReading {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.trim(now)
-	r := MeterReading{KeyframeInterval: m.keyInterval, Fragments: m.fragments, Bytes: m.bytes}
+	r := MeterReading{Fragments: m.fragments, Bytes: m.bytes}
+	if n := len(m.keyStarts); n >= 2 {
+		r.KeyframeInterval = (m.keyStarts[n-1] - m.keyStarts[0]) / time.Duration(n-1)
+	}
 	if len(m.samples) >= 2 {
 		total := 0
 		for _, s := range m.samples[1:] {
