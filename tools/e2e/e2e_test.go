@@ -334,7 +334,8 @@ func freeAddr(t testing.TB) string {
 func startServer(ctx context.Context, t testing.TB, bin, addr string, args ...string) *syncBuffer {
 	t.Helper()
 	var out syncBuffer
-	cmd := exec.CommandContext(t.Context(), bin, append([]string{"-addr", addr, "-ice-loopback"}, args...)...)
+	// A private data directory (accounts, streams, signing keys), not the user's.
+	cmd := exec.CommandContext(t.Context(), bin, append([]string{"-addr", addr, "-ice-loopback", "-data-dir", t.TempDir()}, args...)...)
 	cmd.Stdout = &out
 	cmd.Stderr = &out
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
