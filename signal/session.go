@@ -140,6 +140,9 @@ func (s *Server) serveSignal(ctx context.Context, conn signaling.Conn, who strin
 		welcome.ICEServers = append(welcome.ICEServers, signaling.ICEServer{URLs: []string{u}})
 	}
 	welcome.StreamKey = s.welcomeKey(ctx, m.Stream) // peers verify every chunk against it
+	if !isOrigin {
+		welcome.Newest = s.liveEdge(m.Stream) // joiners fetch the first chunks at once
+	}
 	id, err := s.tracker.Join(m.Stream, sess, isOrigin, welcome)
 	if err != nil {
 		log.Warn("join refused", "stream", m.Stream, "err", err)
@@ -197,3 +200,14 @@ func isDecodeError(err error) bool {
 }
 
 var _ tracker.Session = (*session)(nil)
+
+// liveEdge returns the newest chunk the stream's origin holds, 0 when it
+// holds none (or the stream has no origin here).
+func (s *Server) liveEdge(stream string) uint64 {
+	if o := s.origin(stream); o != nil {
+		if n, ok := o.Newest(); ok {
+			return n
+		}
+	}
+	return 0
+}

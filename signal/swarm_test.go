@@ -104,8 +104,9 @@ func (v *viewer) stop(t *testing.T) {
 
 // TestNativeSwarm runs the real server and four native pion peers on
 // loopback: every peer must get every chunk of the stream after it joined,
-// uncorrupted and once, mostly from each other; a peer leaving mid-run must
-// not stop the others.
+// uncorrupted and once, mostly from each other (the origin may send one
+// copy of the stream, three of the sixteen stripe subscriptions); a peer
+// leaving mid-run must not stop the others.
 func TestNativeSwarm(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs WebRTC for several seconds")
@@ -114,7 +115,7 @@ func TestNativeSwarm(t *testing.T) {
 	defer cancel()
 	base := startServer(t, ctx, signal.Config{
 		DemoStream: "demo", DemoSource: "synthetic", DemoInterval: 100 * time.Millisecond, DemoChunkSize: 16 << 10,
-		LoopbackOnly: true,
+		LoopbackOnly: true, OriginCopies: 1,
 	})
 	defer cancel()
 
@@ -140,9 +141,13 @@ func TestNativeSwarm(t *testing.T) {
 		}
 		var missing []uint64
 		fromPeers := 0
+		// Chunks newer than 2 s may still be on their way by repair or
+		// fallback (the engine's FallbackAfter is 1.2 s after a stripe's
+		// pushes usually arrive); every older one must be here.
+		settled := newest - min(newest, 20)
 		for s := first; s <= newest; s++ {
 			fromOrigin, ok := got[s]
-			if !ok {
+			if !ok && s <= settled {
 				missing = append(missing, s)
 			} else if !fromOrigin {
 				fromPeers++

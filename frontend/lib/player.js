@@ -50,8 +50,19 @@
  * @property {number} stalledMs        total time spent waiting after start
  * @property {number} maxStallMs       longest wait after start
  * @property {number | null} firstFrameAt Date.now() when the first frame played
+ * @property {number} targetLatency  seconds behind live the player aims for now
  * @property {string | null} error
  */
+
+// Adaptive target latency: a stall moves the target back by STALL_STEP
+// seconds, up to MAX_TARGET; CALM_MS without one moves it forward by
+// CALM_STEP, down to the configured target.
+const STALL_STEP = 0.25;
+const MAX_TARGET = 4;
+const CALM_MS = 30_000;
+const CALM_STEP = 0.1;
+// The join point may be this many seconds nearer live than the target.
+const JOIN_SLACK = 0.5;
 
 export class LivePlayer {
   /** @type {HTMLVideoElement} */
@@ -83,10 +94,12 @@ export class LivePlayer {
   #edge = null;
   /** @type {number | null} */
   #stallStart = null;
+  #baseTarget;
+  #calmSince = Date.now();
   #appendedInSource = 0; // chunks appended to the current MediaSource
   /** @type {PlayerStats} */
   #stats = {
-    state: 'waiting', latency: null, buffered: 0, appended: 0, skipped: 0,
+    state: 'waiting', latency: null, targetLatency: 0, buffered: 0, appended: 0, skipped: 0,
     stalls: 0, stalledMs: 0, maxStallMs: 0, firstFrameAt: null, error: null,
   };
   /** @type {ReturnType<typeof setInterval>} */
@@ -106,6 +119,7 @@ export class LivePlayer {
     this.#fetchInit = fetchInit;
     this.#serverNow = serverNow;
     this.#targetLatency = targetLatency;
+    this.#baseTarget = targetLatency;
     this.#gapMs = gapMs;
     this.#joinWaitMs = joinWaitMs;
     video.addEventListener('waiting', () => this.#onWaiting());
@@ -172,16 +186,24 @@ export class LivePlayer {
   }
 
   /**
-   * Picks where to start: the newest keyframe chunk, once chunks have
-   * gathered for joinWaitMs.
+   * Picks where to start once chunks have gathered for joinWaitMs: the
+   * newest keyframe chunk at least JOIN_SLACK short of the target latency
+   * behind live (starting nearer live would only stall when the swarm's
+   * pushes come), else the oldest keyframe chunk held.
    * @returns {boolean} whether a start was chosen
    */
   #chooseJoin() {
     if (this.#firstChunkAt === null || Date.now() - this.#firstChunkAt < this.#joinWaitMs) return false;
+    const now = this.#serverNow();
     let best = null;
+    let oldest = null;
     for (const c of this.#pending.values()) {
-      if (c.keyframe && (best === null || c.seq > best)) best = c.seq;
+      if (!c.keyframe) continue;
+      if (oldest === null || c.seq < oldest) oldest = c.seq;
+      const age = (now - c.timestamp) / 1000;
+      if (age >= this.#targetLatency - JOIN_SLACK && (best === null || c.seq > best)) best = c.seq;
     }
+    best ??= oldest;
     if (best === null) return false;
     for (const seq of this.#pending.keys()) if (seq < best) this.#pending.delete(seq);
     this.#next = best;
@@ -313,7 +335,11 @@ export class LivePlayer {
     if (this.#stallStart !== null) {
       const d = Date.now() - this.#stallStart;
       this.#stats.maxStallMs = Math.max(this.#stats.maxStallMs, d);
+    } else if (Date.now() - this.#calmSince > CALM_MS && this.#targetLatency > this.#baseTarget) {
+      this.#targetLatency = Math.max(this.#baseTarget, this.#targetLatency - CALM_STEP);
+      this.#calmSince = Date.now();
     }
+    this.#stats.targetLatency = this.#targetLatency;
   }
 
   #onWaiting() {
@@ -328,6 +354,11 @@ export class LivePlayer {
     }
     if (this.#stallStart !== null) {
       const d = Date.now() - this.#stallStart;
+      // Each stall says the swarm delivers later than we play: sit a
+      // little further back (up to 4 s), and creep forward again after
+      // 30 s without one (see #tick). tools/swarmsim models the same.
+      this.#targetLatency = Math.min(MAX_TARGET, this.#targetLatency + STALL_STEP);
+      this.#calmSince = Date.now();
       this.#stats.stalls++;
       this.#stats.stalledMs += d;
       this.#stats.maxStallMs = Math.max(this.#stats.maxStallMs, d);

@@ -90,6 +90,7 @@ type Node struct {
 	log    *slog.Logger
 	api    *webrtc.API
 	engine *swarm.Engine
+	newest uint64 // the live edge, from the welcome
 	inbox  *inbox
 
 	id          string
@@ -187,6 +188,9 @@ func (n *Node) Run(ctx context.Context) error {
 		return err
 	}
 	go n.readSignals(ctx)
+	if n.newest > 0 {
+		n.step(ctx, swarm.Live{Newest: n.newest}) // start fetching before any channel opens
+	}
 
 	tick := time.NewTicker(n.cfg.TickInterval)
 	defer tick.Stop()
@@ -229,7 +233,7 @@ func (n *Node) join(ctx context.Context) error {
 	default:
 		return fmt.Errorf("node: join: unexpected %s", m.Type)
 	}
-	n.id = m.ID
+	n.id, n.newest = m.ID, m.Newest
 	n.log = n.log.With("peer", n.id)
 	if err := n.guard.setKey(n.cfg.Stream, m.StreamKey); err != nil {
 		return fmt.Errorf("node: join: %w", err)

@@ -87,6 +87,7 @@ type Message struct {
 	ServerTime int64       `json:"serverTime,omitempty"` // unix milliseconds
 	ICEServers []ICEServer `json:"iceServers,omitempty"`
 	StreamKey  string      `json:"streamKey,omitempty"` // welcome: the stream's Ed25519 public key, 43 characters of unpadded base64url
+	Newest     uint64      `json:"newest,omitempty"`    // welcome: the newest chunk the origin holds (0: none yet)
 	Code       string      `json:"code,omitempty"`
 	Text       string      `json:"text,omitempty"`
 	Nick       string      `json:"nick,omitempty"`       // chat

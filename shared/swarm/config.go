@@ -34,9 +34,12 @@ type Config struct {
 	// Window is how many chunks behind the newest a peer keeps and trades
 	// (default 64). Older chunks are forgotten.
 	Window int
-	// JoinBacklog is how many chunks behind the newest a neighbour holds a
-	// joining peer starts (default 2).
+	// JoinBacklog is how many chunks behind the newest known one a joining
+	// peer starts (default 6: with a keyframe every 4 chunks of 250 ms,
+	// the player finds one 1-1.75 s behind live to start at).
 	JoinBacklog int
+	// NoJoinFetch turns off the origin fetch of the join backlog on Live.
+	NoJoinFetch bool
 	// RepairAfter is how long a chunk may be known to exist and missing
 	// before it is requested from a neighbour (default 400 ms). A chunk of
 	// a stripe without a parent is requested at once.
@@ -94,7 +97,7 @@ func (c *Config) withDefaults() (Config, error) {
 	}
 	setInt(&out.Stripes, 4)
 	setInt(&out.Window, 64)
-	setInt(&out.JoinBacklog, 2)
+	setInt(&out.JoinBacklog, 6)
 	setInt(&out.StarveRounds, 2)
 	setInt(&out.MaxDepth, 32)
 	setInt(&out.MaxInflight, 8)

@@ -153,6 +153,15 @@ func (e *Engine) Step(now time.Time, ev Event) error {
 		}
 	case Tick:
 		e.tick()
+	case Live:
+		if !e.cfg.Origin && !e.started {
+			e.learn(ev.Newest)
+			if !e.cfg.NoJoinFetch {
+				for s := e.start; s <= e.newest; s++ {
+					e.fetch(e.buf.slot(s))
+				}
+			}
+		}
 	default:
 		return fmt.Errorf("%w: %T", ErrUnknownEvent, ev)
 	}
@@ -267,6 +276,20 @@ func (e *Engine) inRange(seq uint64) bool {
 	}
 	w := uint64(e.cfg.Window)
 	return seq+w > e.newest && seq <= e.newest+w
+}
+
+// restart forgets where the stream starts, and every request and fetch
+// outstanding for it.
+func (e *Engine) restart() {
+	for i := range e.buf.slots {
+		sl := &e.buf.slots[i]
+		if sl.valid && sl.fetching {
+			e.fetching--
+		}
+		e.release(sl)
+	}
+	e.buf.reset(0)
+	e.started = false
 }
 
 // learn records that every chunk up to seq exists.

@@ -151,6 +151,36 @@ func TestPeerJoinsTreesAndForwards(t *testing.T) {
 	}
 }
 
+// TestLiveFetchesTheBacklog: the tracker's word on the live edge starts a
+// joiner at once, with its backlog fetched from the origin, before any
+// data channel opens; later news from neighbours does not restart it.
+func TestLiveFetchesTheBacklog(t *testing.T) {
+	e := newEngine(t, Config{JoinBacklog: 3})
+	acts := step(t, e, 0, Live{Newest: 40})
+	var fetched []uint64
+	for _, a := range acts {
+		if f, ok := a.(Fetch); ok {
+			fetched = append(fetched, f.Seq)
+		}
+	}
+	if !slices.Equal(fetched, []uint64{37, 38, 39, 40}) {
+		t.Fatalf("fetched %v, want 37-40", fetched)
+	}
+	step(t, e, 100*time.Millisecond, Fetched{Chunk: chunk(37)})
+	step(t, e, 100*time.Millisecond, PeerConnected{Peer: "a"})
+	step(t, e, 100*time.Millisecond, MessageReceived{From: "a", Msg: wire.Status{Newest: 44, Recent: 1, Depth: []uint8{1, 1, 1, 1}}})
+	acts = step(t, e, 150*time.Millisecond, Fetched{Chunk: chunk(38)})
+	if d := delivered(acts); !slices.Equal(d, []uint64{38}) {
+		t.Fatalf("after a neighbour's Status, fetched 38 delivered %v: the start moved", d)
+	}
+	noop := newEngine(t, Config{NoJoinFetch: true})
+	for _, a := range step(t, noop, 0, Live{Newest: 40}) {
+		if _, ok := a.(Fetch); ok {
+			t.Fatal("NoJoinFetch engine fetched on Live")
+		}
+	}
+}
+
 func delivered(acts []Action) []uint64 {
 	var out []uint64
 	for _, a := range acts {
@@ -165,7 +195,7 @@ func delivered(acts []Action) []uint64 {
 // newest chunk 100 held, at t0.
 func joined(t *testing.T, cfg Config) *Engine {
 	t.Helper()
-	cfg.Stripes = 2
+	cfg.Stripes, cfg.JoinBacklog = 2, 2
 	e := newEngine(t, cfg)
 	step(t, e, 0, PeerConnected{Peer: "p"})
 	step(t, e, 0, PeerConnected{Peer: "q"})

@@ -35,6 +35,13 @@ type Fetched struct{ Chunk wire.Chunk }
 // FetchFailed reports that a Fetch action for Seq failed.
 type FetchFailed struct{ Seq uint64 }
 
+// Live tells a joining peer the newest chunk the origin holds, as the
+// tracker's welcome says. A peer that has not started yet starts
+// JoinBacklog chunks behind it and fetches that backlog from the origin at
+// once, unless Config.NoJoinFetch: the first frames need not wait for
+// data channels to open.
+type Live struct{ Newest uint64 }
+
 // Tick lets time pass. Drivers send one every TickInterval or so.
 type Tick struct{}
 
@@ -45,6 +52,7 @@ func (Published) isEvent()        {}
 func (Fetched) isEvent()          {}
 func (FetchFailed) isEvent()      {}
 func (Tick) isEvent()             {}
+func (Live) isEvent()             {}
 
 // Action is something the driver must do. The set is closed.
 type Action interface{ isAction() }

@@ -44,10 +44,7 @@ func (e *Engine) repairOne(sl *slot) {
 	}
 	if age >= e.cfg.FallbackAfter && e.fetching < e.cfg.MaxFetches &&
 		(sl.fetchFailedAt.IsZero() || e.now.Sub(sl.fetchFailedAt) >= e.cfg.RequestTimeout) {
-		sl.fetching = true
-		e.fetching++
-		e.stats.Fetches++
-		e.emit(Fetch{Seq: sl.seq})
+		e.fetch(sl)
 		return
 	}
 	if age < e.cfg.RepairAfter && st.parent != nil {
@@ -106,6 +103,15 @@ func tried(sl *slot, p *peer) bool {
 		}
 	}
 	return false
+}
+
+// fetch asks the driver to get sl's chunk from the origin.
+func (e *Engine) fetch(sl *slot) {
+	e.release(sl)
+	sl.fetching = true
+	e.fetching++
+	e.stats.Fetches++
+	e.emit(Fetch{Seq: sl.seq})
 }
 
 // release forgets the request outstanding for sl, if any.

@@ -50,6 +50,11 @@ func (e *Engine) onStatus(p *peer, m wire.Status) {
 	if e.cfg.Origin {
 		return
 	}
+	if m.Recent != 0 && e.started && e.stats.Chunks == 0 && m.Newest > e.newest {
+		// Nothing delivered yet and this neighbour is nearer the live
+		// edge than the one we started from: start again from it.
+		e.restart()
+	}
 	if m.Recent != 0 && e.inRange(m.Newest) {
 		// A joiner starts from what its neighbours hold; a peer whose
 		// parents all stalled learns from a neighbour a whole round ahead.
@@ -320,13 +325,17 @@ func (e *Engine) checkParents() {
 }
 
 // candidate picks the neighbour to take stripe s from among those whose
-// depth would put us above below: the shallowest with a free slot, at
-// random among equals. A peer strong enough to displace a weak child
-// (Slots ≥ 4) tries a full neighbour instead when it is two levels
-// shallower, unless onlyFree.
+// depth would put us above below. It scores each by when a chunk would
+// reach us through it: its depth, plus the time it takes to send one copy,
+// which its Slots measure (a parent with 1 slot takes a whole stripe round
+// per copy, one with 20 a twentieth). Among neighbours with a free slot the
+// best score wins, at random among equals. A peer strong enough to displace
+// a weak child (Slots ≥ 4) tries a full neighbour instead when it scores a
+// level and a half better, unless onlyFree.
 func (e *Engine) candidate(s int, below uint8, onlyFree bool) *peer {
 	st := &e.stripes[s]
 	var free, full *peer
+	var freeScore, fullScore float64
 	nFree, nFull := 0, 0
 	for _, p := range e.order {
 		if !p.statusOK || p == st.parent || p.children&(1<<s) != 0 ||
@@ -337,24 +346,25 @@ func (e *Engine) candidate(s int, below uint8, onlyFree bool) *peer {
 		if d == wire.NoDepth || int(d) >= e.cfg.MaxDepth || d+1 >= below {
 			continue
 		}
-		best, n := &free, &nFree
+		score := float64(d) + 2/float64(max(p.status.Slots, 1))
+		best, bestScore, n := &free, &freeScore, &nFree
 		if p.status.Free == 0 {
 			if onlyFree || e.cfg.Slots < 4 {
 				continue
 			}
-			best, n = &full, &nFull
+			best, bestScore, n = &full, &fullScore, &nFull
 		}
 		switch {
-		case *best == nil || d < (*best).status.Depth[s]:
-			*best, *n = p, 1
-		case d == (*best).status.Depth[s]:
+		case *best == nil || score < *bestScore:
+			*best, *bestScore, *n = p, score, 1
+		case score == *bestScore:
 			*n++
 			if e.cfg.Rand.IntN(*n) == 0 {
 				*best = p
 			}
 		}
 	}
-	if full != nil && (free == nil || full.status.Depth[s]+2 <= free.status.Depth[s]) {
+	if full != nil && (free == nil || fullScore+1.5 <= freeScore) {
 		return full
 	}
 	return free

@@ -24,7 +24,7 @@ func writeTable(w io.Writer, r *sim.Report, p perf) {
 	row("latency behind live p50 / p95 / p99", fmt.Sprintf("%.0f / %.0f / %.0f ms", r.LatencyMs.P50, r.LatencyMs.P95, r.LatencyMs.P99), "≤ 2000 / ≤ 3000 ms")
 	row("startup p50 / p95 / max", fmt.Sprintf("%.0f / %.0f / %.0f ms", r.StartupMs.P50, r.StartupMs.P95, r.StartupMs.Max), "≤ 1500 ms")
 	row("rebuffering ratio", pct(r.Rebuffering.Ratio), "< 0.5%")
-	row("viewers who stalled", fmt.Sprintf("%d of %d (%d stalls, %d chunks skipped)", r.Rebuffering.ViewersStalled, r.Viewers.Started, r.Rebuffering.Stalls, r.Rebuffering.SkippedChunks), "")
+	row("viewers who stalled", fmt.Sprintf("%d of %d (%d stalls, %d chunks skipped, %d catch-up jumps)", r.Rebuffering.ViewersStalled, r.Viewers.Started, r.Rebuffering.Stalls, r.Rebuffering.SkippedChunks, r.Rebuffering.Jumps), "")
 	row("offload", pct(r.Offload), "≥ 99%")
 	row("control overhead", pct(r.ControlOverhead), "< 3%")
 	row("duplicate chunks", pct(r.DuplicateRatio), "")

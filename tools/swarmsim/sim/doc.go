@@ -51,11 +51,20 @@
 //     link latency later and tell the tracker, as the driver does) and
 //     their signaling connection (the tracker's Leave). Queued uploads that
 //     had not left the sender are lost.
-//   - A player per viewer: playback starts when the viewer holds some chunk
-//     k0 and the StartupChunks-1 after it (the lowest such run); chunk k
-//     is due at start + (k−k0)·ChunkInterval; a missing due chunk stalls
-//     playback until it arrives and shifts the schedule. A chunk the engine
-//     can no longer get (Window behind the newest delivered) is skipped.
+//   - A player per viewer, as frontend/lib/player.js behaves: it joins at
+//     the newest keyframe chunk (every 4th) that is at least 1 s behind
+//     live among what arrived within 150 ms of its first chunk (else the
+//     oldest keyframe it holds), and starts once it holds it and the
+//     StartupChunks-1 after it. It then plays one chunk per interval,
+//     10% faster while over its target latency + 250 ms behind with over
+//     1 s buffered, 5% slower with only the chunk playing buffered, and
+//     jumps to the target behind the newest chunk when over 6 s behind it.
+//     The target starts at 1.5 s, grows by 250 ms at each stall (up to
+//     4 s) and shrinks by 100 ms after 30 s without one. A missing due
+//     chunk stalls playback until it arrives; one the engine can no longer
+//     get (Window behind the newest delivered) is skipped.
+//   - Joins: the tracker's welcome carries the newest chunk published,
+//     which the engine gets as a Live event (see package swarm).
 //
 // # What it does not model
 //
@@ -64,9 +73,10 @@
 // (a NAT-blocked pair simply fails), the ICE candidate trickle (only offer
 // and answer are relayed), CPU limits of browsers, clock skew between
 // peers, signaling rate limits and the tracker's slow-session drop, the
-// server's HTTP connection set-up, the real player's catch-up and keyframe
-// skipping (the model player only stalls), and abrupt departures (every
-// leave is a clean close).
+// server's HTTP connection set-up, the real player's skipping of a chunk
+// missing over 1 s (the model player waits for it), and abrupt departures
+// (every leave is a clean close). CPU limits matter: tools/swarmload found
+// the real swarm collapsing on an overloaded machine (docs/BENCHMARKS.md).
 //
 // # Determinism
 //

@@ -12,16 +12,23 @@ const ringSize = 128
 const (
 	keyframeEvery = 4
 	joinWait      = int64(150 * time.Millisecond)
+	joinSlack     = int64(500 * time.Millisecond) // as JOIN_SLACK in player.js
 )
 
 // Latency steering, as frontend/lib/player.js does it: play 10% fast while
-// the playhead is more than targetLatency+250 ms behind live and over 1 s is
-// buffered, 5% slow while under 250 ms is.
+// the playhead is more than the target+250 ms behind live and over 1 s is
+// buffered, 5% slow while under 250 ms is. The target starts at
+// targetLatency, moves back by stallStep at each stall (up to maxTarget)
+// and forward by calmStep after calmTime without one.
 const (
 	targetLatency = int64(1500 * time.Millisecond)
-	catchUpOver   = targetLatency + int64(250*time.Millisecond)
+	catchUpMargin = int64(250 * time.Millisecond)
 	catchUpBuffer = int64(time.Second)
 	slowBuffer    = int64(250 * time.Millisecond)
+	stallStep     = int64(250 * time.Millisecond)
+	maxTarget     = int64(4 * time.Second)
+	calmTime      = int64(30 * time.Second)
+	calmStep      = int64(100 * time.Millisecond)
 )
 
 // player is the model player of one viewer: it starts once it holds
@@ -38,9 +45,12 @@ type player struct {
 	due     int64  // when next is due
 	startAt int64
 
+	target  int64 // latency aimed at, ns
+	calm    int64 // when the target last moved
 	stalled int64 // ns
 	stalls  int
 	skipped int
+	jumps   int
 	played  int
 
 	minSeq, maxSeq uint64
@@ -55,6 +65,7 @@ type arrival struct {
 
 func (pl *player) init(need int) {
 	pl.need = need
+	pl.target = targetLatency
 	pl.ring = make([]arrival, ringSize)
 }
 
@@ -79,18 +90,26 @@ func (s *Sim) tryStart(p *peer) bool {
 		if pl.maxSeq >= ringSize && lo < pl.maxSeq-ringSize+1 {
 			lo = pl.maxSeq - ringSize + 1
 		}
-		var best, late uint64
-		var found, foundLate bool
+		var best, late, oldest uint64
+		var found, foundLate, foundOld bool
 		var lateAt int64
 		for k := lo; k <= pl.maxSeq; k++ {
 			at, ok := pl.held(k)
 			switch {
 			case !ok || k%keyframeEvery != 0:
 			case at <= cut:
-				best, found = k, true
+				if !foundOld {
+					oldest, foundOld = k, true
+				}
+				if cut-int64(k)*s.interval >= targetLatency-joinSlack {
+					best, found = k, true
+				}
 			case !foundLate || at < lateAt:
 				late, lateAt, foundLate = k, at, true
 			}
+		}
+		if !found && foundOld {
+			best, found = oldest, true
 		}
 		if !found {
 			if !foundLate {
@@ -109,7 +128,7 @@ func (s *Sim) tryStart(p *peer) bool {
 		start = max(start, at)
 	}
 	pl.started = true
-	pl.next, pl.due, pl.startAt = pl.k0, start, start
+	pl.next, pl.due, pl.startAt, pl.calm = pl.k0, start, start, start
 	s.m.startup = append(s.m.startup, start-p.joined)
 	return true
 }
@@ -159,9 +178,15 @@ func (s *Sim) advance(p *peer, t int64) {
 			pl.stalled += at - pl.due
 			pl.stalls++
 			pl.due = at
+			pl.target, pl.calm = min(maxTarget, pl.target+stallStep), at
+		} else if pl.due-pl.calm > calmTime && pl.target > targetLatency {
+			pl.target, pl.calm = max(targetLatency, pl.target-calmStep), pl.due
 		}
 		if pl.due > t {
 			return
+		}
+		if s.jump(pl) {
+			continue
 		}
 		pl.played++
 		s.m.latency.add(pl.due - int64(pl.next)*s.interval)
@@ -172,6 +197,25 @@ func (s *Sim) advance(p *peer, t int64) {
 		pl.next++
 		pl.due += s.chunkPlayTime(pl, pl.due-int64(pl.next-1)*s.interval)
 	}
+}
+
+// jump moves a playhead more than 6 s behind its target latency to the
+// target behind the newest chunk held, as frontend/lib/player.js does, if
+// that chunk had arrived by the time due.
+func (s *Sim) jump(pl *player) bool {
+	if pl.due-int64(pl.next)*s.interval <= pl.target+int64(6*time.Second) {
+		return false
+	}
+	to := pl.maxSeq + 1 - uint64(pl.target/s.interval)
+	if to <= pl.next {
+		return false
+	}
+	if at, ok := pl.held(to); !ok || at > pl.due {
+		return false
+	}
+	pl.next = to
+	pl.jumps++
+	return true
 }
 
 // chunkPlayTime is how long the chunk that starts playing at pl.due plays,
@@ -191,7 +235,7 @@ func (s *Sim) chunkPlayTime(pl *player, latency int64) int64 {
 	}
 	buffered := n * s.interval
 	switch {
-	case latency > catchUpOver && buffered > catchUpBuffer:
+	case latency > pl.target+catchUpMargin && buffered > catchUpBuffer:
 		return s.interval * 10 / 11
 	case buffered <= slowBuffer:
 		return s.interval * 100 / 95
@@ -222,6 +266,7 @@ func (s *Sim) finishPlayer(p *peer, t int64) {
 		s.m.stalled += pl.stalled
 		s.m.stalls += pl.stalls
 		s.m.skipped += pl.skipped
+		s.m.jumps += pl.jumps
 		s.m.played += pl.played
 		if pl.stalled > 0 {
 			s.m.viewersStalled++

@@ -75,6 +75,7 @@ type Rebuffering struct {
 	Stalls         int     `json:"stalls"`
 	ViewersStalled int     `json:"viewersStalled"`
 	SkippedChunks  int     `json:"skippedChunks"`
+	Jumps          int     `json:"jumps"` // catch-up jumps of a playhead over 6 s behind its target
 	PlayedChunks   int     `json:"playedChunks"`
 }
 
@@ -269,6 +270,7 @@ type metrics struct {
 
 	watch, stalled                            int64
 	stalls, skipped, played, viewersStalled   int
+	jumps                                     int
 	fromPeers, fromPush, fromHTTP             int64
 	sent, sentPayload, received               int64
 	lostClosed, lostSender, lostDropped       int64
@@ -366,7 +368,7 @@ func (s *Sim) report() *Report {
 	r.LatencyCDF = m.latency.cdf(200)
 	r.Rebuffering = Rebuffering{Ratio: ratio(m.stalled, m.watch), StalledSeconds: round(time.Duration(m.stalled).Seconds()),
 		WatchSeconds: round(time.Duration(m.watch).Seconds()), Stalls: m.stalls, ViewersStalled: m.viewersStalled,
-		SkippedChunks: m.skipped, PlayedChunks: m.played}
+		SkippedChunks: m.skipped, PlayedChunks: m.played, Jumps: m.jumps}
 
 	r.Payload = Payload{FromPeers: m.fromPeers, FromOriginPush: m.fromPush, FromOriginHTTP: m.fromHTTP}
 	r.Offload = ratio(m.fromPeers, m.fromPeers+m.fromPush+m.fromHTTP)

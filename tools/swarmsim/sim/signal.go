@@ -9,7 +9,11 @@ import (
 
 // trackerJoin joins p to the tracker; its messages leave now.
 func (s *Sim) trackerJoin(p *peer) {
-	id, err := s.tr.Join(streamName, session{s, p.idx}, p.origin, signaling.Message{})
+	var welcome signaling.Message
+	if s.published > 0 {
+		welcome.Newest = s.published - 1 // as signal/session.go fills it in
+	}
+	id, err := s.tr.Join(streamName, session{s, p.idx}, p.origin, welcome)
 	if err != nil {
 		s.m.joinRefused++
 		s.flushSig()
@@ -135,6 +139,10 @@ func (s *Sim) flushSig() {
 func (s *Sim) onSignal(p *peer, m *signaling.Message) {
 	pid := swarm.PeerID(m.Peer)
 	switch m.Type {
+	case signaling.TypeWelcome:
+		if m.Newest > 0 {
+			s.step(p, swarm.Live{Newest: m.Newest})
+		}
 	case signaling.TypeNeighbour:
 		if _, ok := p.links[pid]; ok {
 			return
