@@ -26,7 +26,8 @@ type Engine struct {
 	stripes     []stripe // this peer's place in each stripe tree
 	used        int      // slots given to children
 	nextStatus  time.Time
-	statusDirty bool // a depth changed since the last Status round
+	statusDirty bool      // a depth changed since the last Status round
+	nextCheck   time.Time // next look at the parents
 
 	tsSeq, ts int64         // a chunk's sequence number and timestamp, for the interval
 	ivl       time.Duration // estimated time between chunks
@@ -406,10 +407,19 @@ func (e *Engine) tick() {
 	if e.cfg.Origin {
 		return
 	}
-	e.checkParents()
+	// The parents' deadlines are hundreds of milliseconds or more: a look
+	// every 200 ms is plenty, and the engine's tick stays cheap.
+	if e.now.Compare(e.nextCheck) >= 0 {
+		e.nextCheck = e.now.Add(checkEvery)
+		e.checkParents()
+	}
 	e.findParents()
 	e.repair()
 }
+
+// checkEvery is how often a Tick checks parents for starvation, timeouts
+// and better places.
+const checkEvery = 200 * time.Millisecond
 
 // observe refines the estimate of the time between chunks from the
 // timestamps the origin put on them.

@@ -265,7 +265,7 @@ func (e *Engine) findParents() {
 	}
 	for s := range e.stripes {
 		st := &e.stripes[s]
-		if st.parent != nil || st.pending != nil {
+		if st.parent != nil || st.pending != nil || len(e.order) == 0 {
 			continue
 		}
 		below := wire.NoDepth
