@@ -29,7 +29,7 @@ type Session interface {
 // Config bounds swarms. Zero values take the defaults.
 type Config struct {
 	Neighbours  int // neighbours a peer is given (default 8)
-	MaxDegree   int // neighbours a peer may have (default 2*Neighbours)
+	MaxDegree   int // neighbours a peer may have (default 3*Neighbours)
 	MaxPeers    int // peers in one swarm (default 10000)
 	OriginLinks int // peers the origin connects to directly (default 16)
 	Rand        *rand.Rand
@@ -74,7 +74,11 @@ func New(cfg Config) *Tracker {
 		cfg.Neighbours = 8
 	}
 	if cfg.MaxDegree < cfg.Neighbours {
-		cfg.MaxDegree = 2 * cfg.Neighbours
+		// Every join adds Neighbours links, so degrees average twice
+		// Neighbours: a cap at that would leave only the newest peers
+		// below it, and every newcomer would link to them, growing a chain
+		// (TestOverlayIsShallow). A third more leaves room everywhere.
+		cfg.MaxDegree = 3 * cfg.Neighbours
 	}
 	if cfg.MaxPeers <= 0 {
 		cfg.MaxPeers = 10000
@@ -265,10 +269,7 @@ func (t *Tracker) candidates(m *member, k int) []*member {
 	var out []*member
 	picked := func(n *member) bool { return slices.Contains(out, n) }
 	for tries := 0; len(out) < k && tries < 16*k; tries++ {
-		a, b := list[t.rand.IntN(len(list))], list[t.rand.IntN(len(list))]
-		if !ok(a) || picked(a) || (ok(b) && !picked(b) && len(b.links) < len(a.links)) {
-			a = b
-		}
+		a := list[t.rand.IntN(len(list))]
 		if ok(a) && !picked(a) {
 			out = append(out, a)
 		}
