@@ -242,7 +242,7 @@ func (s *Server) handleSetup(w http.ResponseWriter, r *http.Request) {
 	}
 	if err == nil {
 		if password != r.PostFormValue("confirm") {
-			err = errors.New("the passwords differ")
+			err = errPasswordsDiffer
 		} else {
 			_, err = auth.CreateAccount(r.Context(), s.db, username, password)
 		}
@@ -250,7 +250,7 @@ func (s *Server) handleSetup(w http.ResponseWriter, r *http.Request) {
 	s.studio.setupMu.Unlock()
 	switch {
 	case err == nil:
-	case errors.Is(err, auth.ErrWeakPassword), errors.Is(err, store.ErrInvalid), err.Error() == "the passwords differ":
+	case errors.Is(err, auth.ErrWeakPassword), errors.Is(err, store.ErrInvalid), errors.Is(err, errPasswordsDiffer):
 		page.Error = setupError(err)
 		s.renderSignIn(w, r, "setup.html", http.StatusBadRequest, page)
 		return
@@ -267,6 +267,9 @@ func (s *Server) handleSetup(w http.ResponseWriter, r *http.Request) {
 	}
 	http.Redirect(w, r, "/studio", http.StatusSeeOther)
 }
+
+// errPasswordsDiffer refuses a setup form whose two passwords differ.
+var errPasswordsDiffer = errors.New("the passwords differ")
 
 // setupError says what was wrong with a setup form, for people.
 func setupError(err error) string {

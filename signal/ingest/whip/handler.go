@@ -32,7 +32,9 @@ const (
 	// long, including one whose connection never came up.
 	DefaultMediaTimeout = 10 * time.Second
 	// DefaultPLIInterval is how often a keyframe is requested while the
-	// session waits for its first IDR.
+	// session waits for its first IDR, and afterwards whenever the
+	// publisher has sent none for that long (a browser's encoder sends
+	// keyframes only when asked; viewers join at keyframes).
 	DefaultPLIInterval = 2 * time.Second
 )
 

@@ -57,6 +57,7 @@ type session struct {
 	remux     remuxer
 	videoSSRC atomic.Uint32 // 0 until the video track starts
 	lastPLI   time.Time
+	lastIDR   time.Time // when the newest IDR arrived (keyframes.go)
 	firstFrag time.Duration // from the POST to the first fragment
 
 	stopOnce sync.Once
@@ -200,6 +201,7 @@ loop:
 			case u.started:
 				s.requestKeyframe(true)
 			case u.video:
+				s.noteKeyframe(u.nalus)
 				var needKey bool
 				needKey, err = s.remux.video(u.pts, u.nalus)
 				if u.lost && !needKey {
@@ -215,7 +217,7 @@ loop:
 				break loop
 			}
 		case <-pli.C:
-			if !s.remux.started() {
+			if !s.remux.started() || s.keyframeOverdue() {
 				s.requestKeyframe(true)
 			}
 		case <-idle.C:
