@@ -256,11 +256,10 @@ func (t *Tracker) nonOriginDegree(m *member) int {
 }
 
 // candidates picks up to k non-origin members that are not m, not yet
-// linked to it and below MaxDegree. Each is the less connected of two
-// members drawn at random: the overlay comes out close to a random graph
-// with even degrees, whose diameter grows as log N, while joining stays
-// O(k) however large the swarm. (Always taking the least connected would
-// link every newcomer to the newest peers and grow a chain.)
+// linked to it and below MaxDegree, drawn at random: the overlay comes out
+// close to a random graph, whose distances grow as log N, while joining
+// stays O(k) however large the swarm. (Always taking the least connected
+// would link every newcomer to the newest peers and grow a chain.)
 func (t *Tracker) candidates(m *member, k int) []*member {
 	ok := func(n *member) bool {
 		return n != m && !n.origin && m.links[n.id] == nil && len(n.links) < t.cfg.MaxDegree && !t.abuse.shuns(m, n)
