@@ -351,10 +351,11 @@ class BrowserLive {
         if (h264.length === 0) throw new Error('this browser cannot encode H.264 for WebRTC; use OBS instead');
         t.setCodecPreferences(h264);
         const p = t.sender.getParameters();
-        if (p.encodings?.length) {
-          p.encodings[0].maxBitrate = kbps * 1000;
-          t.sender.setParameters(p).catch(() => {});
-        }
+        if (p.encodings?.length) p.encodings[0].maxBitrate = kbps * 1000;
+        // Drop frames rather than the picture size when bandwidth is short:
+        // every size change is a new init segment for every viewer.
+        /** @type {any} */ (p).degradationPreference = 'maintain-resolution';
+        t.sender.setParameters(p).catch((err) => console.warn('studio: sender parameters:', err));
       }
     }
     pc.addEventListener('connectionstatechange', () => {

@@ -23,7 +23,9 @@
  *   --mode browser --base URL --stream NAME --state FILE [--shots DIR]
  *       With the saved cookies, opens /studio#NAME and uses "Go live from
  *       the browser" with Chromium's fake camera and microphone: waits up
- *       to 60 s for the status to show a WHIP ingest, then presses "End
+ *       to 60 s for the status to show a WHIP ingest with a keyframe
+ *       interval of at least 1.5 s (the server asks the browser for a
+ *       keyframe every 2 s), then presses "End
  *       stream" and waits for it to disconnect. Prints {browserLive,
  *       status, ended}.
  *
@@ -239,10 +241,14 @@ async function browserLive() {
   while (Date.now() < deadline) {
     hook = await page.evaluate(() => JSON.parse(JSON.stringify(/** @type {any} */ (window).__studio)));
     if (hook.browserLive.startsWith('error')) break;
-    if (hook.status?.ingest?.protocol === 'whip' && hook.status.live && hook.status.bitrateKbps > 0) break;
+    // Live over WHIP, and the keyframe interval settled past the start-up burst.
+    if (hook.status?.ingest?.protocol === 'whip' && hook.status.live && hook.status.bitrateKbps > 0 &&
+      hook.status.keyframeIntervalSec >= 1.5 && hook.preview?.state === 'playing' && hook.preview.currentTime > 3) break;
     await sleep(500);
   }
   out.browserLive = hook?.browserLive ?? null;
+  out.preview = hook?.preview ?? null;
+  out.previewNote = await page.textContent('#preview-note');
   out.status = hook?.status ?? null;
   out.browserState = await page.textContent('#bl-state');
   if (opts.shots) {

@@ -256,6 +256,11 @@ func TestStudio(t *testing.T) {
 		t.Errorf("going live from the browser: the status never showed a WHIP feed: %+v (%s)", st, b.BrowserState)
 	case !strings.Contains(st.Codecs, "avc1") || !strings.Contains(st.Codecs, "opus"):
 		t.Errorf("browser feed codecs %q, want H.264 + Opus", st.Codecs)
+	case st.KeyframeIntervalSec < 1 || st.KeyframeIntervalSec > 2.6:
+		t.Errorf("browser feed keyframe interval %.2f s, want about 2 s (the server's keyframe requests)", st.KeyframeIntervalSec)
+	}
+	if b.Preview == nil || b.Preview.State != "playing" || b.Preview.CurrentTime < 3 {
+		t.Errorf("the preview did not play the browser's feed: %+v (%q)", b.Preview, b.PreviewNote)
 	}
 	if b.Ended == nil || !b.Ended.Disconnected || b.BrowserLiveAfterEnd != "idle" {
 		t.Errorf("End stream did not stop the browser broadcast: %+v, page state %q", b.Ended, b.BrowserLiveAfterEnd)
