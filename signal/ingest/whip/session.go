@@ -57,7 +57,7 @@ type session struct {
 	remux     remuxer
 	videoSSRC atomic.Uint32 // 0 until the video track starts
 	lastPLI   time.Time
-	lastIDR   time.Time // when the newest IDR arrived (keyframes.go)
+	lastIDR   time.Time     // when the newest IDR arrived (keyframes.go)
 	firstFrag time.Duration // from the POST to the first fragment
 
 	stopOnce sync.Once
