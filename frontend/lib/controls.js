@@ -12,6 +12,39 @@
 
 /** @typedef {import('./player.js').PlayerStats} PlayerStats */
 
+/**
+ * Icons as SVG paths (24×24): emoji glyphs look different on every system
+ * and not at all where no emoji font is installed.
+ */
+const ICONS = {
+  play: 'M8 5v14l11-7z',
+  pause: 'M6 5h4v14H6zM14 5h4v14h-4z',
+  muted: 'M3 9v6h4l5 5V4L7 9H3zm13.6 3 2.7-2.7-1.4-1.4-2.7 2.7-2.7-2.7-1.4 1.4 2.7 2.7-2.7 2.7 1.4 1.4 2.7-2.7 2.7 2.7 1.4-1.4z',
+  sound: 'M3 9v6h4l5 5V4L7 9H3zm13.5 3A4.5 4.5 0 0 0 14 8v8a4.5 4.5 0 0 0 2.5-4zM14 3.2v2.1a7 7 0 0 1 0 13.4v2.1a9 9 0 0 0 0-17.6z',
+  full: 'M5 5h6v2H7v4H5zm8 0h6v6h-2V7h-4zM5 13h2v4h4v2H5zm12 0h2v6h-6v-2h4z',
+};
+
+/**
+ * Puts an icon in a button (its label stays in aria-label).
+ * @param {HTMLElement} button
+ * @param {keyof typeof ICONS} name
+ */
+function setIcon(button, name) {
+  if (button.dataset.icon === name) return;
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('width', '22');
+  svg.setAttribute('height', '22');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('fill', 'currentColor');
+  const path = document.createElementNS(ns, 'path');
+  path.setAttribute('d', ICONS[name]);
+  svg.append(path);
+  button.replaceChildren(svg);
+  button.dataset.icon = name;
+}
+
 export class Controls {
   #root;
   #video;
@@ -61,6 +94,7 @@ export class Controls {
     video.addEventListener('pause', () => this.#render());
     video.addEventListener('volumechange', () => this.#render());
     root.addEventListener('dblclick', () => e.full.click());
+    setIcon(e.full, 'full');
     this.#render();
   }
 
@@ -75,10 +109,10 @@ export class Controls {
   #render() {
     const v = this.#video;
     const e = this.#els;
-    e.play.textContent = v.paused ? '▶' : '❚❚';
+    setIcon(e.play, v.paused ? 'play' : 'pause');
     e.play.setAttribute('aria-label', v.paused ? 'Play' : 'Pause');
     const muted = v.muted || v.volume === 0;
-    e.mute.textContent = muted ? '🔇' : '🔊';
+    setIcon(e.mute, muted ? 'muted' : 'sound');
     e.mute.setAttribute('aria-label', muted ? 'Unmute' : 'Mute');
     e.volume.value = String(muted ? 0 : v.volume);
   }

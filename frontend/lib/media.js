@@ -57,6 +57,7 @@ export class Media {
     this.#video = /** @type {HTMLVideoElement} */ (root.querySelector('video'));
     this.#note = /** @type {HTMLElement} */ (root.querySelector('.player-note'));
     this.#autoplay = opts.autoplay ?? true;
+    this.#controls = new Controls(root, this.#video, { goLive: () => this.#player?.goLive() });
     if (!this.#autoplay) {
       // The player starts the video at its first chunk; without autoplay,
       // hold it paused until someone presses play.
@@ -90,7 +91,6 @@ export class Media {
         serverNow: () => Date.now() + this.clockOffsetMs,
         targetLatency: Number(new URLSearchParams(location.search).get('latency')) || 1.5,
       });
-      this.#controls = new Controls(this.#root, this.#video, { goLive: () => this.#player?.goLive() });
     }
     this.#player.push({
       seq: info.seq, timestamp: info.timestamp, data: info.data,

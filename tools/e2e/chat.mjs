@@ -60,7 +60,10 @@ const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required'],
+    '--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required',
+    // As in browser.mjs: with it Chromium gives raw host candidates instead of
+    // mDNS names, which nothing resolves in a loopback-only namespace.
+    '--use-fake-ui-for-media-stream'],
 });
 
 /**
@@ -112,11 +115,12 @@ const texts = (page) => page.$$eval('.chat-list .chat-msg', (lis) => lis.map((li
  * @param {import('playwright-core').Page} page
  * @param {string} text
  * @param {boolean} present
+ * @param {number} [timeout]
  */
-const waitText = (page, text, present = true) => page.waitForFunction(([t, p]) => {
+const waitText = (page, text, present = true, timeout = STEP_MS) => page.waitForFunction(([t, p]) => {
   const all = [...document.querySelectorAll('.chat-list .chat-text')].map((e) => e.textContent);
   return all.includes(t) === p;
-}, [text, present], { timeout: STEP_MS });
+}, [text, present], { timeout });
 
 /**
  * @param {import('playwright-core').Page} page
@@ -146,9 +150,17 @@ try {
     const a = await tab('alice');
     const b = await tab('bob');
     const m = await tab('owner', { cookie: opt.token });
-    await Promise.all([a, b, m].map((p) => p.goto(watch)));
-    await step('joined', () => Promise.all([a, b, m].map((p) =>
-      p.waitForSelector('.chat[data-state="open"]', { timeout: STEP_MS }))).then(() => true));
+    await Promise.all([a, b, m].map((p) => p.goto(watch, { waitUntil: 'domcontentloaded' })));
+    await step('joined', async () => {
+      try {
+        // Page scripts start slowly on a loaded machine: allow more than a step.
+        await Promise.all([a, b, m].map((p) => p.waitForSelector('.chat[data-state="open"]', { timeout: 3 * STEP_MS })));
+      } catch (err) {
+        const states = await Promise.all([a, b, m].map((p) => p.getAttribute('.chat', 'data-state').catch(() => 'no panel')));
+        throw new Error(`chat panels not open (${states.join(', ')}): ${err instanceof Error ? err.message : err}`);
+      }
+      return true;
+    });
     await step('moderator', async () => ({
       owner: await m.getAttribute('.chat', 'data-moderator'),
       viewer: await a.getAttribute('.chat', 'data-moderator'),
@@ -231,7 +243,7 @@ try {
       await screenshot(m, 'viewer-owner-desktop');
       const phone = await tab('phone', { viewport: PHONE });
       await phone.goto(watch);
-      await phone.waitForSelector('.chat[data-state="open"]', { timeout: STEP_MS });
+      await phone.waitForSelector('.chat[data-state="open"]', { timeout: 3 * STEP_MS });
       await phone.waitForTimeout(4000);
       await screenshot(phone, 'viewer-phone');
       await phone.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
@@ -286,7 +298,7 @@ try {
     const a = await tab('after');
     await a.goto(watch);
     await step('history', async () => {
-      await waitText(a, 'hello from alice');
+      await waitText(a, 'hello from alice', true, 3 * STEP_MS);
       return (await texts(a)).map((x) => x.text);
     });
   }

@@ -82,7 +82,12 @@ func runChat(ctx context.Context, t *testing.T, args ...string) chatReport {
 }
 
 // hostPage is the page of another site that embeds the player and records
-// the postMessage events it gets.
+// the postMessage events it gets. Its iframe delegates camera and microphone
+// only for the test's loopback-only namespace: Chromium run with
+// --use-fake-ui-for-media-stream then gives the frame raw host ICE
+// candidates instead of mDNS names, which nothing resolves there (as
+// browser.mjs does for top-level pages). A real site needs only
+// "autoplay; fullscreen".
 const hostPage = `<!doctype html><html><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>A blog that embeds Shoal</title>
 <style>body{font-family:sans-serif;margin:0;padding:16px;background:#fafafa;color:#222}
@@ -90,7 +95,7 @@ const hostPage = `<!doctype html><html><head><meta charset="utf-8">
 .frame iframe{position:absolute;inset:0;width:100%%;height:100%%;border:0;border-radius:8px}
 button{margin:8px 8px 0 0}pre{font-size:11px;max-height:160px;overflow:auto;background:#eee;padding:6px}</style></head>
 <body><h1>Our blog</h1><p>Watch our live stream right here:</p>
-<div class="frame"><iframe id="player" src="%[1]s/embed/%[2]s?autoplay=1&amp;muted=1&amp;origin=%[3]s" allow="autoplay; fullscreen" title="Live stream"></iframe></div>
+<div class="frame"><iframe id="player" src="%[1]s/embed/%[2]s?autoplay=1&amp;muted=1&amp;origin=%[3]s" allow="autoplay; fullscreen; camera; microphone" title="Live stream"></iframe></div>
 <button id="pause">Pause</button><button id="play">Play</button><pre id="log"></pre>
 <script>
 window.events = [];
