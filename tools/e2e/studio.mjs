@@ -6,10 +6,12 @@
  * would, with real clicks and typing, and prints ONE JSON object on stdout
  * with what it saw. It judges little: the Go test does.
  *
- *   --mode setup  --base URL --user U --password P --stream NAME --state FILE
+ *   --mode setup  --base URL --user U --password P --stream NAME --state FILE [--shots DIR]
  *       Tries a wrong password (reports the error shown), signs in, creates
  *       the stream with the "New stream" form, presses "Show" and reads the
  *       key. Saves the cookies to FILE. Prints {wrongPasswordError, key}.
+ *       With --shots, the sign-in page with its error at both widths
+ *       (DIR/signin-error-desktop.png, -phone.png).
  *
  *   --mode live   --base URL --stream NAME --state FILE [--shots DIR] [--tag T]
  *       With the saved cookies (no new sign-in), opens /studio#NAME, waits
@@ -107,6 +109,12 @@ async function setup() {
   await page.fill('#password', 'not-the-password');
   await page.click('#login-submit');
   out.wrongPasswordError = (await page.locator('#login-error').textContent({ timeout: 5000 }))?.trim() ?? null;
+  if (opts.shots) {
+    await page.screenshot({ path: `${opts.shots}/signin-error-desktop.png` });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: `${opts.shots}/signin-error-phone.png` });
+    await page.setViewportSize({ width: 1280, height: 800 });
+  }
 
   await page.fill('#username', String(opts.user));
   await page.fill('#password', String(opts.password));

@@ -170,7 +170,7 @@ func TestStudio(t *testing.T) {
 	srv := launchServer(ctx, t, bin, addr, args...)
 
 	setup := runStudio(ctx, t, "--mode", "setup", "--base", base, "--user", user, "--password", password,
-		"--stream", stream, "--state", state)
+		"--stream", stream, "--state", state, "--shots", shots)
 	t.Logf("setup: redirected to %s, wrong password said %q, key %d chars, rtmp %s, whip %s",
 		setup.RedirectedTo, setup.WrongPasswordError, len(setup.Key), setup.RTMPServer, setup.WHIPURL)
 	if setup.RedirectedTo != "/login" {
