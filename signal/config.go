@@ -46,7 +46,8 @@ type Config struct {
 	// RTMPAddr is where RTMP ingest listens ("" to turn it off).
 	RTMPAddr string
 	// FragmentDuration is the target length of a CMAF fragment, the unit
-	// the swarm trades (default 250 ms; see docs/PROTOCOL.md).
+	// the swarm trades (default 125 ms: each hop of the swarm's push trees
+	// stores a whole chunk before forwarding it; see docs/PROTOCOL.md §3.1).
 	FragmentDuration time.Duration
 	// MaxMessagesPerSecond and MessageBurst rate-limit each signaling
 	// connection (default 50/s, burst 200: a join's ICE trickle is bursty).
@@ -85,7 +86,7 @@ func (c Config) withDefaults() Config {
 	setInt(&c.MessageBurst, 200)
 	setInt(&c.MaxConnsPerIP, 32)
 	if c.FragmentDuration <= 0 {
-		c.FragmentDuration = 250 * time.Millisecond
+		c.FragmentDuration = 125 * time.Millisecond
 	}
 	if c.DemoSource == "" {
 		c.DemoSource = "clip"

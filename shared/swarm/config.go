@@ -32,11 +32,11 @@ type Config struct {
 	// the rest is left for repairs and control messages.
 	SlotShare float64
 	// Window is how many chunks behind the newest a peer keeps and trades
-	// (default 64). Older chunks are forgotten.
+	// (default 128: 16 s of 125 ms chunks). Older chunks are forgotten.
 	Window int
 	// JoinBacklog is how many chunks behind the newest known one a joining
-	// peer starts (default 6: with a keyframe every 4 chunks of 250 ms,
-	// the player finds one 1-1.75 s behind live to start at).
+	// peer starts (default 12: with 125 ms chunks and a keyframe a second,
+	// the player finds one 1-1.5 s behind live to start at).
 	JoinBacklog int
 	// NoJoinFetch turns off the origin fetch of the join backlog on Live.
 	NoJoinFetch bool
@@ -96,8 +96,8 @@ func (c *Config) withDefaults() (Config, error) {
 		}
 	}
 	setInt(&out.Stripes, 4)
-	setInt(&out.Window, 64)
-	setInt(&out.JoinBacklog, 6)
+	setInt(&out.Window, 128)
+	setInt(&out.JoinBacklog, 12)
 	setInt(&out.StarveRounds, 2)
 	setInt(&out.MaxDepth, 32)
 	setInt(&out.MaxInflight, 8)

@@ -96,7 +96,7 @@ type Init struct {
 // New builds the origin of one stream.
 func New(cfg Config) (*Origin, error) {
 	if cfg.Keep <= 0 {
-		cfg.Keep = 128
+		cfg.Keep = 256
 	}
 	up := new(uploadCounter)
 	n, err := node.New(node.Config{

@@ -51,7 +51,7 @@ func run(args []string) error {
 	fs.BoolVar(&cfg.LoopbackOnly, "ice-loopback", false, "keep the origin's ICE candidates on loopback (tests)")
 	fs.StringVar(&cfg.DemoStream, "demo", "demo", "name of the synthetic demo stream, empty for none")
 	fs.StringVar(&cfg.DemoSource, "demo-source", "clip", "what the demo stream plays: clip (looping test video) or synthetic (made-up chunks)")
-	fs.DurationVar(&cfg.FragmentDuration, "fragment-duration", 250*time.Millisecond, "target CMAF fragment (chunk) length")
+	fs.DurationVar(&cfg.FragmentDuration, "fragment-duration", 125*time.Millisecond, "target CMAF fragment (chunk) length")
 	fs.DurationVar(&cfg.DemoInterval, "demo-interval", 250*time.Millisecond, "time between demo chunks")
 	fs.IntVar(&cfg.DemoChunkSize, "demo-chunk-size", 48<<10, "bytes per demo chunk")
 	fs.Float64Var(&cfg.MaxMessagesPerSecond, "max-msg-rate", 50, "signaling messages per second per connection")

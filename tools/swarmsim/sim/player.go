@@ -4,13 +4,12 @@ import "time"
 
 // ringSize bounds how far ahead of the playhead the player remembers
 // arrivals; twice the engine's default window.
-const ringSize = 128
+const ringSize = 256
 
-// The player joins at a keyframe chunk (every keyframeEvery-th, as the
+// The player joins at a keyframe chunk (one a second, as the
 // 1 s keyframe interval asked of broadcasters gives with 250 ms chunks),
 // choosing among what arrived within joinWait of its first chunk.
 const (
-	keyframeEvery = 4
 	joinWait      = int64(150 * time.Millisecond)
 	joinSlack     = int64(500 * time.Millisecond) // as JOIN_SLACK in player.js
 )
@@ -96,7 +95,7 @@ func (s *Sim) tryStart(p *peer) bool {
 		for k := lo; k <= pl.maxSeq; k++ {
 			at, ok := pl.held(k)
 			switch {
-			case !ok || k%keyframeEvery != 0:
+			case !ok || k%s.keyEvery() != 0:
 			case at <= cut:
 				if !foundOld {
 					oldest, foundOld = k, true
@@ -243,11 +242,17 @@ func (s *Sim) chunkPlayTime(pl *player, latency int64) int64 {
 	return s.interval
 }
 
+// keyEvery is how many chunks apart keyframes are: one a second, the
+// keyframe interval asked of broadcasters.
+func (s *Sim) keyEvery() uint64 {
+	return uint64(max(1, (int64(time.Second)+s.interval/2)/s.interval))
+}
+
 func (s *Sim) window() int {
 	if s.sc.Window > 0 {
 		return s.sc.Window
 	}
-	return 64
+	return 128 // the engine's default
 }
 
 // finishPlayer plays what is due by t, counts an ongoing stall and stops.

@@ -20,7 +20,7 @@ type Scenario struct {
 	Ramp     Duration `json:"ramp"`     // the initial audience joins uniformly over [0, Ramp)
 
 	Rate          Bitrate  `json:"rate"`          // stream bitrate
-	ChunkInterval Duration `json:"chunkInterval"` // one chunk per interval (250 ms)
+	ChunkInterval Duration `json:"chunkInterval"` // one chunk per interval (125 ms, as the server's -fragment-duration)
 
 	// Churn is the fraction of Peers that leave at uniform random times in
 	// [Ramp, Duration); each is replaced by a new viewer at once.
@@ -278,7 +278,7 @@ func (sc Scenario) WithDefaults() (Scenario, error) {
 		}
 	}
 	setD(&sc.Duration, time.Minute)
-	setD(&sc.ChunkInterval, 250*time.Millisecond)
+	setD(&sc.ChunkInterval, 125*time.Millisecond)
 	if sc.Ramp <= 0 {
 		sc.Ramp = Duration(min(time.Minute, sc.Duration.D()/5))
 	}

@@ -19,7 +19,7 @@ const (
 	msgOverhead  = 28   // bytes per data-channel message: SCTP, DTLS, UDP, IP
 	httpOverhead = 300  // bytes of HTTP request and response headers per fetch
 	packetBytes  = 1200 // data-channel packet payload, for loss
-	originKeep   = 128  // chunks the origin's store serves (signal/origin default)
+	originKeep   = 256  // chunks the origin's store serves (signal/origin default)
 	streamName   = "live"
 )
 
@@ -598,7 +598,7 @@ func (s *Sim) publish() {
 	k := s.published
 	s.published++
 	var flags uint8
-	if k%4 == 0 {
+	if k%s.keyEvery() == 0 {
 		flags = wire.FlagKeyframe
 	}
 	c := wire.Chunk{Seq: k, Timestamp: s.clock().UnixMilli(), Flags: flags, Payload: s.payload}
@@ -609,7 +609,7 @@ func (s *Sim) publish() {
 // chunk rebuilds chunk k as the origin published it.
 func (s *Sim) chunk(k uint64) wire.Chunk {
 	var flags uint8
-	if k%4 == 0 {
+	if k%s.keyEvery() == 0 {
 		flags = wire.FlagKeyframe
 	}
 	return wire.Chunk{Seq: k, Timestamp: s.base.Add(time.Duration(int64(k) * s.interval)).UnixMilli(), Flags: flags, Payload: s.payload}
