@@ -249,7 +249,7 @@ func TestChatModerationAndEmbed(t *testing.T) {
 			Stream   string   `json:"stream"`
 		}
 		if e.step(t, "stats", &stats) && (stats.Viewers == nil || *stats.Viewers < 1 || stats.P2PShare == nil || stats.Stream != "demo") {
-			t.Errorf("stats event %+v", stats)
+			t.Errorf("stats event %s", e.Steps["stats"])
 		}
 		var origins struct {
 			Host    string
@@ -258,7 +258,7 @@ func TestChatModerationAndEmbed(t *testing.T) {
 		if e.step(t, "origins", &origins) && (origins.Host == base || !slices.Equal(origins.Senders, []string{base})) {
 			t.Errorf("origins: host %s, events from %v; want a different host origin and events from %s", origins.Host, origins.Senders, base)
 		}
-		t.Logf("embed: events %v; last stats %+v; screenshots %v", e.Events, stats, e.Screenshots)
+		t.Logf("embed: events %v; last stats %s; screenshots %v", e.Events, e.Steps["stats"], e.Screenshots)
 	})
 
 	t.Run("after restart", func(t *testing.T) {
