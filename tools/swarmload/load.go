@@ -25,6 +25,7 @@ import (
 	"github.com/shoal-live/shoal/shared/swarm"
 	"github.com/shoal-live/shoal/shared/wire"
 	"github.com/shoal-live/shoal/signal"
+	"github.com/shoal-live/shoal/tools/swarmsim/playmodel"
 )
 
 // Config is one run.
@@ -87,7 +88,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.Rate = 2_000_000
 	}
 	if c.ChunkInterval <= 0 {
-		c.ChunkInterval = 250 * time.Millisecond
+		c.ChunkInterval = 125 * time.Millisecond // the server's default fragment
 	}
 	if b := c.chunkBytes(); !c.FFmpeg && (b < 16 || b > wire.MaxPayload) {
 		return c, fmt.Errorf("a synthetic chunk of %d bytes is outside [16, %d]", b, wire.MaxPayload)
@@ -96,7 +97,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.StartupChunks = 3
 	}
 	if c.Window <= 0 {
-		c.Window = 64
+		c.Window = 128 // the engine's default
 	}
 	// The server's defaults, spelt out so that the report shows them.
 	if c.Neighbours <= 0 {
@@ -138,7 +139,7 @@ type viewer struct {
 	firstDel  int64
 	lastDel   int64
 	maxGap    int64
-	pl        player
+	pl        *playmodel.Player
 }
 
 // load is one run in progress.
@@ -393,7 +394,7 @@ loop:
 		if v.left {
 			continue
 		}
-		if v.pl.started {
+		if v.pl.Started() {
 			l.m.gaps = append(l.m.gaps, v.maxGap)
 		}
 		l.finishPlayer(v, l.end)
@@ -434,7 +435,7 @@ loop:
 func (l *load) join(ctx context.Context) error {
 	l.mu.Lock()
 	v := &viewer{idx: len(l.viewers), joined: l.since(), done: make(chan struct{})}
-	v.pl.init(l.cfg.StartupChunks)
+	v.pl = l.newPlayer()
 	l.viewers = append(l.viewers, v)
 	l.mu.Unlock()
 
@@ -521,13 +522,22 @@ func (l *load) leaveRandom(rng *rand.Rand) {
 	v.cancel()
 }
 
+// keyEvery is how many chunks apart the model player's join points are
+// on the synthetic stream: one a second.
+func (l *load) keyEvery() uint64 {
+	iv := l.cfg.ChunkInterval
+	return uint64(max(1, (time.Second+iv/2)/iv))
+}
+
 // deliver is a node's OnDeliver, on that node's loop.
 func (l *load) deliver(v *viewer, d node.Delivery) {
 	now := l.since()
 	c := d.Chunk
 	size := int64(len(c.Payload))
 	pub := c.Timestamp*int64(time.Millisecond) - l.startWall
-	key := c.Seq%keyframeEvery == 0
+	// The synthetic stream has no keyframes: score it, as the simulator
+	// does, with one a second.
+	key := c.Seq%l.keyEvery() == 0
 	if l.cfg.FFmpeg {
 		key = c.Flags&wire.FlagKeyframe != 0
 	}
@@ -552,7 +562,7 @@ func (l *load) deliver(v *viewer, d node.Delivery) {
 	}
 	if v.delivered == 0 {
 		v.firstDel = now
-	} else if v.pl.started {
+	} else if v.pl.Started() {
 		v.maxGap = max(v.maxGap, now-v.lastDel)
 	}
 	v.delivered++
@@ -587,7 +597,7 @@ func (l *load) progress() {
 	for _, v := range l.viewers {
 		if !v.left {
 			online++
-			if v.pl.started {
+			if v.pl.Started() {
 				started++
 			}
 		}

@@ -60,7 +60,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&cfg.Churn, "churn", 0, "fraction of -peers that leave at random times after the ramp, each replaced at once")
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed for churn times and the engines' random choices (the network is not deterministic)")
 	fs.Var(&rate, "rate", "stream bitrate (2M, 800k): the synthetic chunk size, or ffmpeg's bitrate")
-	fs.DurationVar(&cfg.ChunkInterval, "chunk-interval", 250*time.Millisecond, "one chunk per interval (synthetic) / CMAF fragment length (ffmpeg)")
+	fs.DurationVar(&cfg.ChunkInterval, "chunk-interval", 125*time.Millisecond, "one chunk per interval (synthetic) / CMAF fragment length (ffmpeg)")
 	fs.BoolVar(&cfg.FFmpeg, "ffmpeg", false, "publish a test pattern with ffmpeg over RTMP instead of the synthetic source")
 	fs.StringVar(&cfg.FFmpegPath, "ffmpeg-path", "ffmpeg", "the ffmpeg binary")
 	fs.IntVar(&cfg.StartupChunks, "startup-chunks", 3, "chunks the model player holds before it starts (as swarmsim)")

@@ -51,18 +51,10 @@
 //     link latency later and tell the tracker, as the driver does) and
 //     their signaling connection (the tracker's Leave). Queued uploads that
 //     had not left the sender are lost.
-//   - A player per viewer, as frontend/lib/player.js behaves: it joins at
-//     the newest keyframe chunk (every 4th) that is at least 1 s behind
-//     live among what arrived within 150 ms of its first chunk (else the
-//     oldest keyframe it holds), and starts once it holds it and the
-//     StartupChunks-1 after it. It then plays one chunk per interval,
-//     10% faster while over its target latency + 250 ms behind with over
-//     1 s buffered, 5% slower with only the chunk playing buffered, and
-//     jumps to the target behind the newest chunk when over 6 s behind it.
-//     The target starts at 1.5 s, grows by 250 ms at each stall (up to
-//     4 s) and shrinks by 100 ms after 30 s without one. A missing due
-//     chunk stalls playback until it arrives; one the engine can no longer
-//     get (Window behind the newest delivered) is skipped.
+//   - A player per viewer: package playmodel's model of
+//     frontend/lib/player.js (join point, startup, rate steering, adaptive
+//     target latency, catch-up jumps, stalls), with chunk k published at
+//     k·ChunkInterval and a keyframe chunk every second.
 //   - Joins: the tracker's welcome carries the newest chunk published,
 //     which the engine gets as a Live event (see package swarm).
 //

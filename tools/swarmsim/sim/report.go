@@ -347,7 +347,7 @@ func (s *Sim) finishPeer(p *peer) {
 func (s *Sim) finish() {
 	for _, i := range s.online {
 		p := s.peers[i]
-		if p.pl.started {
+		if p.pl.Started() {
 			s.m.gaps = append(s.m.gaps, p.maxGap)
 		}
 		s.finishPeer(p)

@@ -12,6 +12,7 @@ import (
 	"github.com/shoal-live/shoal/shared/swarm"
 	"github.com/shoal-live/shoal/shared/wire"
 	"github.com/shoal-live/shoal/signal/tracker"
+	"github.com/shoal-live/shoal/tools/swarmsim/playmodel"
 )
 
 // Costs charged to the links.
@@ -133,7 +134,7 @@ type peer struct {
 	links            map[swarm.PeerID]*link
 	tnb              []int32 // tracker neighbours, mirrored from its messages
 
-	pl          player
+	pl          *playmodel.Player
 	firstDel    int64
 	lastDeliver int64
 	maxGap      int64
@@ -456,7 +457,7 @@ func (s *Sim) newPeer(origin bool) *peer {
 	if !origin {
 		p.onlinePos = int32(len(s.online))
 		s.online = append(s.online, p.idx)
-		p.pl.init(s.sc.StartupChunks)
+		p.pl = s.newPlayer(p)
 		s.m.joined++
 	}
 	return p
@@ -687,7 +688,7 @@ func (s *Sim) deliver(p *peer, a swarm.Deliver) {
 	s.m.series(s).add(a, n)
 	if p.firstDel < 0 {
 		p.firstDel = s.now
-	} else if p.pl.started {
+	} else if p.pl.Started() {
 		p.maxGap = max(p.maxGap, s.now-p.lastDeliver)
 	}
 	p.lastDeliver = s.now
