@@ -161,4 +161,5 @@ type Stats struct {
 	Starved          int    // parents left for not pushing
 	Loops            int    // parents left for a depth over MaxDepth
 	Unanswered       int    // subscriptions that timed out
+	Stalls           int    // Ticks over 500 ms apart: the driver was starved of CPU
 }

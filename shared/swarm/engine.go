@@ -28,6 +28,7 @@ type Engine struct {
 	nextStatus  time.Time
 	statusDirty bool      // a depth changed since the last Status round
 	nextCheck   time.Time // next look at the parents
+	lastTick    time.Time
 
 	tsSeq, ts int64         // a chunk's sequence number and timestamp, for the interval
 	ivl       time.Duration // estimated time between chunks
@@ -397,6 +398,10 @@ func (e *Engine) push(c wire.Chunk, from *peer) {
 }
 
 func (e *Engine) tick() {
+	if !e.lastTick.IsZero() && e.now.Sub(e.lastTick) > stalledDriver {
+		e.forgive()
+	}
+	e.lastTick = e.now
 	if e.statusDirty || e.now.Compare(e.nextStatus) >= 0 {
 		e.statusDirty = false
 		e.nextStatus = e.now.Add(e.cfg.StatusInterval)
@@ -415,6 +420,32 @@ func (e *Engine) tick() {
 	}
 	e.findParents()
 	e.repair()
+}
+
+// stalledDriver is the gap between Ticks (drivers tick every 50 ms) that
+// says the driver itself was starved of CPU.
+const stalledDriver = 500 * time.Millisecond
+
+// forgive restarts the clocks that measure neighbours' lateness after our
+// own driver stalled: what looks late was late at our end, and leaving
+// parents or abandoning requests for it only adds churn to a peer already
+// short of CPU (tools/swarmload saw whole swarms collapse that way).
+func (e *Engine) forgive() {
+	e.stats.Stalls++
+	for s := range e.stripes {
+		st := &e.stripes[s]
+		if st.parent != nil {
+			st.lastAt = e.now
+		}
+		if st.pending != nil {
+			st.pendingAt = e.now
+		}
+	}
+	for i := range e.buf.slots {
+		if sl := &e.buf.slots[i]; sl.valid && sl.from != nil {
+			sl.askedAt = e.now
+		}
+	}
 }
 
 // checkEvery is how often a Tick checks parents for starvation, timeouts

@@ -401,3 +401,23 @@ func TestConfigValidation(t *testing.T) {
 		t.Errorf("Upload 6 × 4 stripes × 0.9 = %d slots, want 21", s)
 	}
 }
+
+// TestOwnStallIsForgiven: when the driver itself stalls (no Tick for
+// seconds, as in a starved browser tab), the parents' silence over that
+// gap is not held against them.
+func TestOwnStallIsForgiven(t *testing.T) {
+	e := joined(t, Config{})
+	step(t, e, 50*time.Millisecond, Tick{})
+	// 3 s without a tick, then the next chunk arrives and ticks resume.
+	acts := step(t, e, 3050*time.Millisecond, Tick{})
+	acts = append(acts, step(t, e, 3100*time.Millisecond, MessageReceived{From: "p", Msg: chunk(102)})...)
+	acts = append(acts, step(t, e, 3300*time.Millisecond, Tick{})...)
+	for _, s := range sends(acts) {
+		if s == "p:Unsubscribe:0" || s == "p:Unsubscribe:1" {
+			t.Fatalf("left a parent for our own stall: %v", sends(acts))
+		}
+	}
+	if st := e.Stats(); st.Stalls != 1 || st.Starved != 0 {
+		t.Errorf("stats %+v: want one stall, no parent starved", st)
+	}
+}

@@ -195,6 +195,11 @@ func (e *Engine) setDepth(s int, d uint8) {
 	}
 }
 
+// minStarve is the least time a parent may go quiet before it is left,
+// whatever the chunk interval: a browser tab's hiccup (a busy main thread,
+// a garbage collection) must not tear the trees apart.
+const minStarve = 2 * time.Second
+
 // orphanGrace is how long a peer that lost a stripe's parent keeps
 // advertising its old depth while it looks for a parent at most as deep.
 // Its children stay calm, and none of its descendants (all deeper) can
@@ -302,7 +307,7 @@ func (e *Engine) checkParents() {
 		// A parent that lost its own parent gets three times as long to
 		// find another, or its whole subtree would scatter at once.
 		quiet := e.now.Sub(later(st.since, st.lastAt))
-		limit := time.Duration(e.cfg.StarveRounds) * time.Duration(k) * e.interval()
+		limit := max(time.Duration(e.cfg.StarveRounds)*time.Duration(k)*e.interval(), minStarve)
 		if st.parent.statusOK && st.parent.status.Depth[s] == wire.NoDepth {
 			limit *= 3
 		}
