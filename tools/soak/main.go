@@ -47,6 +47,10 @@ import (
 
 const stream = "soak"
 
+// errExited is startServer's error when the server exits before it is
+// healthy (a port of the killed one not yet free, say).
+var errExited = errors.New("server exited before it was healthy")
+
 func main() {
 	var cfg config
 	flag.DurationVar(&cfg.duration, "duration", envDuration("SOAK_DURATION", 10*time.Minute), "how long to run (SOAK_DURATION)")
@@ -152,6 +156,7 @@ type soak struct {
 
 	mu        sync.Mutex
 	server    *exec.Cmd
+	exited    chan struct{} // closed when server has exited
 	rep       report
 	keys      map[string]map[int]bool // welcome stream keys seen, and in which server generations
 	gen       int                     // server generation: 0, then 1 after the restart
@@ -232,12 +237,18 @@ func (s *soak) startServer(ctx context.Context) error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start server: %w", err)
 	}
-	go func() { cmd.Wait(); logf.Close() }()
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); logf.Close(); close(exited) }()
 	s.mu.Lock()
-	s.server = cmd
+	s.server, s.exited = cmd, exited
 	s.mu.Unlock()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
+		select {
+		case <-exited:
+			return errExited
+		default:
+		}
 		if resp, err := http.Get("http://" + s.addr + "/healthz"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
@@ -251,13 +262,11 @@ func (s *soak) startServer(ctx context.Context) error {
 
 func (s *soak) stopServer() {
 	s.mu.Lock()
-	cmd := s.server
+	cmd, exited := s.server, s.exited
 	s.mu.Unlock()
 	cmd.Process.Signal(os.Interrupt)
-	done := make(chan struct{})
-	go func() { cmd.Process.Wait(); close(done) }()
 	select {
-	case <-done:
+	case <-exited:
 	case <-time.After(15 * time.Second):
 		s.problem("server did not stop within 15 s of SIGINT")
 		cmd.Process.Kill()
@@ -385,12 +394,22 @@ func (s *soak) faults(ctx context.Context, drop chan<- struct{}) {
 	s.mu.Lock()
 	s.killAt = time.Now()
 	s.gen++
-	pid := s.server.Process.Pid
+	pid, exited := s.server.Process.Pid, s.exited
 	s.mu.Unlock()
 	syscall.Kill(pid, syscall.SIGKILL)
-	time.Sleep(100 * time.Millisecond)
-	if err := s.startServer(ctx); err != nil {
+	<-exited // its sockets are closed once it is gone
+	// Restart as a supervisor would: at once, and again if a port is not
+	// free yet.
+	var err error
+	for try := 0; try < 20; try++ {
+		if err = s.startServer(ctx); !errors.Is(err, errExited) {
+			break
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	if err != nil {
 		s.problem("restart after kill -9: %v", err)
+		s.log.Error("server did not come back", "err", err)
 		return
 	}
 	s.mu.Lock()
