@@ -51,6 +51,7 @@
  * @property {number} maxStallMs       longest wait after start
  * @property {number | null} firstFrameAt Date.now() when the first frame played
  * @property {number} targetLatency  seconds behind live the player aims for now
+ * @property {{seq: number, ageMs: number | null, held: number} | null} join  where it joined: the keyframe chunk, its age then, and how many chunks it held
  * @property {string | null} error
  */
 
@@ -63,6 +64,11 @@ const CALM_MS = 30_000;
 const CALM_STEP = 0.1;
 // The join point may be this many seconds nearer live than the target.
 const JOIN_SLACK = 0.5;
+// The playhead jumps to the target when more than FAR_JUMP seconds behind
+// it, or START_JUMP in the first START_WINDOW_MS of playback.
+const FAR_JUMP = 6;
+const START_JUMP = 1;
+const START_WINDOW_MS = 5000;
 
 export class LivePlayer {
   /** @type {HTMLVideoElement} */
@@ -99,7 +105,7 @@ export class LivePlayer {
   #appendedInSource = 0; // chunks appended to the current MediaSource
   /** @type {PlayerStats} */
   #stats = {
-    state: 'waiting', latency: null, targetLatency: 0, buffered: 0, appended: 0, skipped: 0,
+    state: 'waiting', latency: null, targetLatency: 0, join: null, buffered: 0, appended: 0, skipped: 0,
     stalls: 0, stalledMs: 0, maxStallMs: 0, firstFrameAt: null, error: null,
   };
   /** @type {ReturnType<typeof setInterval>} */
@@ -205,6 +211,8 @@ export class LivePlayer {
     }
     best ??= oldest;
     if (best === null) return false;
+    const chosen = this.#pending.get(best);
+    this.#stats.join = { seq: best, ageMs: chosen ? now - chosen.timestamp : null, held: this.#pending.size };
     for (const seq of this.#pending.keys()) if (seq < best) this.#pending.delete(seq);
     this.#next = best;
     return true;
@@ -321,8 +329,13 @@ export class LivePlayer {
       const live = this.#edge.mediaEnd + (this.#serverNow() - this.#edge.timestamp) / 1000;
       const latency = live - v.currentTime;
       this.#stats.latency = latency;
-      if (latency > this.#targetLatency + 6 && end - this.#targetLatency > v.currentTime) {
-        v.currentTime = Math.max(v.currentTime, end - this.#targetLatency); // far behind: jump
+      // Far behind: jump. In the first seconds of playback "far" is 1 s: a
+      // tab busy loading may join at a point the stream has long passed,
+      // and a seek before the viewer settles in beats a minute at 1.1x.
+      const settling = this.#stats.firstFrameAt === null || Date.now() - this.#stats.firstFrameAt < START_WINDOW_MS;
+      const far = settling ? START_JUMP : FAR_JUMP;
+      if (latency > this.#targetLatency + far && end - this.#targetLatency > v.currentTime) {
+        v.currentTime = Math.max(v.currentTime, end - this.#targetLatency);
       } else if (!v.paused) {
         // Gentle: up to 10% fast to catch up while there is buffer to
         // spend, 5% slow when the buffer runs thin (better than a stall).

@@ -11,7 +11,7 @@
 // per interval: 10% faster while more than the target+250 ms behind live
 // with over 1 s buffered, 5% slower with only the playing chunk buffered,
 // and it jumps to the target behind the newest chunk when over 6 s behind
-// it. The target starts at TargetLatency, moves 250 ms back at each stall
+// it (1 s in the first 5 s of playback). The target starts at TargetLatency, moves 250 ms back at each stall
 // (up to 4 s) and 100 ms forward after 30 s without one. A missing due
 // chunk stalls playback until it arrives; one the engine can no longer get
 // (Window behind the newest delivered) is skipped. Unlike the real player
@@ -37,6 +37,8 @@ const (
 	calmTime      = int64(30 * time.Second)
 	calmStep      = int64(100 * time.Millisecond)
 	jumpBehind    = int64(6 * time.Second)
+	startJump     = int64(time.Second)     // in the first startWindow
+	startWindow   = int64(5 * time.Second) // of playback
 )
 
 // ringSize bounds how far ahead of the playhead the player remembers
@@ -246,10 +248,15 @@ func (pl *Player) Advance(t int64) {
 	}
 }
 
-// jump moves a playhead more than 6 s behind its target to the target
-// behind the newest chunk held, if that chunk had arrived by the time due.
+// jump moves a playhead more than 6 s behind its target (1 s in the first
+// 5 s of playback) to the target behind the newest chunk held, if that
+// chunk had arrived by the time due.
 func (pl *Player) jump(a arrival) bool {
-	if pl.due-a.pub <= pl.target+jumpBehind {
+	far := jumpBehind
+	if pl.due-pl.st.StartAt < startWindow {
+		far = startJump
+	}
+	if pl.due-a.pub <= pl.target+far {
 		return false
 	}
 	back := uint64(pl.target / pl.cfg.Interval)
