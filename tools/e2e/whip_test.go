@@ -97,8 +97,10 @@ func TestWHIPPlayback(t *testing.T) {
 		t.Fatalf("stream status while publishing over WHIP: %+v", st)
 	}
 
-	const controlsAt = 15
-	r := runBrowser(ctx, t, "--url", "http://"+addr+"/watch/live", "--tabs", "2", "--duration", "22",
+	// The controls wait until 22 s so that 8 s of playback come before
+	// them even when the tabs take 10 s or more to load on a busy machine.
+	const controlsAt = 22
+	r := runBrowser(ctx, t, "--url", "http://"+addr+"/watch/live", "--tabs", "2", "--duration", "29",
 		"--controls-at", strconv.Itoa(controlsAt), "--screenshot", filepath.Join(artifactsDir(t), "whip.png"))
 	for _, tb := range r.Tabs {
 		var tl []sample
