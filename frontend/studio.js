@@ -12,6 +12,7 @@
  */
 import { loadShoal } from './lib/shoal.js';
 import { LivePlayer } from './lib/player.js';
+import { mountStudioExtras } from './lib/studio-extras.js';
 
 /** Keyframe intervals above this (seconds) get a warning, as the server's. */
 const KEYFRAME_WARN_SEC = 2;
@@ -427,6 +428,8 @@ class Studio {
   #streams = [];
   /** @type {StudioStream | null} */
   #current = null;
+  /** @type {{close: () => void} | null} */
+  #extras = null;
   /** @type {string | null} the selected stream's key, once fetched */
   #key = null;
   /** @type {Preview | null} */
@@ -513,6 +516,8 @@ class Studio {
     }
     this.#preview?.stop();
     this.#preview = null;
+    this.#extras?.close();
+    this.#extras = null;
     if (this.#browser.live) this.#browser.stop();
     this.#current = s;
     this.#key = null;
@@ -529,6 +534,8 @@ class Studio {
     this.#browser.target(s.whipUrl);
     this.#preview = new Preview(s.name);
     this.#preview.start();
+    // The embed snippet and the stream's chat, where the owner moderates.
+    this.#extras = mountStudioExtras($('studio-extras'), s.name);
     this.#poll();
   }
 
