@@ -26,7 +26,8 @@ type Config struct {
 	// send). It sets Slots when Slots is zero.
 	Upload float64
 	// Slots is how many stripe subscriptions the peer serves in all. Zero
-	// means Upload × Stripes × SlotShare, rounded down.
+	// means Upload × Stripes × SlotShare, rounded down (for an origin, at
+	// least Stripes).
 	Slots int
 	// SlotShare is the part of the upload that pushes use (default 0.9);
 	// the rest is left for repairs and control messages.
@@ -117,6 +118,11 @@ func (c *Config) withDefaults() (Config, error) {
 	}
 	if out.Slots <= 0 {
 		out.Slots = int(out.Upload * float64(out.Stripes) * out.SlotShare)
+	}
+	if out.Origin {
+		// The origin roots every stripe's tree: with fewer slots than
+		// stripes, a stripe would reach the swarm only by repair.
+		out.Slots = max(out.Slots, out.Stripes)
 	}
 	out.Slots = min(out.Slots, 255)
 	switch {

@@ -421,3 +421,12 @@ func TestOwnStallIsForgiven(t *testing.T) {
 		t.Errorf("stats %+v: want one stall, no parent starved", st)
 	}
 }
+
+// TestOriginRootsEveryStripe: an origin allowed less than a copy of the
+// stream still takes one child per stripe, or a stripe would have no tree.
+func TestOriginRootsEveryStripe(t *testing.T) {
+	e := newEngine(t, Config{Origin: true, Stripes: 4, Upload: 0.5})
+	if s := e.Stats().Slots; s != 4 {
+		t.Fatalf("origin with half a copy has %d slots, want 4 (one per stripe)", s)
+	}
+}
