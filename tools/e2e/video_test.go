@@ -18,9 +18,9 @@ import (
 const (
 	videoTabs     = 3
 	videoFPS      = 30
-	videoDuration = 52 // seconds the browsers watch
-	encoderStopAt = 30 // the encoder disconnects here…
-	encoderBackAt = 33 // …and reconnects here
+	videoDuration = 58 // seconds the browsers watch
+	encoderStopAt = 36 // the encoder disconnects here (tabs on a busy 2-core machine take ~10 s to a first frame: this leaves ≥ 10 s of steady playback)…
+	encoderBackAt = 39 // …and reconnects here
 )
 
 // ffmpegArgs pushes a live test pattern with a burnt-in clock and a tone
