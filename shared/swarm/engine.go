@@ -54,9 +54,8 @@ type peer struct {
 	refused  []time.Time // per stripe: when it last refused or dropped us
 	inflight int         // our requests outstanding to it
 
-	tokens     float64 // requests it may still have served (ServeRate bucket)
-	tokensAt   time.Time
-	statusSent uint64 // newest we told it about, to skip redundant Statuses
+	tokens   float64 // requests it may still have served (ServeRate bucket)
+	tokensAt time.Time
 }
 
 // New returns an engine with cfg's defaults filled in.
@@ -72,7 +71,6 @@ func New(cfg Config) (*Engine, error) {
 		stripes: make([]stripe, c.Stripes),
 	}
 	for i := range e.stripes {
-		e.stripes[i].children = nil
 		if c.Origin {
 			e.stripes[i].depth = 0
 		} else {

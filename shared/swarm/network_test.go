@@ -148,46 +148,44 @@ func (n *network) schedule(chunks int) {
 
 // next runs the earliest event.
 func (n *network) next() {
-	{
-		q := heap.Pop(&n.queue).(queued)
-		n.now = q.at
-		if n.gone[q.to] {
-			return
-		}
-		if q.leave {
-			n.gone[q.to] = true
-			for _, nb := range n.links[q.to] {
-				if !n.gone[nb] {
-					n.at(n.latency, nb, swarm.PeerDisconnected{Peer: q.to})
-				}
+	q := heap.Pop(&n.queue).(queued)
+	n.now = q.at
+	if n.gone[q.to] {
+		return
+	}
+	if q.leave {
+		n.gone[q.to] = true
+		for _, nb := range n.links[q.to] {
+			if !n.gone[nb] {
+				n.at(n.latency, nb, swarm.PeerDisconnected{Peer: q.to})
 			}
-			return
 		}
-		if mr, ok := q.ev.(swarm.MessageReceived); ok && n.gone[mr.From] {
-			return // sent before its sender left; the channel is closed
-		}
-		e := n.engines[q.to]
-		if err := e.Step(n.now, q.ev); err != nil {
-			n.t.Fatalf("%s: Step(%T): %v", q.to, q.ev, err)
-		}
-		for _, a := range e.Ready() {
-			switch a := a.(type) {
-			case swarm.Send:
-				// Encode and decode, as a real link does.
-				m, err := wire.Decode(wire.Encode(a.Msg))
-				if err != nil {
-					n.t.Fatal(err)
-				}
-				n.at(n.latency, a.To, swarm.MessageReceived{From: q.to, Msg: m})
-			case swarm.Deliver:
-				n.got[q.to][a.Chunk.Seq]++
-				n.delay[q.to][a.Chunk.Seq] = n.now.Sub(time.Unix(0, 0)) - time.Duration(a.Chunk.Seq)*250*time.Millisecond
-			case swarm.Fetch:
-				n.fetches++
-				n.at(2*n.latency, q.to, swarm.Fetched{Chunk: wire.Chunk{Seq: a.Seq, Timestamp: int64(a.Seq), Payload: []byte(fmt.Sprint(a.Seq))}})
-			case swarm.Disconnect:
-				n.t.Fatalf("%s disconnected %s: %s", q.to, a.Peer, a.Reason)
+		return
+	}
+	if mr, ok := q.ev.(swarm.MessageReceived); ok && n.gone[mr.From] {
+		return // sent before its sender left; the channel is closed
+	}
+	e := n.engines[q.to]
+	if err := e.Step(n.now, q.ev); err != nil {
+		n.t.Fatalf("%s: Step(%T): %v", q.to, q.ev, err)
+	}
+	for _, a := range e.Ready() {
+		switch a := a.(type) {
+		case swarm.Send:
+			// Encode and decode, as a real link does.
+			m, err := wire.Decode(wire.Encode(a.Msg))
+			if err != nil {
+				n.t.Fatal(err)
 			}
+			n.at(n.latency, a.To, swarm.MessageReceived{From: q.to, Msg: m})
+		case swarm.Deliver:
+			n.got[q.to][a.Chunk.Seq]++
+			n.delay[q.to][a.Chunk.Seq] = n.now.Sub(time.Unix(0, 0)) - time.Duration(a.Chunk.Seq)*250*time.Millisecond
+		case swarm.Fetch:
+			n.fetches++
+			n.at(2*n.latency, q.to, swarm.Fetched{Chunk: wire.Chunk{Seq: a.Seq, Timestamp: int64(a.Seq), Payload: []byte(fmt.Sprint(a.Seq))}})
+		case swarm.Disconnect:
+			n.t.Fatalf("%s disconnected %s: %s", q.to, a.Peer, a.Reason)
 		}
 	}
 }
