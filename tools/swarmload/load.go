@@ -25,6 +25,7 @@ import (
 	"github.com/shoal-live/shoal/shared/swarm"
 	"github.com/shoal-live/shoal/shared/wire"
 	"github.com/shoal-live/shoal/signal"
+	"github.com/shoal-live/shoal/tools/swarmsim/hist"
 	"github.com/shoal-live/shoal/tools/swarmsim/playmodel"
 )
 
@@ -167,7 +168,7 @@ type load struct {
 
 type metrics struct {
 	startup                                 []int64
-	playLatency, delivLatency               hist
+	playLatency, delivLatency               hist.Hist
 	watch, stalled                          int64
 	stalls, skipped, played, viewersStalled int
 	started                                 int
@@ -547,7 +548,7 @@ func (l *load) deliver(v *viewer, d node.Delivery) {
 		return
 	}
 	m := &l.m
-	m.delivLatency.add(now - pub)
+	m.delivLatency.Add(now - pub)
 	b := m.bucketAt(now)
 	switch {
 	case !d.FromOrigin:
@@ -606,7 +607,7 @@ func (l *load) progress() {
 	off := ratio(m.fromPeers, m.fromPeers+m.fromPush+m.fromHTTP)
 	line := fmt.Sprintf("swarmload: %3.0fs of %s  viewers %d (%d playing)  offload %.1f%%  behind live at delivery p50 %.0f ms, at play p50 %.0f ms  fetches %d\n",
 		time.Since(l.start).Seconds(), l.cfg.Duration, online, started, off*100,
-		m.delivLatency.quantile(.5), m.playLatency.quantile(.5), l.fetches.Load())
+		m.delivLatency.Quantile(.5), m.playLatency.Quantile(.5), l.fetches.Load())
 	l.mu.Unlock()
 	io.WriteString(l.cfg.Progress, line)
 }
@@ -676,8 +677,8 @@ func (l *load) report() *Report {
 	r.Engine = eng
 
 	r.StartupMs = distOf(nsToMs(m.startup))
-	r.LatencyMs = m.playLatency.dist()
-	r.DeliveryLatencyMs = m.delivLatency.dist()
+	r.LatencyMs = m.playLatency.Dist()
+	r.DeliveryLatencyMs = m.delivLatency.Dist()
 	r.Rebuffering = Rebuffering{Ratio: ratio(m.stalled, m.watch), StalledSeconds: round(time.Duration(m.stalled).Seconds()),
 		WatchSeconds: round(time.Duration(m.watch).Seconds()), Stalls: m.stalls, ViewersStalled: m.viewersStalled,
 		SkippedChunks: m.skipped, PlayedChunks: m.played}

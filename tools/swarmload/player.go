@@ -14,7 +14,7 @@ func (l *load) newPlayer() *playmodel.Player {
 		StartupChunks: l.cfg.StartupChunks,
 		Window:        l.cfg.Window,
 		OnPlay: func(_ uint64, at, latency int64) {
-			l.m.playLatency.add(latency)
+			l.m.playLatency.Add(latency)
 			l.m.bucketAt(at).latency(latency)
 		},
 	})

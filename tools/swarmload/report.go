@@ -7,7 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"text/tabwriter"
-	"time"
+
+	"github.com/shoal-live/shoal/tools/swarmsim/hist"
 )
 
 // Report is what a run measured. Its field names follow the simulator's
@@ -90,15 +91,7 @@ type ViewerCounts struct {
 }
 
 // Dist summarises a distribution.
-type Dist struct {
-	N    int64   `json:"n"`
-	Mean float64 `json:"mean"`
-	P50  float64 `json:"p50"`
-	P90  float64 `json:"p90"`
-	P95  float64 `json:"p95"`
-	P99  float64 `json:"p99"`
-	Max  float64 `json:"max"`
-}
+type Dist = hist.Dist
 
 // Rebuffering sums the model players' stalls.
 type Rebuffering struct {
@@ -204,50 +197,6 @@ type Perf struct {
 	GoVersion  string `json:"goVersion"`
 }
 
-// hist is a histogram in 1 ms bins up to two minutes.
-type hist struct {
-	bins []int64
-	n    int64
-	sum  float64
-	max  int64
-}
-
-const histMs = 120_000
-
-func (h *hist) add(ns int64) {
-	ms := max(ns/int64(time.Millisecond), 0)
-	if h.bins == nil {
-		h.bins = make([]int64, histMs+1)
-	}
-	h.bins[min(ms, histMs)]++
-	h.n++
-	h.sum += float64(ns) / 1e6
-	h.max = max(h.max, ns)
-}
-
-func (h *hist) quantile(q float64) float64 {
-	if h.n == 0 {
-		return 0
-	}
-	want := int64(math.Ceil(q * float64(h.n)))
-	var c int64
-	for i, b := range h.bins {
-		c += b
-		if c >= max(want, 1) {
-			return float64(i)
-		}
-	}
-	return histMs
-}
-
-func (h *hist) dist() Dist {
-	if h.n == 0 {
-		return Dist{}
-	}
-	return Dist{N: h.n, Mean: round(h.sum / float64(h.n)), P50: h.quantile(.5), P90: h.quantile(.9),
-		P95: h.quantile(.95), P99: h.quantile(.99), Max: float64(h.max / int64(time.Millisecond))}
-}
-
 // distOf summarises sorted values, scaled by k.
 func distOf(sorted []float64) Dist {
 	if len(sorted) == 0 {
@@ -284,10 +233,7 @@ func ratio(a, b int64) float64 {
 }
 
 // round keeps six significant digits, so reports read and diff well.
-func round(f float64) float64 {
-	v, _ := strconv.ParseFloat(strconv.FormatFloat(f, 'g', 6, 64), 64)
-	return v
-}
+func round(f float64) float64 { return hist.Round(f) }
 
 // writeTable prints the report's headline figures in the simulator's
 // layout, with the engine issue's targets beside them.

@@ -15,7 +15,7 @@ func (s *Sim) newPlayer(p *peer) *playmodel.Player {
 		StartupChunks: s.sc.StartupChunks,
 		Window:        s.window(),
 		OnPlay: func(seq uint64, at, latency int64) {
-			s.m.latency.add(latency)
+			s.m.latency.Add(latency)
 			s.m.bucketAt(at).latency(at, latency)
 			if s.opt.OnPlay != nil {
 				s.opt.OnPlay(int(p.idx), seq, time.Duration(at))

@@ -3,10 +3,10 @@ package sim
 import (
 	"math"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/shoal-live/shoal/shared/swarm"
+	"github.com/shoal-live/shoal/tools/swarmsim/hist"
 )
 
 // Report is what a run measured. It is a pure function of the scenario:
@@ -57,15 +57,7 @@ type ViewerCounts struct {
 }
 
 // Dist summarises a distribution.
-type Dist struct {
-	N    int64   `json:"n"`
-	Mean float64 `json:"mean"`
-	P50  float64 `json:"p50"`
-	P90  float64 `json:"p90"`
-	P95  float64 `json:"p95"`
-	P99  float64 `json:"p99"`
-	Max  float64 `json:"max"`
-}
+type Dist = hist.Dist
 
 // Rebuffering sums the players' stalls.
 type Rebuffering struct {
@@ -153,10 +145,7 @@ type Conservation struct {
 }
 
 // Point is one point of a CDF.
-type Point struct {
-	X float64 `json:"x"`
-	Y float64 `json:"y"`
-}
+type Point = hist.Point
 
 // Sample is one bucket of the time series.
 type Sample struct {
@@ -165,73 +154,6 @@ type Sample struct {
 	Viewers   int     `json:"viewers"`
 	HTTPMbps  float64 `json:"httpMbps"`
 	LatencyMs float64 `json:"latencyMs"` // mean over chunks played
-}
-
-// hist is a latency histogram in 1 ms bins.
-type hist struct {
-	bins []int64
-	n    int64
-	sum  float64
-	max  int64
-}
-
-const histMs = 120_000
-
-func (h *hist) add(ns int64) {
-	ms := max(ns/int64(time.Millisecond), 0)
-	if h.bins == nil {
-		h.bins = make([]int64, histMs+1)
-	}
-	h.bins[min(ms, histMs)]++
-	h.n++
-	h.sum += float64(ns) / 1e6
-	h.max = max(h.max, ns)
-}
-
-func (h *hist) quantile(q float64) float64 {
-	if h.n == 0 {
-		return 0
-	}
-	want := int64(math.Ceil(q * float64(h.n)))
-	var c int64
-	for i, b := range h.bins {
-		c += b
-		if c >= max(want, 1) {
-			return float64(i)
-		}
-	}
-	return histMs
-}
-
-func (h *hist) dist() Dist {
-	if h.n == 0 {
-		return Dist{}
-	}
-	return Dist{N: h.n, Mean: round(h.sum / float64(h.n)), P50: h.quantile(.5), P90: h.quantile(.9),
-		P95: h.quantile(.95), P99: h.quantile(.99), Max: float64(h.max / int64(time.Millisecond))}
-}
-
-func (h *hist) cdf(points int) []Point {
-	if h.n == 0 {
-		return nil
-	}
-	var out []Point
-	var c int64
-	step := max(h.n/int64(points), 1)
-	next := step
-	for i, b := range h.bins {
-		if b == 0 {
-			continue
-		}
-		c += b
-		if c >= next || c == h.n {
-			out = append(out, Point{X: float64(i), Y: round(float64(c) / float64(h.n))})
-			for next <= c {
-				next += step
-			}
-		}
-	}
-	return out
 }
 
 type bucket struct {
@@ -266,7 +188,7 @@ type classUse struct {
 type metrics struct {
 	joined, left, started, joinRefused int
 	startup                            []int64
-	latency                            hist
+	latency                            hist.Hist
 
 	watch, stalled                            int64
 	stalls, skipped, played, viewersStalled   int
@@ -364,8 +286,8 @@ func (s *Sim) report() *Report {
 	st := slices.Clone(m.startup)
 	slices.Sort(st)
 	r.StartupMs = distOf(st)
-	r.LatencyMs = m.latency.dist()
-	r.LatencyCDF = m.latency.cdf(200)
+	r.LatencyMs = m.latency.Dist()
+	r.LatencyCDF = m.latency.CDF(200)
 	r.Rebuffering = Rebuffering{Ratio: ratio(m.stalled, m.watch), StalledSeconds: round(time.Duration(m.stalled).Seconds()),
 		WatchSeconds: round(time.Duration(m.watch).Seconds()), Stalls: m.stalls, ViewersStalled: m.viewersStalled,
 		SkippedChunks: m.skipped, PlayedChunks: m.played, Jumps: m.jumps}
@@ -455,7 +377,4 @@ func ratio(a, b int64) float64 {
 }
 
 // round keeps six significant decimals, so reports read and diff well.
-func round(f float64) float64 {
-	v, _ := strconv.ParseFloat(strconv.FormatFloat(f, 'g', 6, 64), 64)
-	return v
-}
+func round(f float64) float64 { return hist.Round(f) }
