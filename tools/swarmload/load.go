@@ -167,16 +167,14 @@ type load struct {
 }
 
 type metrics struct {
-	startup                                 []int64
-	playLatency, delivLatency               hist.Hist
-	watch, stalled                          int64
-	stalls, skipped, played, viewersStalled int
-	started                                 int
-	fromPeers, fromPush, fromHTTP           int64
-	gaps                                    []int64
-	buckets                                 []bucket
-	bucketLen                               int64
-	peakGoroutines                          int
+	startup                       []int64
+	playLatency, delivLatency     hist.Hist
+	players                       playmodel.Totals
+	fromPeers, fromPush, fromHTTP int64
+	gaps                          []int64
+	buckets                       []bucket
+	bucketLen                     int64
+	peakGoroutines                int
 }
 
 type bucket struct {
@@ -672,16 +670,14 @@ func (l *load) report() *Report {
 		}
 	}
 	r.Viewers.Online = r.Viewers.Joined - r.Viewers.Left
-	r.Viewers.Started = m.started
-	r.Viewers.NeverStarted = r.Viewers.Joined - m.started
+	r.Viewers.Started = m.players.Started
+	r.Viewers.NeverStarted = r.Viewers.Joined - m.players.Started
 	r.Engine = eng
 
 	r.StartupMs = distOf(nsToMs(m.startup))
 	r.LatencyMs = m.playLatency.Dist()
 	r.DeliveryLatencyMs = m.delivLatency.Dist()
-	r.Rebuffering = Rebuffering{Ratio: ratio(m.stalled, m.watch), StalledSeconds: round(time.Duration(m.stalled).Seconds()),
-		WatchSeconds: round(time.Duration(m.watch).Seconds()), Stalls: m.stalls, ViewersStalled: m.viewersStalled,
-		SkippedChunks: m.skipped, PlayedChunks: m.played}
+	r.Rebuffering = m.players.Rebuffering()
 
 	r.Payload = Payload{FromPeers: m.fromPeers, FromOriginPush: m.fromPush, FromOriginHTTP: m.fromHTTP}
 	delivered := m.fromPeers + m.fromPush + m.fromHTTP

@@ -34,18 +34,5 @@ func (l *load) finishPlayer(v *viewer, t int64) {
 	if !v.pl.Finish(t) {
 		return
 	}
-	st := v.pl.Stats()
-	if !st.Started {
-		return
-	}
-	m := &l.m
-	m.watch += t - st.StartAt
-	m.stalled += st.Stalled
-	m.stalls += st.Stalls
-	m.skipped += st.Skipped
-	m.played += st.Played
-	if st.Stalled > 0 {
-		m.viewersStalled++
-	}
-	m.started++
+	l.m.players.Add(v.pl.Stats(), t)
 }

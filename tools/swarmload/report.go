@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/shoal-live/shoal/tools/swarmsim/hist"
+	"github.com/shoal-live/shoal/tools/swarmsim/playmodel"
 )
 
 // Report is what a run measured. Its field names follow the simulator's
@@ -94,15 +95,7 @@ type ViewerCounts struct {
 type Dist = hist.Dist
 
 // Rebuffering sums the model players' stalls.
-type Rebuffering struct {
-	Ratio          float64 `json:"ratio"` // stalled / watch time
-	StalledSeconds float64 `json:"stalledSeconds"`
-	WatchSeconds   float64 `json:"watchSeconds"`
-	Stalls         int     `json:"stalls"`
-	ViewersStalled int     `json:"viewersStalled"`
-	SkippedChunks  int     `json:"skippedChunks"`
-	PlayedChunks   int     `json:"playedChunks"`
-}
+type Rebuffering = playmodel.Rebuffering
 
 // Payload counts chunk payload bytes delivered to viewers, by source.
 type Payload struct {

@@ -106,3 +106,17 @@ func TestSkipsWhatTheEngineForgot(t *testing.T) {
 		t.Error("a second Finish reported finishing")
 	}
 }
+
+// TestTotals: players that never started count nowhere; the others add
+// their watch time, stalls and chunks.
+func TestTotals(t *testing.T) {
+	var tot Totals
+	tot.Add(Stats{Started: false, Stalled: 99}, 100)
+	tot.Add(Stats{Started: true, StartAt: 0, Stalled: 10, Stalls: 1, Played: 8}, 100)
+	tot.Add(Stats{Started: true, StartAt: 50, Played: 4, Jumps: 1}, 150)
+	r := tot.Rebuffering()
+	want := Rebuffering{Ratio: 0.05, StalledSeconds: 1e-8, WatchSeconds: 2e-7, Stalls: 1, ViewersStalled: 1, Jumps: 1, PlayedChunks: 12}
+	if r != want || tot.Started != 2 {
+		t.Fatalf("got %+v, %d started; want %+v, 2", r, tot.Started, want)
+	}
+}

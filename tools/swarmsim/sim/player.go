@@ -49,18 +49,5 @@ func (s *Sim) finishPlayer(p *peer, t int64) {
 	if !p.pl.Finish(t) {
 		return
 	}
-	st := p.pl.Stats()
-	if !st.Started {
-		return
-	}
-	s.m.watch += t - st.StartAt
-	s.m.stalled += st.Stalled
-	s.m.stalls += st.Stalls
-	s.m.skipped += st.Skipped
-	s.m.jumps += st.Jumps
-	s.m.played += st.Played
-	if st.Stalled > 0 {
-		s.m.viewersStalled++
-	}
-	s.m.started++
+	s.m.players.Add(p.pl.Stats(), t)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/shoal-live/shoal/shared/swarm"
 	"github.com/shoal-live/shoal/tools/swarmsim/hist"
+	"github.com/shoal-live/shoal/tools/swarmsim/playmodel"
 )
 
 // Report is what a run measured. It is a pure function of the scenario:
@@ -60,16 +61,7 @@ type ViewerCounts struct {
 type Dist = hist.Dist
 
 // Rebuffering sums the players' stalls.
-type Rebuffering struct {
-	Ratio          float64 `json:"ratio"` // stalled / watch time
-	StalledSeconds float64 `json:"stalledSeconds"`
-	WatchSeconds   float64 `json:"watchSeconds"`
-	Stalls         int     `json:"stalls"`
-	ViewersStalled int     `json:"viewersStalled"`
-	SkippedChunks  int     `json:"skippedChunks"`
-	Jumps          int     `json:"jumps"` // catch-up jumps of a playhead over 6 s behind its target
-	PlayedChunks   int     `json:"playedChunks"`
-}
+type Rebuffering = playmodel.Rebuffering
 
 // Payload counts chunk payload bytes delivered to viewers, by source.
 type Payload struct {
@@ -190,9 +182,7 @@ type metrics struct {
 	startup                            []int64
 	latency                            hist.Hist
 
-	watch, stalled                            int64
-	stalls, skipped, played, viewersStalled   int
-	jumps                                     int
+	players                                   playmodel.Totals
 	fromPeers, fromPush, fromHTTP             int64
 	sent, sentPayload, received               int64
 	lostClosed, lostSender, lostDropped       int64
@@ -280,17 +270,15 @@ func (s *Sim) finish() {
 func (s *Sim) report() *Report {
 	m := &s.m
 	r := &Report{Scenario: s.sc, SimSeconds: time.Duration(s.end).Seconds(), Events: s.events, Truncated: s.truncated}
-	r.Viewers = ViewerCounts{Joined: m.joined, Left: m.left, Online: len(s.online), Started: m.started,
-		NeverStarted: m.joined - m.started, Refused: m.joinRefused}
+	r.Viewers = ViewerCounts{Joined: m.joined, Left: m.left, Online: len(s.online), Started: m.players.Started,
+		NeverStarted: m.joined - m.players.Started, Refused: m.joinRefused}
 
 	st := slices.Clone(m.startup)
 	slices.Sort(st)
 	r.StartupMs = distOf(st)
 	r.LatencyMs = m.latency.Dist()
 	r.LatencyCDF = m.latency.CDF(200)
-	r.Rebuffering = Rebuffering{Ratio: ratio(m.stalled, m.watch), StalledSeconds: round(time.Duration(m.stalled).Seconds()),
-		WatchSeconds: round(time.Duration(m.watch).Seconds()), Stalls: m.stalls, ViewersStalled: m.viewersStalled,
-		SkippedChunks: m.skipped, PlayedChunks: m.played, Jumps: m.jumps}
+	r.Rebuffering = m.players.Rebuffering()
 
 	r.Payload = Payload{FromPeers: m.fromPeers, FromOriginPush: m.fromPush, FromOriginHTTP: m.fromHTTP}
 	r.Offload = ratio(m.fromPeers, m.fromPeers+m.fromPush+m.fromHTTP)
