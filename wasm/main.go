@@ -22,10 +22,10 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
+	"github.com/shoal-live/shoal/shared/jsbridge"
 	"github.com/shoal-live/shoal/shared/node"
 	"github.com/shoal-live/shoal/shared/signaling"
 	"github.com/shoal-live/shoal/shared/wire"
-	"github.com/shoal-live/shoal/wasm/jsbridge"
 )
 
 func main() {
