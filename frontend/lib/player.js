@@ -69,6 +69,11 @@ const JOIN_SLACK = 0.5;
 const FAR_JUMP = 6;
 const START_JUMP = 1;
 const START_WINDOW_MS = 5000;
+// Media kept behind the playhead (seconds), trimmed once TRIM_SLACK more
+// has gathered; after a QuotaExceededError, only QUOTA_KEEP_BEHIND.
+const KEEP_BEHIND = 30;
+const TRIM_SLACK = 10;
+const QUOTA_KEEP_BEHIND = 5;
 
 export class LivePlayer {
   /** @type {HTMLVideoElement} */
@@ -263,35 +268,60 @@ export class LivePlayer {
     }
   }
 
-  /** @param {Uint8Array} data */
+  /**
+   * Appends one segment. Media far behind the playhead is removed first,
+   * as an operation of its own: a SourceBuffer takes one append or remove
+   * at a time, and starting an append while a remove runs throws (that
+   * was a hole every 10 s once 40 s had played). A full buffer
+   * (QuotaExceededError) is trimmed harder and the append tried once more.
+   * @param {Uint8Array} data
+   */
   async #appendBytes(data) {
+    await this.#trim(KEEP_BEHIND);
+    try {
+      await this.#update((sb) => sb.appendBuffer(data));
+    } catch (err) {
+      if (!(err instanceof DOMException && err.name === 'QuotaExceededError')) throw err;
+      await this.#trim(QUOTA_KEEP_BEHIND);
+      await this.#update((sb) => sb.appendBuffer(data));
+    }
+  }
+
+  /**
+   * Removes media more than `keep` seconds behind the playhead, to bound
+   * memory; it waits until TRIM_SLACK more has gathered, so that it runs
+   * every few seconds, not at each append.
+   * @param {number} keep
+   */
+  async #trim(keep) {
+    const sb = this.#sb;
+    const t = this.#video.currentTime;
+    if (!sb || sb.buffered.length === 0) return;
+    const start = sb.buffered.start(0);
+    if (t - start < keep + (keep === KEEP_BEHIND ? TRIM_SLACK : 0)) return;
+    await this.#update((b) => b.remove(0, t - keep));
+  }
+
+  /**
+   * Runs one SourceBuffer operation and waits for its updateend.
+   * @param {(sb: SourceBuffer) => void} op
+   */
+  async #update(op) {
     const sb = /** @type {SourceBuffer} */ (this.#sb);
-    this.#trim();
+    if (sb.updating) await new Promise((resolve) => sb.addEventListener('updateend', resolve, { once: true }));
     await new Promise((resolve, reject) => {
       const done = () => { sb.removeEventListener('error', fail); resolve(undefined); };
       const fail = () => { sb.removeEventListener('updateend', done); reject(new Error('media append failed')); };
       sb.addEventListener('updateend', done, { once: true });
       sb.addEventListener('error', fail, { once: true });
       try {
-        sb.appendBuffer(data);
+        op(sb);
       } catch (err) {
         sb.removeEventListener('updateend', done);
         sb.removeEventListener('error', fail);
         reject(err);
       }
     });
-  }
-
-  /** Removes media more than 30 s behind the playhead, to bound memory. */
-  #trim() {
-    const sb = this.#sb;
-    const t = this.#video.currentTime;
-    if (!sb || sb.updating || sb.buffered.length === 0 || t - sb.buffered.start(0) < 40) return;
-    try {
-      sb.remove(0, t - 30);
-    } catch {
-      /* retried on the next append */
-    }
   }
 
   /** Every 200 ms: skip lost chunks, hop over holes, steer latency. */
@@ -356,12 +386,13 @@ export class LivePlayer {
   }
 
   #onWaiting() {
-    if (this.#stats.firstFrameAt === null) return; // start-up, not a stall
+    if (this.#stats.state === 'error' || this.#stats.firstFrameAt === null) return; // start-up is not a stall
     this.#stallStart ??= Date.now();
     this.#stats.state = 'stalled';
   }
 
   #onPlaying() {
+    if (this.#stats.state === 'error') return; // an error stays until the page starts a new player
     if (this.#stats.firstFrameAt === null) {
       this.#stats.firstFrameAt = Date.now();
     }
