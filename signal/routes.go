@@ -31,6 +31,7 @@ func (s *Server) Handler() http.Handler {
 		r.Get("/streams", s.handleStreams)
 		r.With(s.limitChunkFetches).Get("/streams/{stream}/chunks/{seq}", s.handleChunk)
 		r.Get("/streams/{stream}/init", s.handleInit)
+		r.With(s.limitChunkFetches).Get("/streams/{stream}/media", s.handleMedia) // chunks over plain HTTP, for the page's start
 		r.Get("/streams/{stream}/status", s.handleStatus)
 		r.Get("/streams/{stream}/info", s.handleStreamInfo) // title and audience, for the viewer and embed pages
 		r.Handle("/whip/*", s.whip)                         // WHIP ingest (RFC 9725): POST an offer, DELETE the session
@@ -38,7 +39,7 @@ func (s *Server) Handler() http.Handler {
 
 	s.mountStudio(r) // /login, /setup, /logout, /studio, /api/studio
 
-	r.Get("/wasm/shoal.wasm", s.handleWasm)
+	r.Get("/wasm/*", s.handleWasm) // the browser peer, also at its fingerprinted paths
 	r.Get("/watch/{stream}", s.handleWatch)
 	r.Get("/embed/{stream}", s.handleEmbed) // the one page other sites may frame
 	r.Get("/", s.page("index.html"))
