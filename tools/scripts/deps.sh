@@ -12,6 +12,18 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+# The browser benchmark's npm packages (tools/browserbench: hls.js,
+# p2p-media-loader, the WebTorrent tracker, playwright-core), pinned in its
+# package-lock.json. --ignore-scripts: bittorrent-tracker's client side
+# pulls in node-datachannel, whose install script downloads a prebuilt
+# binary; the benchmark runs only the tracker's server, which needs none.
+(
+  cd "$(dirname "$0")/../browserbench"
+  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    echo "deps: installing the browser benchmark's npm packages with npm ci" >&2
+    npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+  fi
+)
 cd "$(dirname "$0")/../e2e"
 if [ ! -d node_modules/playwright-core ]; then
   echo "deps: installing playwright-core with npm ci" >&2

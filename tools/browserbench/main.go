@@ -1,0 +1,405 @@
+// Command browserbench compares Shoal with hls.js + p2p-media-loader in
+// headless Chromium, on one live feed, and writes the figures down.
+//
+//	go tool task bench:browser                      # every scenario, 3 minutes each
+//	go tool task bench:browser -- -duration 45s -scenarios 1tab,4tabs
+//
+// One ffmpeg encode (640×360 30 fps H.264 1.5 Mbit/s, AAC 48 kHz, a frame
+// counter burnt into the picture) feeds both systems through the tee
+// muxer: FLV to Shoal's RTMP ingest (bin/shoal, -origin-copies 1) and HLS
+// with 2 s fMP4 segments, served over HTTP to hls.js with p2p-media-loader
+// v2 and a local WebTorrent tracker. For each scenario (1 tab; 4 tabs
+// opened 0.7 s apart; 6 tabs; 4 tabs with one replaced every 20 s) each
+// system is watched in turn by tabs.mjs (playwright-core, one browser
+// context per tab), which measures from outside the players:
+//
+//   - latency: the frame counter read from displayed frames
+//     (requestVideoFrameCallback and a canvas) against the wall-clock time
+//     ffmpeg's showinfo filter logged that frame;
+//   - first frame (page open → first displayed frame), stalls (time in
+//     "waiting" after the first frame);
+//   - bytes from peers (RTCPeerConnection.getStats on every connection the
+//     page makes; the ones ending at a UDP socket of bin/shoal are the
+//     origin's) and from the server (DevTools protocol network events);
+//   - renderer CPU (Performance.getMetrics ProcessTime) and JS heap.
+//
+// It writes artifacts/browserbench-<time>.json (every phase, every tab),
+// artifacts/browserbench.md (the table for docs/BENCHMARKS.md, also
+// printed) and logs under artifacts/browserbench-logs/. Run it inside a
+// loopback-only network namespace (tools/scripts/netns.sh), as the task
+// does. Nothing here runs under go test: the unit tests cover the pure
+// parts (counter decoding, latency, stalls, percentiles, CPU windows).
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// scenario is one audience shape.
+type scenario struct {
+	name  string
+	tabs  int
+	churn bool // replace one tab every -churn-every
+}
+
+var scenarios = []scenario{
+	{"1tab", 1, false},
+	{"4tabs", 4, false},
+	{"6tabs", 6, false},
+	{"churn", 4, true},
+}
+
+type config struct {
+	duration   time.Duration
+	scenarios  []scenario
+	systems    []string
+	keyint     time.Duration
+	churnEvery time.Duration
+	stagger    time.Duration
+	sample     time.Duration
+	pause      time.Duration
+	hlsSync    int
+	highDemand time.Duration
+	shoalBin   string
+	dir        string
+	out        string
+}
+
+func main() {
+	cfg, err := parseFlags(os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "browserbench:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, cfg); err != nil {
+		fmt.Fprintln(os.Stderr, "browserbench:", err)
+		os.Exit(1)
+	}
+}
+
+func parseFlags(args []string) (config, error) {
+	var c config
+	fl := flag.NewFlagSet("browserbench", flag.ContinueOnError)
+	fl.DurationVar(&c.duration, "duration", 3*time.Minute, "how long each scenario runs for each system")
+	names := fl.String("scenarios", "1tab,4tabs,6tabs,churn", "comma-separated scenarios: 1tab, 4tabs, 6tabs, churn")
+	systems := fl.String("systems", "shoal,hls", "comma-separated systems: shoal, hls (hls.js + p2p-media-loader)")
+	tabs := fl.Int("tabs", 0, "override every scenario's tab count (development runs)")
+	fl.DurationVar(&c.keyint, "keyint", time.Second, "keyframe interval of the feed")
+	fl.DurationVar(&c.churnEvery, "churn-every", 20*time.Second, "in the churn scenario, replace one tab this often")
+	fl.DurationVar(&c.stagger, "stagger", 700*time.Millisecond, "between opening two tabs")
+	fl.DurationVar(&c.sample, "sample", 250*time.Millisecond, "read the frame counter at most this often per tab")
+	fl.DurationVar(&c.pause, "pause", 5*time.Second, "between phases, for the swarms to empty")
+	fl.IntVar(&c.hlsSync, "hls-sync", 2, "hls.js liveSyncDurationCount: segments (2 s) behind the playlist's live edge")
+	fl.DurationVar(&c.highDemand, "hls-high-demand", 0, "p2p-media-loader highDemandTimeWindow (0: its default, 15s)")
+	fl.StringVar(&c.shoalBin, "shoal", "bin/shoal", "the Shoal server binary")
+	fl.StringVar(&c.dir, "dir", "tools/browserbench", "this tool's directory (tabs.mjs, tracker.mjs, node_modules)")
+	fl.StringVar(&c.out, "out", "artifacts", "where to write the JSON report, the markdown table and logs")
+	if err := fl.Parse(args); err != nil {
+		return c, err
+	}
+	for _, n := range strings.Split(*names, ",") {
+		i := -1
+		for j, s := range scenarios {
+			if s.name == strings.TrimSpace(n) {
+				i = j
+			}
+		}
+		if i < 0 {
+			return c, fmt.Errorf("unknown scenario %q (have 1tab, 4tabs, 6tabs, churn)", n)
+		}
+		sc := scenarios[i]
+		if *tabs > 0 {
+			sc.tabs = *tabs
+		}
+		c.scenarios = append(c.scenarios, sc)
+	}
+	for _, s := range strings.Split(*systems, ",") {
+		s = strings.TrimSpace(s)
+		if s != "shoal" && s != "hls" {
+			return c, fmt.Errorf("unknown system %q (have shoal, hls)", s)
+		}
+		c.systems = append(c.systems, s)
+	}
+	if c.duration < 20*time.Second {
+		return c, errors.New("-duration must be at least 20s")
+	}
+	if c.hlsSync < 1 {
+		return c, errors.New("-hls-sync must be at least 1")
+	}
+	if c.keyint <= 0 || c.keyint > 10*time.Second {
+		return c, errors.New("-keyint must be in (0, 10s]")
+	}
+	return c, nil
+}
+
+// phase is one scenario watched with one system.
+type phase struct {
+	Scenario string      `json:"scenario"`
+	System   string      `json:"system"`
+	URL      string      `json:"url"`
+	Summary  summary     `json:"summary"`
+	Tabs     []tabResult `json:"tabs"`
+	Series   [][]float64 `json:"latencySeries"` // [tab, seconds since phase start, latency ms], every reading
+	Error    string      `json:"error,omitempty"`
+}
+
+// report is the JSON file.
+type report struct {
+	Started     time.Time `json:"started"`
+	Finished    time.Time `json:"finished"`
+	Duration    string    `json:"durationPerPhase"`
+	Keyint      string    `json:"keyint"`
+	Commit      string    `json:"commit"`
+	UptimeStart string    `json:"uptimeStart"`
+	UptimeEnd   string    `json:"uptimeEnd"`
+	HLSConfig   string    `json:"hlsConfig"`
+	Frames      int       `json:"framesProduced"`
+	Phases      []phase   `json:"phases"`
+}
+
+func run(ctx context.Context, cfg config) error {
+	for _, need := range []string{cfg.shoalBin, filepath.Join(cfg.dir, "node_modules", "playwright-core"), filepath.Join(cfg.dir, "node_modules", "hls.js")} {
+		if _, err := os.Stat(need); err != nil {
+			return fmt.Errorf("%v (run go tool task build and go tool task deps)", err)
+		}
+	}
+	for _, tool := range []string{"ffmpeg", "node"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return fmt.Errorf("%s is not on PATH (go tool task deps)", tool)
+		}
+	}
+	shoalBin, err := filepath.Abs(cfg.shoalBin)
+	if err != nil {
+		return err
+	}
+	logs := filepath.Join(cfg.out, "browserbench-logs")
+	if err := os.MkdirAll(logs, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "browserbench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	hlsDir := filepath.Join(tmp, "hls")
+	if err := os.Mkdir(hlsDir, 0o755); err != nil {
+		return err
+	}
+
+	rep := report{Started: time.Now(), Duration: cfg.duration.String(), Keyint: cfg.keyint.String(), UptimeStart: uptime(), Commit: gitCommit(), HLSConfig: hlsConfigDoc(cfg.hlsSync, cfg.highDemand)}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	// The HLS side's HTTP server and tracker.
+	httpAddr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", httpAddr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: hlsServer(hlsDir, filepath.Join(cfg.dir, "node_modules")), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	defer srv.Close()
+	trackerAddr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	_, trackerPort, _ := net.SplitHostPort(trackerAddr)
+	tracker, err := startTracker(ctx, cfg.dir, trackerPort, filepath.Join(logs, "tracker.log"))
+	if err != nil {
+		return err
+	}
+
+	// Shoal.
+	shoalAddr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	rtmpAddr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	key := randomKey()
+	shoal, err := startShoal(ctx, shoalBin, shoalAddr, rtmpAddr, key, filepath.Join(tmp, "data"), filepath.Join(logs, "shoal.log"))
+	if err != nil {
+		return fmt.Errorf("shoal: %w (log: %s)", err, filepath.Join(logs, "shoal.log"))
+	}
+
+	// The feed; then wait for both systems to have video.
+	var clock frameClock
+	feed, err := startFeed(ctx, feedConfig{rtmpURL: "rtmp://" + rtmpAddr + "/live/" + key, hlsDir: hlsDir, keyint: cfg.keyint, logPath: filepath.Join(logs, "ffmpeg.log")}, &clock)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "browserbench: feed started; waiting for Shoal and HLS to have video\n")
+	if err := waitHTTP(ctx, "http://"+shoalAddr+"/api/streams/live/status", 30*time.Second, streamLive); err != nil {
+		return fmt.Errorf("shoal never went live: %w (logs in %s)", err, logs)
+	}
+	if err := waitHTTP(ctx, "http://"+httpAddr+"/hls/"+hlsList, 30*time.Second, hlsReady); err != nil {
+		return fmt.Errorf("no HLS playlist: %w (logs in %s)", err, logs)
+	}
+
+	pids := map[string]int{"shoal": shoal.Process.Pid, "ffmpeg": feed.Process.Pid, "tracker": tracker.Process.Pid}
+	for _, sc := range cfg.scenarios {
+		for _, sys := range cfg.systems {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			url := "http://" + shoalAddr + "/watch/live"
+			serverPid := pids["shoal"]
+			if sys == "hls" {
+				url = fmt.Sprintf("http://%s/bench/hls.html?src=/hls/%s&tracker=ws://%s&sync=%d", httpAddr, hlsList, trackerAddr, cfg.hlsSync)
+				if cfg.highDemand > 0 {
+					url += "&hd=" + strconv.FormatFloat(cfg.highDemand.Seconds(), 'f', -1, 64)
+				}
+				serverPid = 0
+			}
+			fmt.Fprintf(os.Stderr, "browserbench: %s × %s (%d tabs%s, %v)\n", sc.name, sys, sc.tabs, map[bool]string{true: ", churn", false: ""}[sc.churn], cfg.duration)
+			ph := runPhase(ctx, cfg, sc, sys, url, serverPid, pids, &clock, logs)
+			rep.Phases = append(rep.Phases, ph)
+			if ph.Error != "" {
+				fmt.Fprintf(os.Stderr, "browserbench: %s × %s: %s\n", sc.name, sys, ph.Error)
+			} else {
+				fmt.Fprintln(os.Stderr, "browserbench:", oneLine(ph.Summary))
+			}
+			time.Sleep(cfg.pause)
+		}
+	}
+	rep.Finished = time.Now()
+	rep.UptimeEnd = uptime()
+	rep.Frames = clock.count()
+	cancel()
+
+	stamp := rep.Started.Format("20060102-150405")
+	raw, err := json.MarshalIndent(rep, "", " ")
+	if err != nil {
+		return err
+	}
+	jsonPath := filepath.Join(cfg.out, "browserbench-"+stamp+".json")
+	if err := os.WriteFile(jsonPath, raw, 0o644); err != nil {
+		return err
+	}
+	md := markdown(rep)
+	fmt.Print(md)
+	mdPath := filepath.Join(cfg.out, "browserbench.md")
+	if err := os.WriteFile(mdPath, []byte(md), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "browserbench: wrote %s and %s\n", jsonPath, mdPath)
+	return nil
+}
+
+// runPhase runs tabs.mjs for one scenario and system and analyzes it.
+func runPhase(ctx context.Context, cfg config, sc scenario, sys, url string, serverPid int, pids map[string]int, clock *frameClock, logs string) phase {
+	ph := phase{Scenario: sc.name, System: sys, URL: url}
+	points, _ := json.Marshal(barSamplePoints())
+	churn := 0.0
+	if sc.churn {
+		churn = cfg.churnEvery.Seconds()
+	}
+	args := []string{"tabs.mjs", "--url", url, "--tabs", strconv.Itoa(sc.tabs),
+		"--stagger-ms", strconv.FormatInt(cfg.stagger.Milliseconds(), 10),
+		"--duration", strconv.FormatFloat(cfg.duration.Seconds(), 'f', -1, 64),
+		"--churn-every", strconv.FormatFloat(churn, 'f', -1, 64),
+		"--server-pid", strconv.Itoa(serverPid),
+		"--sample-ms", strconv.FormatInt(cfg.sample.Milliseconds(), 10),
+		"--points", string(points)}
+	logPath := filepath.Join(logs, fmt.Sprintf("tabs-%s-%s.log", sc.name, sys))
+	log, err := os.Create(logPath)
+	if err != nil {
+		ph.Error = err.Error()
+		return ph
+	}
+	defer log.Close()
+	pctx, cancel := context.WithTimeout(ctx, cfg.duration+4*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(pctx, "node", args...)
+	cmd.Dir = cfg.dir
+	var stdout bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, log
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 15 * time.Second
+
+	cpu0 := map[string]float64{}
+	for name, pid := range pids {
+		cpu0[name], _ = cpuSeconds(pid)
+	}
+	t0 := time.Now()
+	err = cmd.Run()
+	dt := time.Since(t0).Seconds()
+	cpuPct := map[string]*float64{}
+	for name, pid := range pids {
+		if c, ok := cpuSeconds(pid); ok {
+			v := 100 * (c - cpu0[name]) / dt
+			cpuPct[name] = &v
+		}
+	}
+	if err != nil {
+		ph.Error = fmt.Sprintf("tabs.mjs: %v (log: %s)", err, logPath)
+		return ph
+	}
+	var raw phaseRaw
+	if err := json.Unmarshal(stdout.Bytes(), &raw); err != nil {
+		ph.Error = fmt.Sprintf("decoding tabs.mjs's report: %v (log: %s)", err, logPath)
+		return ph
+	}
+	for _, t := range raw.Tabs {
+		r := analyzeTab(t, clock.at, raw.StartedAt)
+		for _, f := range t.Frames {
+			if ms, ok := frameLatency(f, clock.at); ok {
+				ph.Series = append(ph.Series, []float64{float64(t.Index), round1((f.At - raw.StartedAt) / 1000), round1(ms)})
+			}
+		}
+		ph.Tabs = append(ph.Tabs, r)
+	}
+	ph.Summary = summarize(sc.name, sys, ph.Tabs)
+	ph.Summary.DurationS = (raw.EndedAt - raw.StartedAt) / 1000
+	ph.Summary.BrowserCPUPct, ph.Summary.RendererCPUPctT = browserCPU(raw.Processes)
+	ph.Summary.ServerCPUPct, ph.Summary.FeedCPUPct, ph.Summary.TrackerCPUPct = cpuPct["shoal"], cpuPct["ffmpeg"], cpuPct["tracker"]
+	ph.Summary.LoadAvg = loadAvg()
+	return ph
+}
+
+func round1(x float64) float64 { return float64(int64(x*10+0.5)) / 10 }
+
+func randomKey() string {
+	b := make([]byte, 12)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func uptime() string {
+	out, err := exec.Command("uptime").Output()
+	if err != nil {
+		return "load average: " + loadAvg()
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func gitCommit() string {
+	out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}
