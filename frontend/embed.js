@@ -19,7 +19,7 @@
  *
  * @module
  */
-import { loadShoal } from './lib/shoal.js';
+import { watchStream } from './lib/start.js';
 import { Media } from './lib/media.js';
 import { mountChat } from './lib/chat-panel.js';
 import { streamFromLocation } from './lib/stream-name.js';
@@ -151,30 +151,26 @@ async function main() {
   pollInfo();
   setInterval(pollInfo, 5000);
 
-  try {
-    const shoal = await loadShoal();
-    await shoal.join({
-      stream,
-      wantData: true,
-      onChunk: (info) => {
-        try {
-          media.chunk(info);
-        } catch (err) {
-          console.error('embed: chunk', err);
-        }
-      },
-      onStats: (s) => {
-        hook.stats = s;
-        media.clockOffsetMs = s.clockOffsetMs ?? 0;
-      },
-      onError: (msg) => console.warn('embed:', msg),
-    });
-  } catch (err) {
-    note.textContent = `The player could not start: ${err instanceof Error ? err.message : String(err)}`;
-    post('error', { message: note.textContent });
-    return;
-  }
-  post('ready', { muted: video.muted, autoplay: opts.autoplay });
+  let ready = false;
+  const watcher = watchStream(stream, media, {
+    onStats: (s) => { hook.stats = s; },
+    onState: (state) => {
+      if (state === 'connecting' && !ready) {
+        ready = true;
+        post('ready', { muted: video.muted, autoplay: opts.autoplay });
+      }
+    },
+    onError: (msg) => {
+      // The swarm could not start; the stream still plays over HTTP.
+      console.warn('embed:', msg);
+      post('error', { message: `The peer could not start: ${msg}` });
+    },
+  });
+  addEventListener('pagehide', () => watcher.leave());
+  // A page restored from the back/forward cache has left its swarm: start over.
+  addEventListener('pageshow', (ev) => {
+    if (ev.persisted) location.reload();
+  });
 
   setInterval(() => {
     const s = hook.stats;

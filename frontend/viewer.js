@@ -10,7 +10,7 @@
  * page also keeps `window.__shoal` up to date for the browser end-to-end
  * test (tools/e2e).
  */
-import { loadShoal } from './lib/shoal.js';
+import { watchStream } from './lib/start.js';
 import { Media } from './lib/media.js';
 import { mountChat } from './lib/chat-panel.js';
 import { streamFromLocation } from './lib/stream-name.js';
@@ -27,7 +27,6 @@ const HOOK_MAX_CHUNKS = 20_000;
 
 /** @typedef {import('./lib/shoal.js').ChunkInfo} ChunkInfo */
 /** @typedef {import('./lib/shoal.js').Stats} Stats */
-/** @typedef {import('./lib/shoal.js').Handle} Handle */
 
 /**
  * The page's test hook, read by tools/e2e/browser.mjs.
@@ -41,11 +40,12 @@ const HOOK_MAX_CHUNKS = 20_000;
  * @property {{currentTime: number, decoded: number, dropped: number} | null} video
  * @property {number | null} wasmReadyAt Date.now() when the wasm peer was ready
  * @property {number | null} joinedAt    Date.now() when the swarm was joined
+ * @property {number} reconnects         times the peer lost the signaling server and joined again
  */
 
 /**
  * Explicit page states.
- * @typedef {'loading' | 'connecting' | 'live' | 'stalled' | 'error' | 'left'} State
+ * @typedef {'loading' | 'connecting' | 'live' | 'stalled' | 'reconnecting' | 'error' | 'left'} State
  */
 
 /**
@@ -60,6 +60,7 @@ class Viewer {
   /** @type {number | null} */
   #lastChunkAt = null;
   #hookChunkCount = 0;
+  #reconnectWhy = '';
 
   /**
    * @param {Document} doc
@@ -111,7 +112,17 @@ class Viewer {
   }
 
   connecting() {
-    this.#set('connecting');
+    if (this.#state === 'loading') this.#set('connecting'); // chunks from HTTP may already play: then it stays live
+  }
+
+  joined() {
+    if (this.#state === 'reconnecting') this.#set(this.#lastChunkAt === null ? 'connecting' : 'live');
+  }
+
+  /** @param {string} why */
+  reconnecting(why) {
+    this.#reconnectWhy = why;
+    this.#set('reconnecting');
   }
 
   left() {
@@ -138,7 +149,7 @@ class Viewer {
       hook.chunks[key] = info.from;
       if (++this.#hookChunkCount > HOOK_MAX_CHUNKS) this.#pruneHook();
     }
-    if (this.#state === 'connecting' || this.#state === 'stalled') this.#set('live');
+    if (this.#state === 'loading' || this.#state === 'connecting' || this.#state === 'stalled') this.#set('live');
     this.#logChunk(info);
   }
 
@@ -204,6 +215,10 @@ class Viewer {
       case 'error':
         e.statusText.textContent = `Error: ${detail ?? this.#hook.error ?? 'unknown'}`;
         break;
+      case 'reconnecting':
+        e.statusText.textContent = 'Reconnecting to the server… (the video goes on over HTTP)';
+        e.status.title = this.#reconnectWhy;
+        break;
       case 'left':
         e.statusText.textContent = 'Left the stream';
         break;
@@ -222,7 +237,7 @@ class Viewer {
     size.textContent = bytes(info.size);
     const from = document.createElement('span');
     from.className = 'from';
-    from.textContent = info.from === 'peer' ? `peer ${shortID(info.peer)}` : 'origin';
+    from.textContent = info.from === 'peer' ? `peer ${shortID(info.peer)}` : info.from === 'http' ? 'origin (page start)' : 'origin';
     from.title = info.peer;
     li.append(seq, size, from);
     const log = this.#els.log;
@@ -265,30 +280,6 @@ function seconds(ms) {
  */
 function shortID(id) {
   return id.length > 8 ? id.slice(0, 8) : id;
-}
-
-/**
- * Run a swarm callback; a throw must not reach the Go program that called it.
- * @template T
- * @param {(arg: T) => void} fn
- * @returns {(arg: T) => void}
- */
-function guarded(fn) {
-  return (arg) => {
-    try {
-      fn(arg);
-    } catch (err) {
-      console.error('viewer: callback failed:', err);
-    }
-  };
-}
-
-/**
- * @param {unknown} err
- * @returns {string}
- */
-function message(err) {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /**
@@ -387,7 +378,7 @@ async function main() {
   /** @type {TestHook} */
   const hook = {
     pageStart, firstChunkAt: null, chunks: {}, stats: null, error: null, player: null, video: null,
-    wasmReadyAt: null, joinedAt: null,
+    wasmReadyAt: null, joinedAt: null, reconnects: 0,
   };
   /** @type {any} */ (window).__shoal = hook;
 
@@ -400,14 +391,12 @@ async function main() {
   viewer.setStream(stream);
   const ticker = setInterval(() => viewer.tick(), 1000);
 
-  /** @type {Handle | null} */
-  let handle = null;
-  let gone = false;
+  /** @type {import('./lib/start.js').Watcher | null} */
+  let watcher = null;
   addEventListener('pagehide', () => {
-    gone = true;
     clearInterval(ticker);
-    handle?.leave();
-    handle = null;
+    watcher?.leave();
+    watcher = null;
     viewer.left();
   });
   // A page restored from the back/forward cache has left its swarm: start over.
@@ -428,31 +417,23 @@ async function main() {
   setInterval(() => overlay.render(), 500);
   mountChat(/** @type {HTMLElement} */ (document.getElementById('chat')), { stream });
 
-  try {
-    const shoal = await loadShoal();
-    hook.wasmReadyAt = Date.now();
-    viewer.connecting();
-    handle = await shoal.join({
-      stream,
-      wantData: true,
-      onChunk: guarded((info) => {
-        viewer.chunk(info);
-        media.chunk(info);
-      }),
-      onStats: guarded((s) => {
-        viewer.stats(s);
-        media.clockOffsetMs = s.clockOffsetMs ?? 0;
-      }),
-      onError: guarded((msg) => viewer.fail(String(msg))),
-    });
-    hook.joinedAt = Date.now();
-    if (gone) {
-      handle.leave();
-      handle = null;
-    }
-  } catch (err) {
-    viewer.fail(message(err));
-  }
+  watcher = watchStream(stream, media, {
+    onChunk: (info) => viewer.chunk(/** @type {ChunkInfo} */ (info)),
+    onStats: (s) => viewer.stats(s),
+    onState: (state, detail) => {
+      if (state === 'connecting') {
+        hook.wasmReadyAt ??= Date.now();
+        viewer.connecting();
+      } else if (state === 'joined') {
+        hook.joinedAt ??= Date.now();
+        viewer.joined();
+      } else if (state === 'reconnecting') {
+        hook.reconnects++;
+        viewer.reconnecting(detail);
+      }
+    },
+    onError: (msg) => viewer.fail(msg),
+  });
 }
 
 main();

@@ -8,17 +8,21 @@
 //	  signalURL: "wss://example.org/api/signal", // default: this page's server
 //	  iceServers: [{urls: "stun:stun.example.org"}],
 //	  wantData: false,                            // pass chunk bytes to onChunk
+//	  startSeq: 0,       // the first chunk the page still needs (it played the rest from HTTP); 0: the live edge
 //	  onChunk(info) {},  // {seq, timestamp, size, from: "peer"|"origin", peer, keyframe, discontinuity, data?}
 //	  onStats(stats) {}, // every 500 ms, see frontend/viewer.js
-//	  onError(message) {},
+//	  onState(s) {},     // {state: "connecting"|"joined"|"reconnecting", detail}: the peer joins again by itself
 //	});
 //	handle.leave();
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
+	"time"
 
 	"github.com/pion/webrtc/v4"
 
@@ -52,12 +56,21 @@ func join(opts jsbridge.Value) jsbridge.Value {
 	stream := jsbridge.String(opts, "stream", "")
 	signalURL := jsbridge.String(opts, "signalURL", wsBase+loc.Get("host").String()+"/api/signal")
 	wantData := jsbridge.Bool(opts, "wantData", false)
-	onChunk := jsbridge.Callback(opts, "onChunk")
-	onStats := jsbridge.Callback(opts, "onStats")
-	onError := jsbridge.Callback(opts, "onError")
-	var ice []webrtc.ICEServer
+	startSeq := jsbridge.Int(opts, "startSeq", 0)
+	p := &peer{
+		stream:    stream,
+		signalURL: signalURL,
+		fetch:     node.HTTPFetcher(origin, nil),
+		wantData:  wantData,
+		onChunk:   jsbridge.Callback(opts, "onChunk"),
+		onStats:   jsbridge.Callback(opts, "onStats"),
+		onState:   jsbridge.Callback(opts, "onState"),
+	}
+	if startSeq > 0 {
+		p.startAt = uint64(startSeq)
+	}
 	jsbridge.Each(opts.Get("iceServers"), func(v jsbridge.Value) {
-		ice = append(ice, webrtc.ICEServer{
+		p.ice = append(p.ice, webrtc.ICEServer{
 			URLs:       jsbridge.Strings(v.Get("urls")),
 			Username:   jsbridge.String(v, "username", ""),
 			Credential: jsbridge.String(v, "credential", ""),
@@ -69,48 +82,111 @@ func join(opts jsbridge.Value) jsbridge.Value {
 			return nil, fmt.Errorf("Shoal.join: invalid stream name %q", stream)
 		}
 		ctx, cancel := context.WithCancel(context.Background())
-		conn, err := signaling.DialWebSocket(ctx, signalURL)
-		if err != nil {
-			cancel()
-			return nil, err
-		}
-		n, err := node.New(node.Config{
-			Stream:     stream,
-			Signal:     conn,
-			ICEServers: ice,
-			Fetch:      node.HTTPFetcher(origin, nil),
-			OnDeliver: func(d node.Delivery) {
-				info := map[string]any{
-					"seq":           float64(d.Chunk.Seq),
-					"timestamp":     float64(d.Chunk.Timestamp),
-					"size":          len(d.Chunk.Payload),
-					"from":          map[bool]string{true: "origin", false: "peer"}[d.FromOrigin],
-					"peer":          d.From,
-					"keyframe":      d.Chunk.Flags&wire.FlagKeyframe != 0,
-					"discontinuity": d.Chunk.Flags&wire.FlagDiscontinuity != 0,
-				}
-				if wantData {
-					info["data"] = jsbridge.Bytes(d.Chunk.Payload)
-				}
-				onChunk(info)
-			},
-			OnStats: func(s node.Stats) { onStats(statsObject(s)) },
-		})
-		if err != nil {
-			cancel()
-			conn.Close("bad options")
-			return nil, err
-		}
-		go func() {
-			defer cancel()
-			if err := n.Run(ctx); err != nil {
-				onError(err.Error())
-			}
-		}()
+		go p.run(ctx)
 		handle := jsbridge.Global().Get("Object").New()
 		handle.Set("leave", jsbridge.Func(func([]jsbridge.Value) any { cancel(); return nil }))
 		return handle, nil
 	})
+}
+
+// peer is one page's membership of a swarm: it joins, and joins again
+// with backoff whenever the signaling connection is lost (the server
+// restarted, the network dropped), until the page leaves.
+type peer struct {
+	stream, signalURL string
+	ice               []webrtc.ICEServer
+	fetch             node.FetchFunc
+	wantData          bool
+	startAt           uint64 // the first chunk the page still needs, 0: from the live edge
+	onChunk           func(any)
+	onStats           func(any)
+	onState           func(any)
+}
+
+// Reconnection backoff: the first retry after retryMin, doubling up to
+// retryMax, each wait a random 50-100% of that ("equal jitter"), so that a
+// restarted server is not met by every viewer at the same instant. A
+// connection that lasted stableAfter starts the backoff over.
+const (
+	retryMin    = 500 * time.Millisecond
+	retryMax    = 10 * time.Second
+	stableAfter = 30 * time.Second
+)
+
+// run joins and re-joins until ctx ends. It reports each change to the
+// page: "connecting", "joined", and "reconnecting" with why.
+func (p *peer) run(ctx context.Context) {
+	backoff := retryMin
+	for attempt := 0; ; attempt++ {
+		if attempt == 0 {
+			p.state("connecting", "")
+		}
+		began := time.Now()
+		err := p.session(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if time.Since(began) > stableAfter {
+			backoff = retryMin
+		}
+		wait := backoff/2 + rand.N(backoff/2+1)
+		backoff = min(2*backoff, retryMax)
+		slog.Info("signaling lost; joining again", "err", err, "in", wait.Round(time.Millisecond))
+		p.state("reconnecting", err.Error())
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+	}
+}
+
+// session is one connection to the tracker, from dial to loss.
+func (p *peer) session(ctx context.Context) error {
+	conn, err := signaling.DialWebSocket(ctx, p.signalURL)
+	if err != nil {
+		return err
+	}
+	var n *node.Node
+	n, err = node.New(node.Config{
+		Stream:     p.stream,
+		Signal:     conn,
+		ICEServers: p.ice,
+		Fetch:      p.fetch,
+		StartAt:    p.startAt,
+		OnJoined:   func() { p.state("joined", "") },
+		OnDeliver: func(d node.Delivery) {
+			// A later session starts where this one got to.
+			p.startAt = max(p.startAt, d.Chunk.Seq+1)
+			info := map[string]any{
+				"seq":           float64(d.Chunk.Seq),
+				"timestamp":     float64(d.Chunk.Timestamp),
+				"size":          len(d.Chunk.Payload),
+				"from":          map[bool]string{true: "origin", false: "peer"}[d.FromOrigin],
+				"peer":          d.From,
+				"keyframe":      d.Chunk.Flags&wire.FlagKeyframe != 0,
+				"discontinuity": d.Chunk.Flags&wire.FlagDiscontinuity != 0,
+			}
+			if p.wantData {
+				info["data"] = jsbridge.Bytes(d.Chunk.Payload)
+			}
+			p.onChunk(info)
+		},
+		OnStats: func(s node.Stats) { p.onStats(statsObject(s)) },
+	})
+	if err != nil {
+		conn.Close("bad options")
+		return err
+	}
+	err = n.Run(ctx)
+	if err == nil && ctx.Err() == nil {
+		err = errors.New("the swarm ended")
+	}
+	return err
+}
+
+func (p *peer) state(s, detail string) {
+	p.onState(map[string]any{"state": s, "detail": detail})
 }
 
 func statsObject(s node.Stats) map[string]any {

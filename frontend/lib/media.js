@@ -19,6 +19,9 @@
 import { LivePlayer } from './player.js';
 import { Controls } from './controls.js';
 
+/** A failed player is replaced at most this often (ms). */
+const RESTART_MS = 5000;
+
 /** @typedef {import('./shoal.js').ChunkInfo} ChunkInfo */
 /** @typedef {'waiting' | 'playing' | 'paused' | 'offline' | 'nomedia' | 'error'} MediaState */
 
@@ -38,6 +41,9 @@ export class Media {
   #live = false;
   #autoplay;
   #held = false;
+  #failedAt = 0;
+  /** times a failed player was replaced by a fresh one */
+  restarts = 0;
   /** @type {MediaState} */
   state = 'waiting';
   clockOffsetMs = 0;
@@ -81,15 +87,32 @@ export class Media {
     return this.#player?.stats ?? null;
   }
 
-  /** @param {ChunkInfo & {data?: Uint8Array, keyframe?: boolean, discontinuity?: boolean}} info */
+  /** The next chunk the player needs (null before it started). */
+  get nextSeq() {
+    return this.#player?.next ?? null;
+  }
+
+  /** @param {{seq: number, timestamp: number, from: string, data?: Uint8Array, keyframe?: boolean, discontinuity?: boolean}} info */
   chunk(info) {
     this.#lastChunkAt = Date.now();
     if (!info.data || this.#hasMedia === false) return;
+    if (this.#player?.stats.state === 'error' && Date.now() - this.#failedAt > RESTART_MS) {
+      // Something the player could not get past (a broken append, say):
+      // start a fresh one at the next keyframe rather than stay broken.
+      console.warn('media: restarting the player after:', this.#player.stats.error);
+      this.#failedAt = Date.now();
+      this.#player.destroy();
+      this.#player = null;
+      this.restarts++;
+    }
     if (this.#player === null) {
       this.#player = new LivePlayer(this.#video, {
         fetchInit: () => this.#fetchInit(),
         serverNow: () => Date.now() + this.clockOffsetMs,
         targetLatency: Number(new URLSearchParams(location.search).get('latency')) || 1.5,
+        // An HTTP start brings everything from the newest keyframe to the
+        // live edge in one answer: nothing to wait for.
+        joinWaitMs: info.from === 'http' ? 0 : undefined,
       });
     }
     this.#player.push({
@@ -155,7 +178,10 @@ export class Media {
     const p = this.#player?.stats ?? null;
     this.#hook.player = p;
     const q = this.#video.getVideoPlaybackQuality?.();
-    this.#hook.video = { currentTime: this.#video.currentTime, decoded: q?.totalVideoFrames ?? 0, dropped: q?.droppedVideoFrames ?? 0 };
+    this.#hook.video = {
+      currentTime: this.#video.currentTime, decoded: q?.totalVideoFrames ?? 0, dropped: q?.droppedVideoFrames ?? 0,
+      ranges: this.#video.buffered.length, restarts: this.restarts,
+    };
     if (p) this.#controls?.update(p);
     const recent = Date.now() - this.#lastChunkAt < 4000;
     /** @type {MediaState} */

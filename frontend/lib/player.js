@@ -74,6 +74,8 @@ const START_WINDOW_MS = 5000;
 const KEEP_BEHIND = 30;
 const TRIM_SLACK = 10;
 const QUOTA_KEEP_BEHIND = 5;
+// A chunk missing before a new run of the stream is given up after this.
+const NEW_RUN_GAP_MS = 300;
 
 export class LivePlayer {
   /** @type {HTMLVideoElement} */
@@ -122,10 +124,11 @@ export class LivePlayer {
    * @param {() => Promise<InitSegment>} opts.fetchInit  the stream's current init segment
    * @param {() => number} opts.serverNow                the server's clock, unix ms
    * @param {number} [opts.targetLatency]  seconds behind live to aim for (default 1.5)
-   * @param {number} [opts.gapMs]          wait this long for a missing chunk (default 1000)
+   * @param {number} [opts.gapMs]          wait this long for a missing chunk (default 1500: longer than the
+   *                                       engine takes to fetch over HTTP what no peer brought)
    * @param {number} [opts.joinWaitMs]     gather chunks this long before choosing where to join (default 150)
    */
-  constructor(video, { fetchInit, serverNow, targetLatency = 1.5, gapMs = 1000, joinWaitMs = 150 }) {
+  constructor(video, { fetchInit, serverNow, targetLatency = 1.5, gapMs = 1500, joinWaitMs = 150 }) {
     this.#video = video;
     this.#fetchInit = fetchInit;
     this.#serverNow = serverNow;
@@ -141,6 +144,11 @@ export class LivePlayer {
   /** @returns {PlayerStats} */
   get stats() {
     return { ...this.#stats };
+  }
+
+  /** The next chunk the player needs; null before it chose where to join. */
+  get next() {
+    return this.#next;
   }
 
   /** Moves the playhead back to the target latency behind live. */
@@ -166,7 +174,7 @@ export class LivePlayer {
     if (this.#next !== null && c.seq < this.#next) return; // too late
     this.#pending.set(c.seq, c);
     this.#firstChunkAt ??= Date.now();
-    if (this.#pending.size > 400) this.#dropOldest(); // bounded: ~100 s of 250 ms chunks
+    if (this.#pending.size > 400) this.#dropOldest(); // bounded: 50 s of 125 ms chunks
     this.#pump();
   }
 
@@ -327,9 +335,13 @@ export class LivePlayer {
   /** Every 200 ms: skip lost chunks, hop over holes, steer latency. */
   #tick() {
     if (this.#stats.state === 'error') return;
-    // A chunk missing too long: skip to the next keyframe we hold.
-    if (this.#next !== null && this.#missingSince !== null && Date.now() - this.#missingSince > this.#gapMs &&
-        !this.#busy && !this.#pending.has(this.#next)) {
+    // A chunk missing too long: skip to the next keyframe we hold. When a
+    // new run of the stream has begun (a chunk flagged discontinuity: the
+    // broadcaster reconnected, or the server restarted and numbers from
+    // higher up) what is missing before it will not come: skip sooner.
+    const waited = this.#missingSince === null ? 0 : Date.now() - this.#missingSince;
+    if (this.#next !== null && this.#missingSince !== null && !this.#busy && !this.#pending.has(this.#next) &&
+        (waited > this.#gapMs || (waited > NEW_RUN_GAP_MS && [...this.#pending.values()].some((c) => c.discontinuity)))) {
       const keys = [...this.#pending.values()].filter((c) => c.keyframe && c.seq > (this.#next ?? 0)).map((c) => c.seq);
       if (keys.length > 0) {
         const to = Math.min(...keys);

@@ -37,6 +37,14 @@ type Config struct {
 	// Fetch gets chunks from the origin when the swarm cannot. Nil turns
 	// fallback off (the origin itself).
 	Fetch FetchFunc
+	// StartAt, when not 0, is the first chunk the player still needs (a
+	// page that played the stream from HTTP while its wasm loaded, or a
+	// peer joining again after the signaling connection was lost): the
+	// engine starts there instead of behind the live edge, if the origin
+	// still holds it.
+	StartAt uint64
+	// OnJoined, when set, is called once the tracker has welcomed the peer.
+	OnJoined func()
 	// OnDeliver receives each chunk once, on the node's loop: it must not
 	// block.
 	OnDeliver func(Delivery)
@@ -188,6 +196,9 @@ func (n *Node) Run(ctx context.Context) error {
 		return err
 	}
 	go n.readSignals(ctx)
+	if n.cfg.OnJoined != nil {
+		n.cfg.OnJoined()
+	}
 	if n.newest > 0 {
 		n.step(ctx, swarm.Live{Newest: n.newest}) // start fetching before any channel opens
 	}

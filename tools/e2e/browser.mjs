@@ -168,6 +168,7 @@ function report(tab) {
     timeline: tab.timeline,
     controls: tab.controls ?? null,
     error: h?.error ?? tab.harnessError ?? (h ? null : 'window.__shoal was never set'),
+    reconnects: h?.reconnects ?? 0,
   };
 }
 

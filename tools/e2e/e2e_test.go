@@ -62,6 +62,7 @@ type tabReport struct {
 	Timeline     []sample          `json:"timeline"`
 	Controls     *controlsReport   `json:"controls"`
 	Error        *string           `json:"error"`
+	Reconnects   int               `json:"reconnects"` // times the page rejoined after losing the server
 }
 
 // controlsReport is what browser.mjs saw while using the player's
@@ -98,6 +99,8 @@ type sample struct {
 		CurrentTime float64 `json:"currentTime"`
 		Decoded     float64 `json:"decoded"`
 		Dropped     float64 `json:"dropped"`
+		Ranges      int     `json:"ranges"`   // video.buffered.length: over 1 is a hole
+		Restarts    int     `json:"restarts"` // failed players replaced (lib/media.js)
 	} `json:"video"`
 }
 
@@ -134,9 +137,9 @@ func decodeTab(r tabReport) (tab, error) {
 		switch from {
 		case "peer":
 			t.fromPeers++
-		case "origin":
+		case "origin", "http": // the engine's fetch, or the page's HTTP start (lib/httpfeed.js)
 		default:
-			return t, fmt.Errorf("tab %d: chunk %d came from %q, want peer or origin", r.Index, seq, from)
+			return t, fmt.Errorf("tab %d: chunk %d came from %q, want peer, origin or http", r.Index, seq, from)
 		}
 		t.seqs = append(t.seqs, seq)
 	}

@@ -24,8 +24,9 @@ const (
 )
 
 // ffmpegArgs pushes a live test pattern with a burnt-in clock and a tone
-// over RTMP, encoded as OBS would: H.264 with a 1 s GOP, no B-frames, AAC.
-func ffmpegArgs(url string) []string {
+// over RTMP, encoded as OBS would: H.264 with a keyframe every gop frames,
+// no B-frames, AAC.
+func ffmpegArgs(url string, gop int) []string {
 	vf := "drawtext=fontfile=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:text='%{localtime\\:%T}':fontsize=48:fontcolor=white:box=1:boxcolor=black@0.6:x=20:y=20"
 	if _, err := os.Stat("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"); err != nil {
 		vf = "null" // testsrc still burns in its own frame counter
@@ -34,7 +35,7 @@ func ffmpegArgs(url string) []string {
 		"-f", "lavfi", "-i", fmt.Sprintf("testsrc=size=640x360:rate=%d", videoFPS),
 		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
 		"-vf", vf,
-		"-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency", "-g", strconv.Itoa(videoFPS), "-bf", "0",
+		"-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency", "-g", strconv.Itoa(gop), "-bf", "0",
 		"-b:v", "800k", "-pix_fmt", "yuv420p",
 		"-c:a", "aac", "-b:a", "96k",
 		"-f", "flv", url}
@@ -48,8 +49,14 @@ type encoder struct {
 
 func startEncoder(ctx context.Context, t testing.TB, url string) *encoder {
 	t.Helper()
+	return startEncoderGOP(ctx, t, url, videoFPS)
+}
+
+// startEncoderGOP is startEncoder with a keyframe every gop frames.
+func startEncoderGOP(ctx context.Context, t testing.TB, url string, gop int) *encoder {
+	t.Helper()
 	e := &encoder{}
-	e.cmd = exec.CommandContext(ctx, "ffmpeg", ffmpegArgs(url)...)
+	e.cmd = exec.CommandContext(ctx, "ffmpeg", ffmpegArgs(url, gop)...)
 	e.cmd.Stdout, e.cmd.Stderr = &e.out, &e.out
 	e.cmd.Cancel = func() error { return e.cmd.Process.Signal(os.Interrupt) }
 	e.cmd.WaitDelay = 5 * time.Second

@@ -1,0 +1,110 @@
+// @ts-check
+/**
+ * watchStream: how a page (the viewer page, the embed) starts watching a
+ * stream, fast and whatever the network allows:
+ *
+ *  1. at once, plain HTTP (lib/httpfeed.js) brings the chunks from the
+ *     newest keyframe to the live edge, and the next ones as they are cut,
+ *     so the first frame needs neither the wasm peer nor WebRTC;
+ *  2. meanwhile the wasm peer loads and joins the swarm, starting at the
+ *     first chunk the player still needs (startSeq), so nothing is fetched
+ *     twice; its first chunk stops the HTTP feed;
+ *  3. when the peer loses the signaling server (a restart, a network
+ *     change) it joins again by itself, with backoff; the HTTP feed fills
+ *     in from where the player is until the swarm delivers again.
+ *
+ *     const w = watchStream('demo', media, { onChunk, onStats, onState });
+ *     addEventListener('pagehide', () => w.leave());
+ *
+ * @module
+ */
+import { loadShoal } from './shoal.js';
+import { HTTPFeed } from './httpfeed.js';
+
+/** @typedef {import('./shoal.js').ChunkInfo} ChunkInfo */
+/** @typedef {import('./shoal.js').Stats} Stats */
+/** @typedef {'loading' | 'connecting' | 'joined' | 'reconnecting'} PeerState */
+
+/**
+ * @typedef {object} Watcher
+ * @property {() => void} leave  stops everything (pagehide)
+ * @property {HTTPFeed} feed
+ */
+
+/**
+ * @typedef {object} Hooks
+ * @property {(info: {seq: number, from: string, size: number, peer?: string}) => void} [onChunk]  every chunk, HTTP or swarm
+ * @property {(s: Stats) => void} [onStats]  the swarm's counters, every 500 ms
+ * @property {(state: PeerState, detail: string) => void} [onState]
+ * @property {(message: string) => void} [onError]  the wasm peer could not start (the HTTP feed goes on)
+ */
+
+/**
+ * @param {string} stream
+ * @param {import('./media.js').Media} media
+ * @param {Hooks} [hooks]
+ * @returns {Watcher}
+ */
+export function watchStream(stream, media, hooks = {}) {
+  /** @param {() => void} fn */
+  const guarded = (fn) => {
+    try {
+      fn();
+    } catch (err) {
+      console.error('watch: callback failed:', err);
+    }
+  };
+  const feed = new HTTPFeed(stream, (c) => {
+    if (media.clockOffsetMs === 0) media.clockOffsetMs = feed.clockOffsetMs;
+    media.chunk(c);
+    guarded(() => hooks.onChunk?.({ seq: c.seq, from: c.from, size: c.data.length }));
+  });
+  feed.start();
+
+  /** @type {{leave(): void} | null} */
+  let handle = null;
+  let gone = false;
+  /** @param {PeerState} state @param {string} detail */
+  const state = (state, detail) => guarded(() => hooks.onState?.(state, detail));
+  state('loading', '');
+
+  (async () => {
+    const shoal = await loadShoal();
+    if (gone) return;
+    const h = await shoal.join({
+      stream,
+      wantData: true,
+      startSeq: feed.next ?? media.nextSeq ?? 0,
+      onChunk: (/** @type {ChunkInfo & {data?: Uint8Array}} */ info) => {
+        if (feed.running) feed.stop(); // the swarm delivers: it fetches what no peer brings itself
+        media.chunk(info);
+        guarded(() => hooks.onChunk?.(info));
+      },
+      onStats: (/** @type {Stats} */ s) => {
+        if (s.clockOffsetMs) media.clockOffsetMs = s.clockOffsetMs;
+        guarded(() => hooks.onStats?.(s));
+      },
+      onState: (/** @type {{state: PeerState, detail: string}} */ s) => {
+        if (s.state === 'reconnecting' && !gone && !feed.running) {
+          feed.next = media.nextSeq ?? feed.next;
+          feed.start();
+        }
+        state(s.state, s.detail);
+      },
+    });
+    if (gone) h.leave();
+    else handle = h;
+  })().catch((err) => {
+    guarded(() => hooks.onError?.(err instanceof Error ? err.message : String(err)));
+  });
+
+  return {
+    feed,
+    leave() {
+      gone = true;
+      feed.stop();
+      handle?.leave();
+      handle = null;
+    },
+  };
+}
