@@ -5,7 +5,10 @@ package frontend
 
 import "embed"
 
-// FS holds the pages (*.html, *.js), lib/, css/ and wasm/.
+// FS holds the pages (*.html, *.js), lib/, css/ and wasm/: the browser
+// peer shoal.wasm with its build-time brotli, zstd and gzip copies
+// (shoal.wasm.br, .zst, .gz and the .sha256 they were made from; see
+// package signal/static), and wasm_exec.js.
 //
 //go:embed *.html *.js lib css wasm
 var FS embed.FS

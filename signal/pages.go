@@ -1,14 +1,8 @@
 package signal
 
 import (
-	"bytes"
-	"compress/gzip"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"html/template"
-	"io/fs"
 	"net/http"
 	"path"
 	"strconv"
@@ -21,60 +15,20 @@ import (
 	"github.com/shoal-live/shoal/shared/wire"
 )
 
-// compressedFile is a file held raw and gzipped, compressed once at start.
-type compressedFile struct {
-	raw, gz []byte
-	etag    string
-	mod     time.Time
-}
-
-func compressFile(fsys fs.FS, name string) (*compressedFile, error) {
-	raw, err := fs.ReadFile(fsys, name)
-	if err != nil {
-		return nil, err
-	}
-	var buf bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	if err != nil {
-		return nil, fmt.Errorf("compress %s: %w", name, err)
-	}
-	if _, err := zw.Write(raw); err != nil {
-		return nil, fmt.Errorf("compress %s: %w", name, err)
-	}
-	if err := zw.Close(); err != nil {
-		return nil, fmt.Errorf("compress %s: %w", name, err)
-	}
-	sum := sha256.Sum256(raw)
-	return &compressedFile{raw: raw, gz: buf.Bytes(), etag: `"` + hex.EncodeToString(sum[:8]) + `"`, mod: time.Now()}, nil
-}
-
-// handleWasm serves the browser peer, gzipped to clients that accept it.
+// handleWasm serves the browser peer and Go's wasm_exec.js, at their
+// plain paths (revalidated by ETag) and at their fingerprinted ones
+// (cached for good); see package static.
 func (s *Server) handleWasm(w http.ResponseWriter, r *http.Request) {
-	if s.wasm == nil {
-		httpError(w, http.StatusServiceUnavailable, "the browser peer is not built: run `go tool task build`")
+	f, hashed, ok := s.static.Lookup(strings.TrimPrefix(path.Clean(r.URL.Path), "/"))
+	if !ok {
+		if _, _, built := s.static.Lookup("wasm/shoal.wasm"); !built {
+			httpError(w, http.StatusServiceUnavailable, "the browser peer is not built: run `go tool task build`")
+			return
+		}
+		s.notFound(w, r)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "application/wasm")
-	h.Set("Cache-Control", "no-cache") // revalidate by ETag: a rebuilt server serves a new peer
-	h.Set("Vary", "Accept-Encoding")
-	body := s.wasm.raw
-	if acceptsGzip(r) {
-		h.Set("Content-Encoding", "gzip")
-		body = s.wasm.gz
-	}
-	h.Set("ETag", s.wasm.etag)
-	http.ServeContent(w, r, "", s.wasm.mod, bytes.NewReader(body))
-}
-
-func acceptsGzip(r *http.Request) bool {
-	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
-		enc, q, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if strings.EqualFold(strings.TrimSpace(enc), "gzip") && strings.TrimSpace(q) != "q=0" {
-			return true
-		}
-	}
-	return false
+	f.Serve(w, r, hashed)
 }
 
 func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request) {
@@ -85,29 +39,30 @@ func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request) {
 	s.page("viewer.html")(w, r)
 }
 
-// page serves one HTML page from the frontend.
+// page serves one HTML page from the frontend, with the fingerprinted
+// paths of the browser peer in place of the plain ones (see package
+// static), so that its preload links and the loader fetch what the
+// browser may keep for good.
 func (s *Server) page(name string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		b, err := fs.ReadFile(s.pages, name)
-		if err != nil {
+		f, _, ok := s.static.Lookup(name)
+		if !ok {
 			s.notFound(w, r)
 			return
 		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Cache-Control", "no-cache")
-		w.Write(b)
+		f.Serve(w, r, false)
 	}
 }
 
-// handleStatic serves scripts, styles and the wasm support script.
+// handleStatic serves scripts, styles and anything else in the frontend
+// but its Go and Markdown files, compressed and with an ETag.
 func (s *Server) handleStatic(w http.ResponseWriter, r *http.Request) {
-	name := strings.TrimPrefix(path.Clean(r.URL.Path), "/")
-	if st, err := fs.Stat(s.pages, name); err != nil || st.IsDir() || strings.HasSuffix(name, ".go") || strings.HasSuffix(name, ".md") {
+	f, hashed, ok := s.static.Lookup(strings.TrimPrefix(path.Clean(r.URL.Path), "/"))
+	if !ok {
 		s.notFound(w, r)
 		return
 	}
-	w.Header().Set("Cache-Control", "no-cache")
-	http.ServeFileFS(w, r, s.pages, name)
+	f.Serve(w, r, hashed)
 }
 
 func (s *Server) handleStreams(w http.ResponseWriter, r *http.Request) {
@@ -223,4 +178,34 @@ func httpError(w http.ResponseWriter, code int, msg string) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(code)
 	json.NewEncoder(w).Encode(map[string]string{"error": msg})
+}
+
+// fingerprinted are the files served also at a content-hashed path, cached
+// for good: the browser peer, the biggest download by far, and the Go glue
+// it needs (which changes with the Go version).
+var fingerprinted = []string{"wasm/shoal.wasm", "wasm/wasm_exec.js"}
+
+// notServed reports the frontend's files that are not for browsers.
+func notServed(name string) bool {
+	return strings.HasSuffix(name, ".go") || strings.HasSuffix(name, ".md")
+}
+
+// logStatic reports the browser peer's sizes, or that it is not built.
+func (s *Server) logStatic() {
+	st := s.static.Stats()
+	f, _, ok := s.static.Lookup("wasm/shoal.wasm")
+	if !ok {
+		s.log.Warn("browser peer not built: viewers cannot join; run `go tool task build`")
+		return
+	}
+	args := []any{"url", s.static.URL("wasm/shoal.wasm"), "raw_bytes", len(f.Raw)}
+	for _, c := range f.Codings() {
+		args = append(args, c+"_bytes", len(f.Body(c)))
+	}
+	args = append(args, "files", st.Files, "took", st.Took.Round(time.Millisecond))
+	s.log.Info("browser peer ready", args...)
+	if len(st.Compressed) > 0 {
+		s.log.Warn("compressed at start, quickly, for want of up-to-date build-time copies (no brotli): run `go tool task build:wasm`",
+			"files", strings.Join(st.Compressed, " "))
+	}
 }

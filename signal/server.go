@@ -2,7 +2,6 @@ package signal
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -19,6 +18,7 @@ import (
 	"github.com/shoal-live/shoal/signal/demo"
 	"github.com/shoal-live/shoal/signal/ingest/whip"
 	"github.com/shoal-live/shoal/signal/origin"
+	"github.com/shoal-live/shoal/signal/static"
 	"github.com/shoal-live/shoal/signal/store"
 	"github.com/shoal-live/shoal/signal/tracker"
 )
@@ -29,7 +29,7 @@ type Server struct {
 	log     *slog.Logger
 	tracker *tracker.Tracker
 	pages   fs.FS
-	wasm    *compressedFile
+	static  *static.Files // pages, scripts, styles and the browser peer
 	whip    *whip.Handler
 	db      *store.DB
 	ingests liveIngests // running ingest sessions, for the studio
@@ -70,17 +70,10 @@ func New(cfg Config, pages fs.FS) (*Server, error) {
 	if s.whip, err = s.newWHIP(); err != nil {
 		return nil, err
 	}
-	start := time.Now()
-	w, err := compressFile(pages, "wasm/shoal.wasm")
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		s.log.Warn("browser peer not built: viewers cannot join; run `go tool task build`")
-	case err != nil:
+	if s.static, err = static.New(pages, static.Options{Fingerprint: fingerprinted, Skip: notServed}); err != nil {
 		return nil, fmt.Errorf("signal: %w", err)
-	default:
-		s.wasm = w
-		s.log.Info("browser peer ready", "raw_bytes", len(w.raw), "gzip_bytes", len(w.gz), "compress_time", time.Since(start).Round(time.Millisecond))
 	}
+	s.logStatic()
 	return s, nil
 }
 

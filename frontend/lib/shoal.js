@@ -10,6 +10,13 @@
  *     only when the program exits, so it is never awaited);
  *  3. wait for the program to publish its API on `globalThis.Shoal`.
  *
+ * Both files are fetched at the URLs the page preloads, when it does: the
+ * server writes their fingerprinted paths (`/wasm/shoal.<hash>.wasm`,
+ * `/wasm/wasm_exec.<hash>.js`) into the page's `<link rel="preload">`, and
+ * serves those paths as immutable, so a returning viewer's browser takes
+ * them from its cache without asking. A page without the preloads gets the
+ * plain paths, which the browser revalidates (a 304 when nothing changed).
+ *
  * Usage:
  *
  *     import { loadShoal } from './lib/shoal.js';
@@ -78,8 +85,8 @@
 
 /**
  * @typedef {object} LoadOptions
- * @property {string} [execURL]    Go's JS glue; default /wasm/wasm_exec.js
- * @property {string} [wasmURL]    the Go program; default /wasm/shoal.wasm
+ * @property {string} [execURL]    Go's JS glue; default the page's preload of it, else /wasm/wasm_exec.js
+ * @property {string} [wasmURL]    the Go program; default the page's preload of it, else /wasm/shoal.wasm
  * @property {number} [timeoutMs]  how long to wait for globalThis.Shoal; default 10000
  */
 
@@ -111,7 +118,7 @@ export async function loadShoal(opts = {}) {
  * @param {LoadOptions} opts
  * @returns {Promise<ShoalAPI>}
  */
-async function load({ execURL = '/wasm/wasm_exec.js', wasmURL = '/wasm/shoal.wasm', timeoutMs = READY_TIMEOUT_MS }) {
+async function load({ execURL = preloaded('/wasm/wasm_exec.js'), wasmURL = preloaded('/wasm/shoal.wasm'), timeoutMs = READY_TIMEOUT_MS }) {
   const g = /** @type {any} */ (globalThis);
   if (g.Shoal) return g.Shoal;
 
@@ -153,6 +160,30 @@ async function load({ execURL = '/wasm/wasm_exec.js', wasmURL = '/wasm/shoal.was
     throw new Error('shoal: globalThis.Shoal has no join function (wasm and page out of date?)');
   }
   return g.Shoal;
+}
+
+/** The hash in a fingerprinted path: 64 bits of SHA-256, in hex. */
+const HASH = /^[0-9a-f]{16}$/;
+
+/**
+ * The URL the page preloads for the file at `plain`: `plain` itself or its
+ * fingerprinted form (`/wasm/shoal.wasm` → `/wasm/shoal.<16 hex digits>.wasm`);
+ * `plain` when the page preloads neither. Fetching the preloaded URL also
+ * reuses the preloaded response instead of downloading the file twice.
+ * @param {string} plain
+ * @returns {string}
+ */
+export function preloaded(plain) {
+  if (typeof document === 'undefined') return plain;
+  const dot = plain.lastIndexOf('.');
+  const stem = plain.slice(0, dot + 1); // '/wasm/shoal.'
+  const ext = plain.slice(dot); // '.wasm'
+  for (const link of document.querySelectorAll('link[rel="preload"][href]')) {
+    const href = link.getAttribute('href') ?? '';
+    if (href === plain) return href;
+    if (href.startsWith(stem) && href.endsWith(ext) && HASH.test(href.slice(stem.length, -ext.length))) return href;
+  }
+  return plain;
 }
 
 /**

@@ -2,10 +2,18 @@
 
 // Package jsbridge is the browser peer's one door to JavaScript: it wraps
 // syscall/js in the few shapes the peer needs (options objects, callbacks,
-// promises) so that no other package touches syscall/js.
+// promises, event handlers, byte arrays) so that no other package touches
+// syscall/js. It lives in shared/ because shared packages' browser files
+// (shared/node/fetch_js.go, shared/signaling/conn_js.go) use it too.
+//
+// JavaScript calls Go callbacks on its one thread: a callback must return
+// quickly and never wait on a channel or a lock that Go code holds while it
+// waits for JavaScript. Await and the handlers of On follow that rule.
 package jsbridge
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"syscall/js"
 )
@@ -18,7 +26,7 @@ func Global() Value { return js.Global() }
 
 // String returns obj[key] as a string, or def when it is missing.
 func String(obj Value, key, def string) string {
-	v := obj.Get(key)
+	v := get(obj, key)
 	if v.Type() != js.TypeString {
 		return def
 	}
@@ -27,11 +35,32 @@ func String(obj Value, key, def string) string {
 
 // Bool returns obj[key] as a bool, or def when it is missing.
 func Bool(obj Value, key string, def bool) bool {
-	v := obj.Get(key)
+	v := get(obj, key)
 	if v.Type() != js.TypeBoolean {
 		return def
 	}
 	return v.Bool()
+}
+
+// Int returns obj[key] as an int, or def when it is not a number.
+func Int(obj Value, key string, def int) int {
+	v := get(obj, key)
+	if v.Type() != js.TypeNumber {
+		return def
+	}
+	return v.Int()
+}
+
+// IsString reports whether v is a JavaScript string.
+func IsString(v Value) bool { return v.Type() == js.TypeString }
+
+// get returns obj[key], or undefined when obj is not an object (where
+// syscall/js would panic).
+func get(obj Value, key string) Value {
+	if t := obj.Type(); t != js.TypeObject && t != js.TypeFunction {
+		return js.Undefined()
+	}
+	return obj.Get(key)
 }
 
 // Callback returns obj[key] as a function to call with one argument, or a
@@ -112,4 +141,133 @@ func Each(v Value, f func(Value)) {
 	for i := 0; i < v.Length(); i++ {
 		f(v.Index(i))
 	}
+}
+
+// Null returns JavaScript's null.
+func Null() Value { return js.Null() }
+
+// GoBytes copies a Uint8Array or an ArrayBuffer into a new byte slice; nil
+// for any other value.
+func GoBytes(v Value) []byte {
+	if v.Type() != js.TypeObject {
+		return nil
+	}
+	if !v.InstanceOf(js.Global().Get("Uint8Array")) {
+		if !v.InstanceOf(js.Global().Get("ArrayBuffer")) {
+			return nil
+		}
+		v = js.Global().Get("Uint8Array").New(v)
+	}
+	b := make([]byte, v.Length())
+	js.CopyBytesToGo(b, v)
+	return b
+}
+
+// Try runs f and returns the JavaScript exception it threw, if any, as an
+// error. syscall/js turns a throw inside Call, New, Get or Set into a Go
+// panic, and so a Value used as the wrong type (Int of a string, Get of
+// undefined): Try turns both back into errors, so that values from the
+// page or the network cannot crash the peer. Other panics go on.
+func Try(f func()) (err error) {
+	defer func() {
+		switch r := recover().(type) {
+		case nil:
+		case js.Error:
+			err = errorOf(r.Value)
+		case *js.ValueError:
+			err = r
+		default:
+			panic(r)
+		}
+	}()
+	f()
+	return nil
+}
+
+// Await waits until promise p settles and returns its value, or the reason
+// it was rejected as an error, or ctx's error if ctx ends first. A value
+// that is not a promise counts as one already fulfilled.
+//
+// Call it from a goroutine, never from a JavaScript callback: the callback
+// would hold up the event loop that has to settle p. The two functions it
+// hands to p.then are released when p settles, also after ctx ended; a
+// promise that never settles keeps them.
+func Await(ctx context.Context, p Value) (Value, error) {
+	type result struct {
+		v   Value
+		err error
+	}
+	done := make(chan result, 1) // written once, by whichever callback runs
+	var onFulfilled, onRejected js.Func
+	settle := func(r result) {
+		done <- r
+		onFulfilled.Release()
+		onRejected.Release()
+	}
+	onFulfilled = js.FuncOf(func(_ js.Value, args []js.Value) any {
+		settle(result{v: arg(args)})
+		return nil
+	})
+	onRejected = js.FuncOf(func(_ js.Value, args []js.Value) any {
+		settle(result{err: errorOf(arg(args))})
+		return nil
+	})
+	if err := Try(func() {
+		js.Global().Get("Promise").Call("resolve", p).Call("then", onFulfilled, onRejected)
+	}); err != nil {
+		onFulfilled.Release()
+		onRejected.Release()
+		return js.Undefined(), err
+	}
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-ctx.Done():
+		return js.Undefined(), ctx.Err()
+	}
+}
+
+// On sets target[name] (for example a WebSocket's "onmessage") to a
+// function that calls f with the event. f runs on JavaScript's thread: it
+// must not block. The returned function clears target[name] and releases
+// the function; call it once, when no more events are wanted.
+func On(target Value, name string, f func(event Value)) (off func()) {
+	fn := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		f(arg(args))
+		return nil
+	})
+	target.Set(name, fn)
+	return func() {
+		target.Set(name, js.Null())
+		fn.Release()
+	}
+}
+
+func arg(args []js.Value) js.Value {
+	if len(args) == 0 {
+		return js.Undefined()
+	}
+	return args[0]
+}
+
+// errorOf describes a thrown or rejected JavaScript value as a Go error:
+// "TypeError: Failed to fetch" for an Error, the value as a string for
+// anything else. A value that throws while being described (a hostile
+// toString, say) becomes a plain "JavaScript error".
+func errorOf(v js.Value) (err error) {
+	defer func() {
+		if recover() != nil {
+			err = errors.New("JavaScript error")
+		}
+	}()
+	switch v.Type() {
+	case js.TypeUndefined, js.TypeNull:
+		return errors.New("JavaScript error")
+	case js.TypeObject:
+		name, msg := v.Get("name"), v.Get("message")
+		if name.Type() == js.TypeString && msg.Type() == js.TypeString {
+			return errors.New(name.String() + ": " + msg.String())
+		}
+	}
+	return errors.New(js.Global().Call("String", v).String())
 }

@@ -3,9 +3,6 @@ package node
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
-	"strings"
 
 	"github.com/shoal-live/shoal/shared/wire"
 )
@@ -18,38 +15,20 @@ func ChunkPath(stream string, seq uint64) string {
 	return fmt.Sprintf("/api/streams/%s/chunks/%d", stream, seq)
 }
 
-// HTTPFetcher fetches chunks from the Shoal server at base (for example
-// "http://localhost:8080"). A nil client means http.DefaultClient.
-func HTTPFetcher(base string, client *http.Client) FetchFunc {
-	if client == nil {
-		client = http.DefaultClient
+// HTTPFetcher has two builds with one signature: fetch_native.go uses
+// net/http, fetch_js.go the browser's fetch (and so keeps net/http, TLS and
+// HTTP/2 out of the wasm binary). Both read at most wire.MaxMessageSize
+// bytes and check that the frame is the chunk asked for.
+
+// decodeChunk turns a response body into the chunk seq.
+func decodeChunk(b []byte, seq uint64) (wire.Chunk, error) {
+	m, err := wire.Decode(b)
+	if err != nil {
+		return wire.Chunk{}, fmt.Errorf("fetch chunk %d: %w", seq, err)
 	}
-	base = strings.TrimSuffix(base, "/")
-	return func(ctx context.Context, stream string, seq uint64) (wire.Chunk, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+ChunkPath(stream, seq), nil)
-		if err != nil {
-			return wire.Chunk{}, fmt.Errorf("fetch chunk %d: %w", seq, err)
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			return wire.Chunk{}, fmt.Errorf("fetch chunk %d: %w", seq, err)
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return wire.Chunk{}, fmt.Errorf("fetch chunk %d: %s", seq, resp.Status)
-		}
-		b, err := io.ReadAll(io.LimitReader(resp.Body, wire.MaxMessageSize+1))
-		if err != nil {
-			return wire.Chunk{}, fmt.Errorf("fetch chunk %d: %w", seq, err)
-		}
-		m, err := wire.Decode(b)
-		if err != nil {
-			return wire.Chunk{}, fmt.Errorf("fetch chunk %d: %w", seq, err)
-		}
-		c, ok := m.(wire.Chunk)
-		if !ok || c.Seq != seq {
-			return wire.Chunk{}, fmt.Errorf("fetch chunk %d: origin sent %s", seq, m.Type())
-		}
-		return c, nil
+	c, ok := m.(wire.Chunk)
+	if !ok || c.Seq != seq {
+		return wire.Chunk{}, fmt.Errorf("fetch chunk %d: origin sent %s", seq, m.Type())
 	}
+	return c, nil
 }

@@ -3,10 +3,9 @@ package signaling
 import (
 	"context"
 	"errors"
-	"fmt"
+	"strings"
 	"sync"
-
-	"github.com/coder/websocket"
+	"unicode/utf8"
 )
 
 // Conn carries signaling messages. Send and Recv may be called from
@@ -24,50 +23,17 @@ type Conn interface {
 // ErrClosed is returned by a Conn used after Close.
 var ErrClosed = errors.New("signaling: connection closed")
 
-type wsConn struct{ c *websocket.Conn }
+// DialWebSocket and the WebSocket Conn it returns have two builds:
+// conn_native.go over github.com/coder/websocket, conn_js.go over the
+// browser's own WebSocket (which keeps net/http out of the wasm binary).
+// Both read messages of up to readLimit bytes, so that one a little over
+// MaxMessageSize is read and reported by Decode (ErrTooLarge) rather than
+// tearing the connection down; a longer one ends the connection.
+const readLimit = 2 * MaxMessageSize
 
-// WebSocket wraps an established WebSocket. Its read limit is set a little
-// above MaxMessageSize so that an oversized message is read, reported and
-// skipped rather than tearing the connection down.
-func WebSocket(c *websocket.Conn) Conn {
-	c.SetReadLimit(2 * MaxMessageSize)
-	return &wsConn{c: c}
-}
-
-// DialWebSocket connects to a signaling server at url (ws:// or wss://).
-func DialWebSocket(ctx context.Context, url string) (Conn, error) {
-	c, _, err := websocket.Dial(ctx, url, nil)
-	if err != nil {
-		return nil, fmt.Errorf("signaling: dial %s: %w", url, err)
-	}
-	return WebSocket(c), nil
-}
-
-func (w *wsConn) Send(ctx context.Context, m Message) error {
-	b, err := Encode(m)
-	if err != nil {
-		return err
-	}
-	if err := w.c.Write(ctx, websocket.MessageText, b); err != nil {
-		return fmt.Errorf("signaling: send %s: %w", m.Type, err)
-	}
-	return nil
-}
-
-func (w *wsConn) Recv(ctx context.Context) (Message, error) {
-	_, b, err := w.c.Read(ctx)
-	if err != nil {
-		return Message{}, fmt.Errorf("signaling: recv: %w", err)
-	}
-	return Decode(b)
-}
-
-func (w *wsConn) Close(reason string) error {
-	if len(reason) > 120 { // a close frame carries at most 123 bytes of reason
-		reason = reason[:120]
-	}
-	return w.c.Close(websocket.StatusNormalClosure, reason)
-}
+// maxCloseReason is how many bytes of reason Close sends: a close frame
+// carries at most 123.
+const maxCloseReason = 120
 
 // Pipe returns the two ends of an in-memory Conn. Each direction buffers up
 // to 256 messages; Send blocks beyond that until ctx ends.
@@ -114,4 +80,18 @@ func (p *pipeEnd) Recv(ctx context.Context) (Message, error) {
 func (p *pipeEnd) Close(string) error {
 	p.once.Do(func() { close(p.done) })
 	return nil
+}
+
+// closeReason cuts reason to at most maxCloseReason bytes of valid UTF-8,
+// on a character boundary.
+func closeReason(reason string) string {
+	reason = strings.ToValidUTF8(reason, "?")
+	if len(reason) <= maxCloseReason {
+		return reason
+	}
+	i := maxCloseReason
+	for i > 0 && !utf8.RuneStart(reason[i]) {
+		i--
+	}
+	return reason[:i]
 }

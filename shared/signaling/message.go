@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -116,12 +115,6 @@ var (
 	ErrTooLarge   = errors.New("signaling: message too large")
 	ErrBadVersion = errors.New("signaling: unsupported protocol version")
 	ErrInvalid    = errors.New("signaling: invalid message")
-)
-
-var (
-	streamName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
-	peerID     = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
-	streamKey  = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
 )
 
 // ValidNick reports whether nick can be a chat nickname: 1 to MaxNickname

@@ -18,6 +18,12 @@ import (
 // the first frame comes soon. These run for a minute or more: the
 // periodic hole of issue #11 began only after 40 s.
 
+// maxFrozen is the share of samples in which the picture may stand still
+// in these guards. The stalls they catch froze 7-99% of samples; a shared
+// 2-core CI machine freezes a busy tab now and then. The benchmark
+// (go tool task bench:browser) measures the real figure.
+const maxFrozen = 0.05
+
 // watchQuality is one tab's playback in a window of its timeline.
 type watchQuality struct {
 	samples   int
@@ -105,8 +111,8 @@ func TestLongWatch(t *testing.T) {
 	if q.maxRanges > 1 {
 		t.Errorf("video.buffered had %d ranges: a hole in the stream", q.maxRanges)
 	}
-	if q.frozenRatio() > 0.03 {
-		t.Errorf("picture frozen in %.1f%% of samples, want ≤ 3%%", 100*q.frozenRatio())
+	if q.frozenRatio() > maxFrozen {
+		t.Errorf("picture frozen in %.1f%% of samples, want ≤ %.0f%%", 100*q.frozenRatio(), 100*maxFrozen)
 	}
 	if q.restarts > 0 {
 		t.Errorf("the player failed and was replaced %d times", q.restarts)
@@ -142,8 +148,8 @@ func TestFallbackWithoutWebRTC(t *testing.T) {
 	if q.maxRanges > 1 {
 		t.Errorf("video.buffered had %d ranges: a hole in the stream", q.maxRanges)
 	}
-	if q.frozenRatio() > 0.03 {
-		t.Errorf("picture frozen in %.1f%% of samples, want ≤ 3%%", 100*q.frozenRatio())
+	if q.frozenRatio() > maxFrozen {
+		t.Errorf("picture frozen in %.1f%% of samples, want ≤ %.0f%%", 100*q.frozenRatio(), 100*maxFrozen)
 	}
 }
 
@@ -268,8 +274,8 @@ func TestLongKeyframeInterval(t *testing.T) {
 	if q.maxRanges > 1 {
 		t.Errorf("video.buffered had %d ranges: a hole in the stream", q.maxRanges)
 	}
-	if q.frozenRatio() > 0.03 {
-		t.Errorf("picture frozen in %.1f%% of samples, want ≤ 3%%", 100*q.frozenRatio())
+	if q.frozenRatio() > maxFrozen {
+		t.Errorf("picture frozen in %.1f%% of samples, want ≤ %.0f%%", 100*q.frozenRatio(), 100*maxFrozen)
 	}
 }
 

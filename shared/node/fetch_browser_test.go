@@ -1,0 +1,73 @@
+//go:build !js
+
+package node
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/shoal-live/shoal/shared/jsbridge/nodetest"
+	"github.com/shoal-live/shoal/shared/wire"
+)
+
+// TestBrowserFetcher runs fetch_js_test.go (HTTPFetcher over the browser's
+// fetch) under Node.js against this chunk server. The native HTTPFetcher
+// gets the same cases in TestHTTPFetcher.
+func TestBrowserFetcher(t *testing.T) {
+	aborted := make(chan struct{}, 1)
+	srv := httptest.NewServer(chunkServer(aborted))
+	defer srv.Close()
+	nodetest.Run(t, "^TestJS", "SHOAL_TEST_ORIGIN="+srv.URL)
+	select {
+	case <-aborted:
+	default:
+		t.Error("the slow request was not aborted when its ctx ended")
+	}
+}
+
+func TestHTTPFetcher(t *testing.T) {
+	srv := httptest.NewServer(chunkServer(make(chan struct{}, 1)))
+	defer srv.Close()
+	for _, tt := range fetchCases {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(t.Context(), tt.timeout)
+			defer cancel()
+			c, err := HTTPFetcher(srv.URL+"/", nil)(ctx, "demo", tt.seq)
+			checkFetch(t, tt, c, err)
+		})
+	}
+}
+
+// chunkServer serves /api/streams/demo/chunks/N as fetchCases describe.
+func chunkServer(aborted chan<- struct{}) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/api/streams/demo/chunks/{seq}", func(w http.ResponseWriter, r *http.Request) {
+		switch r.PathValue("seq") {
+		case "1":
+			w.Write(wire.Encode(testChunk(1)))
+		case "3": // too long, in pieces, so without a Content-Length
+			for i := 0; i <= wire.MaxMessageSize/4096+1; i++ {
+				w.Write(bytes.Repeat([]byte{1}, 4096))
+				w.(http.Flusher).Flush()
+			}
+		case "4": // never answers; the client gives up
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+				aborted <- struct{}{}
+			case <-time.After(10 * time.Second):
+			}
+		case "5":
+			w.Write(wire.Encode(testChunk(6)))
+		case "7":
+			w.Write([]byte("not a wire frame"))
+		default:
+			http.NotFound(w, r)
+		}
+	})
+	return mux
+}
