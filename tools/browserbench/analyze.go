@@ -358,7 +358,8 @@ type summary struct {
 	Readings        int      `json:"readings"`
 	Misreads        int      `json:"misreads"`
 	PeerShare       *float64 `json:"peerShare"`
-	VideoMB         float64  `json:"videoMB"` // peer + server, all tabs
+	VideoMB         float64  `json:"videoMB"`     // peer + server, all tabs
+	AppMBMedian     *float64 `json:"appMBMedian"` // page + wasm over HTTP, per tab
 	CPUPctMedian    *float64 `json:"cpuPctMedian"`
 	CPUPctMax       *float64 `json:"cpuPctMax"`
 	HeapMBMedian    *float64 `json:"heapMBMedian"`
@@ -376,7 +377,7 @@ type summary struct {
 // reading of every tab, shares over every byte, the rest over tabs.
 func summarize(scenario, system string, tabs []tabResult) summary {
 	s := summary{Scenario: scenario, System: system, Tabs: len(tabs)}
-	var first, ratios, lat, app, cpu, heap, rss []float64
+	var first, ratios, lat, app, cpu, heap, rss, appBytes []float64
 	var peer, video float64
 	for _, t := range tabs {
 		if t.FirstFrameMs != nil {
@@ -391,6 +392,7 @@ func summarize(scenario, system string, tabs []tabResult) summary {
 		s.Misreads += t.Misreads
 		lat = append(lat, t.Latencies...)
 		app = append(app, t.AppLatencies...)
+		appBytes = append(appBytes, (t.Net["page"]+t.Net["wasm"])/1e6)
 		peer += t.PeerBytes
 		video += t.PeerBytes + t.ServerRTC + t.HTTPVideo
 		if t.CPUPct != nil {
@@ -420,6 +422,7 @@ func summarize(scenario, system string, tabs []tabResult) summary {
 	s.CPUPctMax = percentilePtr(cpu, 100)
 	s.HeapMBMedian = percentilePtr(heap, 50)
 	s.RSSMBMedian = percentilePtr(rss, 50)
+	s.AppMBMedian = percentilePtr(appBytes, 50)
 	return s
 }
 

@@ -248,7 +248,7 @@ func TestAnalyzeTabAndSummarize(t *testing.T) {
 			tr.Frames = append(tr.Frames, frameSample{At: at, Luma: lumaFor(t, n), App: &app})
 		}
 		tr.Frames = append(tr.Frames, frameSample{At: 30_000, Luma: make([]float64, 2*barBits)}) // a misread
-		tr.Events = []mediaEvent{ev("waiting", 20_000), ev("playing", 20_000+(70_000-ff)/10)} // 10% stalled
+		tr.Events = []mediaEvent{ev("waiting", 20_000), ev("playing", 20_000+(70_000-ff)/10)}    // 10% stalled
 		return tr
 	}
 	a := analyzeTab(tab(0, 1000, true), born, 0)

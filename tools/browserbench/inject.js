@@ -16,8 +16,11 @@
  *    check (window.__shoal.player.latency or hls.latency).
  *
  * tabs.mjs prepends `window.__benchConfig = {samplePoints, sampleMs}` and
- * drains what was collected with window.__bench.drain(). Times are epoch
- * milliseconds (performance.timeOrigin + a DOMHighResTimeStamp).
+ * drains what was collected with window.__bench.drain(gotFrames, gotEvents),
+ * saying how many frames and events it already holds: the page forgets
+ * those and sends the rest, so a drain whose answer is lost (a timeout on a
+ * busy machine) loses nothing. Times are epoch milliseconds
+ * (performance.timeOrigin + a DOMHighResTimeStamp).
  */
 (() => {
   if (window.top !== window) return;
@@ -29,9 +32,12 @@
   const now = () => origin + performance.now();
 
   /** @type {{t: string, at: number, ct: number}[]} */
-  let events = [];
+  const events = [];
   /** @type {{at: number, mt: number, luma: number[], app: number | null}[]} */
-  let frames = [];
+  const frames = [];
+  // How many frames and events were dropped from the front once drained.
+  let framesBase = 0;
+  let eventsBase = 0;
   /** @type {number | null} */
   let firstFrameAt = null;
   let presented = 0;
@@ -169,21 +175,27 @@
   }
 
   /** @type {any} */ (window).__bench = {
-    /** Everything since the last drain, and the running totals. */
-    drain() {
+    /**
+     * What the harness does not hold yet, and the running totals.
+     * @param {number} gotFrames  frames the harness holds
+     * @param {number} gotEvents  events the harness holds
+     */
+    drain(gotFrames, gotEvents) {
+      frames.splice(0, Math.max(0, gotFrames - framesBase));
+      framesBase = Math.max(framesBase, gotFrames);
+      events.splice(0, Math.max(0, gotEvents - eventsBase));
+      eventsBase = Math.max(eventsBase, gotEvents);
       const out = {
         now: now(),
         skew: Date.now() - now(),
         firstFrameAt,
         presented,
         videos,
-        frames,
-        events,
+        frames: frames.slice(),
+        events: events.slice(),
         errors: errors.slice(),
         pcs: pcs.map((r) => ({ id: r.id, dc: r.dc, tr: r.tr, ip: r.ip, port: r.port, state: r.state })),
       };
-      frames = [];
-      events = [];
       return out;
     },
   };

@@ -157,7 +157,7 @@ type phase struct {
 	URL      string      `json:"url"`
 	Summary  summary     `json:"summary"`
 	Tabs     []tabResult `json:"tabs"`
-	Series   [][]float64 `json:"latencySeries"` // [tab, seconds since phase start, latency ms], every reading
+	Series   [][]float64 `json:"latencySeries"` // [tab, s since phase start, latency ms, frame n, media time s], every good reading
 	Error    string      `json:"error,omitempty"`
 }
 
@@ -367,7 +367,8 @@ func runPhase(ctx context.Context, cfg config, sc scenario, sys, url string, ser
 		r := analyzeTab(t, clock.at, raw.StartedAt)
 		for _, f := range t.Frames {
 			if ms, ok := frameLatency(f, clock.at); ok {
-				ph.Series = append(ph.Series, []float64{float64(t.Index), round1((f.At - raw.StartedAt) / 1000), round1(ms)})
+				n, _ := decodeBar(f.Luma)
+				ph.Series = append(ph.Series, []float64{float64(t.Index), round1((f.At - raw.StartedAt) / 1000), round1(ms), float64(n), f.MT})
 			}
 		}
 		ph.Tabs = append(ph.Tabs, r)

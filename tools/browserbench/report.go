@@ -43,19 +43,20 @@ func markdown(r report) string {
 			secs(s.LatencyP50), secs(s.LatencyP95), pct(s.PeerShare),
 			cpu(s.CPUPctMedian), cpu(s.CPUPctMax), mb(s.HeapMBMedian), mb(s.RSSMBMedian))
 	}
-	b.WriteString("\nChecks and context: counter readings after settling (misread or unknown), the players' own latency figure " +
-		"(Shoal: `window.__shoal.player.latency`; hls.js: `hls.latency`) beside the burnt-in one, catch-up seeks, " +
+	b.WriteString("\nChecks and context: frame-counter readings after settling (misread or unknown), the players' own latency figure " +
+		"(Shoal: `window.__shoal.player.latency`; hls.js: `hls.latency`) beside the burnt-in one, seeks (and the waits they caused, not counted as stalls), " +
+		"video bytes received by all tabs, what a tab loads to start (page and wasm over HTTP), " +
 		"and CPU over the phase as % of one core: every Chromium process, bin/shoal, ffmpeg, the tracker.\n\n")
-	b.WriteString("| scenario | system | readings (misread) | latency p50: burnt-in / player's own | seeks (waits) | video received | Chromium CPU | shoal | ffmpeg | tracker | load average at end |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| scenario | system | readings (misread) | latency p50: burnt-in / player's own | seeks (waits) | video received | page + wasm per tab | Chromium CPU | shoal | ffmpeg | tracker | load average at end |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, p := range r.Phases {
 		if p.Error != "" {
 			continue
 		}
 		s := p.Summary
-		fmt.Fprintf(&b, "| %s | %s | %d (%d) | %s / %s | %d (%d) | %.0f MB | %s | %s | %s | %s | %s |\n",
+		fmt.Fprintf(&b, "| %s | %s | %d (%d) | %s / %s | %d (%d) | %.0f MB | %s | %s | %s | %s | %s | %s |\n",
 			s.Scenario, systemNames[s.System], s.Readings, s.Misreads, secs(s.LatencyP50), secs(s.AppLatencyP50), s.Seeks, s.SeekWaits,
-			s.VideoMB, cpu(s.BrowserCPUPct), cpu(s.ServerCPUPct), cpu(s.FeedCPUPct), cpu(s.TrackerCPUPct), s.LoadAvg)
+			s.VideoMB, mbDec(s.AppMBMedian), cpu(s.BrowserCPUPct), cpu(s.ServerCPUPct), cpu(s.FeedCPUPct), cpu(s.TrackerCPUPct), s.LoadAvg)
 	}
 	fmt.Fprintf(&b, "\nThe hls.js page: %s.\n", r.HLSConfig)
 	return b.String()
@@ -88,6 +89,14 @@ func cpu(p *float64) string {
 		return "—"
 	}
 	return fmt.Sprintf("%.0f%%", *p)
+}
+
+// mbDec formats decimal megabytes (of transfer).
+func mbDec(m *float64) string {
+	if m == nil {
+		return "—"
+	}
+	return fmt.Sprintf("%.1f MB", *m)
 }
 
 func mb(m *float64) string {

@@ -8,7 +8,8 @@
  *
  * What it collects per tab:
  *  - inject.js's readings (frames with the counter's luma, media events,
- *    RTCPeerConnection byte counts), drained once a second;
+ *    RTCPeerConnection byte counts), drained once a second (a drain that
+ *    times out is sent again by the page at the next one);
  *  - DevTools protocol network events (Network.dataReceived and
  *    loadingFinished encodedDataLength, WebSocket frames), classified as
  *    video, page, wasm, signal or other by URL;
@@ -177,7 +178,9 @@ function classify(url, type) {
   } catch {
     // data: and the like
   }
-  if (/^\/api\/streams\/[^/]+\/(chunks\/|init$)/.test(path) || path.startsWith('/hls/')) return 'video';
+  // Shoal's video over HTTP: the start-up run (media), the init segment,
+  // single chunks (fallback); HLS: playlists, init and segments.
+  if (/^\/api\/streams\/[^/]+\/(chunks\/|init$|media$)/.test(path) || path.startsWith('/hls/')) return 'video';
   if (path.endsWith('.wasm')) return 'wasm';
   if (['Document', 'Script', 'Stylesheet', 'Font', 'Image'].includes(type)) return 'page';
   return 'other';
@@ -236,11 +239,13 @@ async function main() {
   const drain = async (tab) => {
     if (!tab.page || tab.page.isClosed()) return;
     try {
-      const d = await within(tab.page.evaluate(() => /** @type {any} */ (window).__bench?.drain() ?? null), EVAL_TIMEOUT_MS, 'drain');
+      const got = [tab.frames.length, tab.events.length];
+      const d = await within(tab.page.evaluate(([f, e]) => /** @type {any} */ (window).__bench?.drain(f, e) ?? null, got), EVAL_TIMEOUT_MS, 'drain');
       if (!d) return;
       tab.firstFrameAt = d.firstFrameAt;
       tab.presented = d.presented;
       tab.skew = d.skew;
+      if (tab.frames.length !== got[0] || tab.events.length !== got[1]) return; // a concurrent drain got there first
       tab.frames.push(...d.frames);
       tab.events.push(...d.events);
       tab.errors = d.errors;
