@@ -105,16 +105,7 @@ export class Media {
       this.#player = null;
       this.restarts++;
     }
-    if (this.#player === null) {
-      this.#player = new LivePlayer(this.#video, {
-        fetchInit: () => this.#fetchInit(),
-        serverNow: () => Date.now() + this.clockOffsetMs,
-        targetLatency: Number(new URLSearchParams(location.search).get('latency')) || 1.5,
-        // An HTTP start brings everything from the newest keyframe to the
-        // live edge in one answer: nothing to wait for.
-        joinWaitMs: info.from === 'http' ? 0 : undefined,
-      });
-    }
+    this.#player ??= this.#newPlayer(info.from === 'http');
     this.#player.push({
       seq: info.seq, timestamp: info.timestamp, data: info.data,
       keyframe: !!info.keyframe, discontinuity: !!info.discontinuity,
@@ -131,10 +122,27 @@ export class Media {
   /** @type {Promise<import('./player.js').InitSegment> | null} fetched at page start, used once */
   #prefetched = null;
 
-  /** Starts fetching the init segment while the wasm peer loads. */
+  /**
+   * Fetches the init segment and opens the media source before the first
+   * chunk comes, which then plays at once. The first chunks come over
+   * HTTP (lib/httpfeed.js) in one answer from the newest keyframe to the
+   * live edge: the player joins without gathering more.
+   */
   prefetch() {
     this.#prefetched = this.#fetchInitNow();
     this.#prefetched.catch(() => {}); // a stream without video yet: fetched again later
+    this.#player ??= this.#newPlayer(true);
+    this.#player.warm();
+  }
+
+  /** @param {boolean} joinNow  join at the first chunk, without waiting for more */
+  #newPlayer(joinNow) {
+    return new LivePlayer(this.#video, {
+      fetchInit: () => this.#fetchInit(),
+      serverNow: () => Date.now() + this.clockOffsetMs,
+      targetLatency: Number(new URLSearchParams(location.search).get('latency')) || 1.5,
+      joinWaitMs: joinNow ? 0 : undefined,
+    });
   }
 
   /** @returns {Promise<import('./player.js').InitSegment>} */

@@ -74,6 +74,8 @@ const START_WINDOW_MS = 5000;
 const KEEP_BEHIND = 30;
 const TRIM_SLACK = 10;
 const QUOTA_KEEP_BEHIND = 5;
+// Most chunks appended at once (8 s of 125 ms chunks).
+const MAX_BATCH = 64;
 // A chunk missing before a new run of the stream is given up after this.
 const NEW_RUN_GAP_MS = 300;
 
@@ -103,6 +105,8 @@ export class LivePlayer {
   /** @type {number | null} since when #next has been missing */
   #missingSince = null;
   #busy = false;
+  /** @type {Promise<void> | null} warm() at work */
+  #warming = null;
   /** @type {{mediaEnd: number, timestamp: number} | null} newest appended chunk */
   #edge = null;
   /** @type {number | null} */
@@ -151,6 +155,18 @@ export class LivePlayer {
     return this.#next;
   }
 
+  /**
+   * Opens the media source and appends the init segment before any chunk
+   * is here, so that the first chunk plays at once. A failure (no video
+   * yet) is not one: the first chunk tries again.
+   */
+  warm() {
+    if (this.#sb !== null || this.#warming) return;
+    this.#warming = this.#init()
+      .catch(() => this.#resetMedia())
+      .finally(() => { this.#warming = null; });
+  }
+
   /** Moves the playhead back to the target latency behind live. */
   goLive() {
     const b = this.#video.buffered;
@@ -187,13 +203,23 @@ export class LivePlayer {
       for (;;) {
         const c = this.#next === null ? undefined : this.#pending.get(this.#next);
         if (!c) break;
-        this.#pending.delete(c.seq);
         // After a reconnect the broadcaster's timeline restarts: start a
         // fresh MediaSource, as a new viewer would.
         if (c.discontinuity && this.#sb !== null) this.#resetMedia();
+        if (this.#warming) await this.#warming;
         if (this.#sb === null) await this.#init();
-        await this.#append(c);
-        this.#next = c.seq + 1;
+        // Every chunk in order that is here goes in one append: at the
+        // start that is the whole way from the join keyframe to live, and
+        // each append costs the page's main thread a round of events.
+        const run = [c];
+        for (let seq = c.seq + 1; run.length < MAX_BATCH; seq++) {
+          const d = this.#pending.get(seq);
+          if (!d || d.discontinuity) break;
+          run.push(d);
+        }
+        for (const d of run) this.#pending.delete(d.seq);
+        await this.#append(run);
+        this.#next = c.seq + run.length;
         this.#missingSince = null;
       }
       if (this.#pending.size > 0 && this.#missingSince === null) this.#missingSince = Date.now();
@@ -263,13 +289,14 @@ export class LivePlayer {
     await this.#appendBytes(init.data);
   }
 
-  /** @param {MediaChunk} c */
-  async #append(c) {
-    await this.#appendBytes(c.data);
+  /** @param {MediaChunk[]} run  consecutive chunks */
+  async #append(run) {
+    await this.#appendBytes(run.length === 1 ? run[0].data : concat(run));
     const b = this.#sb?.buffered;
-    if (b && b.length > 0) this.#edge = { mediaEnd: b.end(b.length - 1), timestamp: c.timestamp };
-    this.#stats.appended++;
-    if (++this.#appendedInSource === 1) {
+    if (b && b.length > 0) this.#edge = { mediaEnd: b.end(b.length - 1), timestamp: run[run.length - 1].timestamp };
+    this.#stats.appended += run.length;
+    this.#appendedInSource += run.length;
+    if (this.#appendedInSource === run.length) {
       const start = b && b.length > 0 ? b.start(0) : 0;
       this.#video.currentTime = start;
       this.#video.play().catch(() => {}); // autoplay policy may refuse unmuted play
@@ -434,4 +461,20 @@ export class LivePlayer {
     this.#stats.error = err instanceof Error ? err.message : String(err);
     console.error('player:', err);
   }
+}
+
+/**
+ * The chunks' bytes back to back.
+ * @param {MediaChunk[]} run
+ */
+function concat(run) {
+  let n = 0;
+  for (const c of run) n += c.data.length;
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const c of run) {
+    out.set(c.data, at);
+    at += c.data.length;
+  }
+  return out;
 }

@@ -6,7 +6,7 @@
  *  1. at once, plain HTTP (lib/httpfeed.js) brings the chunks from the
  *     newest keyframe to the live edge, and the next ones as they are cut,
  *     so the first frame needs neither the wasm peer nor WebRTC;
- *  2. meanwhile the wasm peer loads and joins the swarm, starting at the
+ *  2. after the first frame, the wasm peer loads and joins the swarm, starting at the
  *     first chunk the player still needs (startSeq), so nothing is fetched
  *     twice; its first chunk stops the HTTP feed;
  *  3. when the peer loses the signaling server (a restart, a network
@@ -20,6 +20,9 @@
  */
 import { loadShoal } from './shoal.js';
 import { HTTPFeed } from './httpfeed.js';
+
+/** The wasm peer starts after the first frame, or after this long (ms) without one. */
+const PEER_DELAY_MAX_MS = 2000;
 
 /** @typedef {import('./shoal.js').ChunkInfo} ChunkInfo */
 /** @typedef {import('./shoal.js').Stats} Stats */
@@ -69,6 +72,13 @@ export function watchStream(stream, media, hooks = {}) {
   state('loading', '');
 
   (async () => {
+    // The wasm peer's start-up (compiling, Go's runtime) holds the page's
+    // main thread for a while: let the first frame go first.
+    await new Promise((resolve) => {
+      media.video.addEventListener('playing', resolve, { once: true });
+      setTimeout(resolve, PEER_DELAY_MAX_MS);
+    });
+    if (gone) return;
     const shoal = await loadShoal();
     if (gone) return;
     const h = await shoal.join({
