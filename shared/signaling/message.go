@@ -22,6 +22,11 @@ const (
 	MaxChatText      = 500                   // characters of one chat message
 	MaxNickname      = 24                    // characters of a chat nickname
 	MaxBanDuration   = 30 * 24 * 3600 * 1000 // ms of a chat timeout; 0 bans for good
+	// MaxSeq bounds chunk sequence numbers on the wire (newest,
+	// keyframe): 2^53-1, the largest integer a JavaScript number holds
+	// exactly. An origin numbers its chunks from its start time in
+	// milliseconds (about 2^40.7 in 2026), far below it.
+	MaxSeq = 1<<53 - 1
 )
 
 // Type says what a message is for.
@@ -32,7 +37,7 @@ type Type string
 // in Peer and the server rewrites Peer to the sender before relaying.
 const (
 	TypeJoin      Type = "join"      // → server: Stream
-	TypeWelcome   Type = "welcome"   // → peer: ID, ServerTime, ICEServers
+	TypeWelcome   Type = "welcome"   // → peer: ID, ServerTime, ICEServers, StreamKey, Newest, Keyframe
 	TypeNeighbour Type = "neighbour" // → peer: Peer, Initiator, Origin
 	TypeOffer     Type = "offer"     // both: Peer, SDP
 	TypeAnswer    Type = "answer"    // both: Peer, SDP
@@ -41,6 +46,7 @@ const (
 	TypeDrop      Type = "drop"      // → server: Peer (connection failed or closed), Reason
 	TypeReport    Type = "report"    // → server: Peer sent a chunk that failed verification (Text says how); like drop, and the tracker may stop introducing Peer
 	TypeError     Type = "error"     // → peer: Code, Text
+	TypeLive      Type = "live"      // → peer: Newest, Keyframe (the live edge; see docs/PROTOCOL.md §1)
 
 	// Chat (see docs/PROTOCOL.md §1, "Chat"): a connection whose first message is
 	// chat-join is a chat connection, not a swarm peer.
@@ -86,7 +92,8 @@ type Message struct {
 	ServerTime int64       `json:"serverTime,omitempty"` // unix milliseconds
 	ICEServers []ICEServer `json:"iceServers,omitempty"`
 	StreamKey  string      `json:"streamKey,omitempty"` // welcome: the stream's Ed25519 public key, 43 characters of unpadded base64url
-	Newest     uint64      `json:"newest,omitempty"`    // welcome: the newest chunk the origin holds (0: none yet)
+	Newest     uint64      `json:"newest,omitempty"`    // welcome, live: the newest chunk the origin holds (0: none yet)
+	Keyframe   uint64      `json:"keyframe,omitempty"`  // welcome, live: the newest keyframe chunk at or before Newest (0: not known)
 	Code       string      `json:"code,omitempty"`
 	Text       string      `json:"text,omitempty"`
 	Nick       string      `json:"nick,omitempty"`       // chat
@@ -202,6 +209,9 @@ func (m Message) Validate() error {
 	if m.Peer != "" && !peerID.MatchString(m.Peer) {
 		return bad("peer id %q is not 1-64 letters, digits, '-' or '_'", m.Peer)
 	}
+	if m.Newest > MaxSeq || m.Keyframe > m.Newest {
+		return bad("newest %d and keyframe %d: want keyframe ≤ newest ≤ 2^53-1", m.Newest, m.Keyframe)
+	}
 	switch m.Type {
 	case TypeJoin:
 		if !ValidStream(m.Stream) {
@@ -226,6 +236,10 @@ func (m Message) Validate() error {
 	case TypeError:
 		if m.Code == "" {
 			return bad("code missing")
+		}
+	case TypeLive:
+		if m.Newest == 0 {
+			return bad("newest missing")
 		}
 	case TypeChatJoin, TypeChatWelcome:
 		if !ValidStream(m.Stream) {

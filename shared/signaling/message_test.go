@@ -25,6 +25,10 @@ var cases = []struct {
 	{"drop", Message{Type: TypeDrop, Peer: "p1", Text: "connection failed"}},
 	{"report", Message{Type: TypeReport, Peer: "p1", Text: "integrity: chunk fails verification: chunk 7: bad signature"}},
 	{"welcome with stream key", Message{Type: TypeWelcome, ID: "a1b2", StreamKey: "x3YtlKIn2yVvzdOtFbI0MpkJ8XOdwjtHwCE_OobXm-w"}},
+	{"welcome with live edge", Message{Type: TypeWelcome, ID: "a1b2", Newest: 1764000000123, Keyframe: 1764000000120}},
+	{"live", Message{Type: TypeLive, Newest: 1764000000123, Keyframe: 1764000000064}},
+	{"live without keyframe", Message{Type: TypeLive, Newest: 1764000000123}},
+	{"live at the bound", Message{Type: TypeLive, Newest: MaxSeq, Keyframe: MaxSeq}},
 	{"quarantined", Message{Type: TypeError, Code: CodeQuarantined, Text: "your neighbours reported you"}},
 	{"error", Message{Type: TypeError, Code: CodeRateLimited, Text: "slow down"}},
 	{"chat-join", Message{Type: TypeChatJoin, Stream: "demo"}},
@@ -98,6 +102,14 @@ func TestDecodeRejects(t *testing.T) {
 		{"stream key too short", `{"v":1,"type":"welcome","id":"x","streamKey":"abc"}`, ErrInvalid},
 		{"stream key padded", `{"v":1,"type":"welcome","id":"x","streamKey":"x3YtlKIn2yVvzdOtFbI0MpkJ8XOdwjtHwCE_OobXm-="}`, ErrInvalid},
 		{"stream key std alphabet", `{"v":1,"type":"welcome","id":"x","streamKey":"x3YtlKIn2yVvzdOtFbI0MpkJ8XOdwjtHwCE/OobXm+w"}`, ErrInvalid},
+		{"live without newest", `{"v":1,"type":"live"}`, ErrInvalid},
+		{"live keyframe after newest", `{"v":1,"type":"live","newest":10,"keyframe":11}`, ErrInvalid},
+		{"live keyframe without newest", `{"v":1,"type":"live","keyframe":11}`, ErrInvalid},
+		{"live newest beyond 2^53", `{"v":1,"type":"live","newest":9007199254740992}`, ErrInvalid},
+		{"live newest beyond uint64", `{"v":1,"type":"live","newest":18446744073709551616}`, ErrInvalid},
+		{"live negative newest", `{"v":1,"type":"live","newest":-1}`, ErrInvalid},
+		{"live fractional newest", `{"v":1,"type":"live","newest":1.5}`, ErrInvalid},
+		{"welcome keyframe after newest", `{"v":1,"type":"welcome","id":"x","newest":5,"keyframe":6}`, ErrInvalid},
 		{"too many ice servers", `{"v":1,"type":"welcome","id":"x","iceServers":[` + strings.Repeat(`{"urls":["stun:a"]},`, MaxICEServers) + `{"urls":["stun:a"]}]}`, ErrInvalid},
 	}
 	for _, tt := range tests {
@@ -116,6 +128,8 @@ func FuzzDecode(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte(`{"v":1,"type":"candidate","peer":"p","candidate":null}`))
+	f.Add([]byte(`{"v":1,"type":"live","newest":9007199254740992,"keyframe":1e3}`))
+	f.Add([]byte(`{"v":1,"type":"live","newest":1e400}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := Decode(b)
 		if err != nil {
