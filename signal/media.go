@@ -76,7 +76,7 @@ func (s *Server) handleMedia(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !explicit {
-		from = key
+		from = origin.JoinPoint(newest, key) // the newest keyframe, at most 12 s back
 	}
 	var (
 		index strings.Builder

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -119,17 +121,27 @@ func TestHTTPRoutes(t *testing.T) {
 		})
 	}
 
-	// A fallback fetch returns the origin's chunk as a wire frame.
-	resp, body := get(t, base+"/api/streams/demo/chunks/2", nil)
+	// A fallback fetch returns the origin's chunk as a wire frame. Chunks
+	// are numbered from the origin's start time in milliseconds
+	// (docs/PROTOCOL.md §4): the stream's status says which is the newest.
+	_, status := get(t, base+"/api/streams/demo/status", nil)
+	var st struct {
+		NewestSeq uint64 `json:"newestSeq"`
+	}
+	if err := json.Unmarshal(status, &st); err != nil || st.NewestSeq < uint64(time.Now().Add(-time.Hour).UnixMilli()) {
+		t.Fatalf("status %s: newestSeq not numbered from the start time in ms (%v)", status, err)
+	}
+	seq := st.NewestSeq - 1
+	resp, body := get(t, base+"/api/streams/demo/chunks/"+strconv.FormatUint(seq, 10), nil)
 	if resp.StatusCode != 200 {
-		t.Fatalf("chunk 2: %d %s", resp.StatusCode, body)
+		t.Fatalf("chunk %d: %d %s", seq, resp.StatusCode, body)
 	}
 	m, err := wire.Decode(body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c, ok := m.(wire.Chunk); !ok || c.Seq != 2 || !origin.CheckSynthetic(c) {
-		t.Fatalf("chunk 2 decoded to %T seq %v", m, seqOf(m))
+	if c, ok := m.(wire.Chunk); !ok || c.Seq != seq || !origin.CheckSynthetic(c) {
+		t.Fatalf("chunk %d decoded to %T seq %v", seq, m, seqOf(m))
 	}
 }
 

@@ -39,6 +39,14 @@ type Config struct {
 	// integrity); viewers refuse unsigned chunks. Nil publishes unsigned
 	// chunks (tests of the origin alone).
 	Signer *integrity.Signer
+	// OnPublish, when set, hears the live edge after every chunk is
+	// stored: the newest chunk, and the newest keyframe chunk (0 before
+	// any). The server passes it to the tracker (tracker.Live), which
+	// tells the viewers. It must not block.
+	OnPublish func(newest, keyframe uint64)
+	// Now is the clock that stamps chunks and numbers the first one
+	// (default time.Now).
+	Now func() time.Time
 }
 
 // Origin is one live stream's source of truth.
@@ -48,9 +56,11 @@ type Origin struct {
 	store  *Store
 	signer *integrity.Signer
 
+	onPublish func(newest, keyframe uint64)
+
 	mu      sync.Mutex
 	init    Init
-	next    uint64 // sequence number of the next media chunk
+	next    uint64 // sequence number of the next media chunk (FirstSeq at the start)
 	newInit bool   // the next chunk starts a new ingest session
 	live    bool
 	status  IngestStatus
@@ -111,8 +121,23 @@ func New(cfg Config) (*Origin, error) {
 	if err != nil {
 		return nil, fmt.Errorf("origin %s: %w", cfg.Stream, err)
 	}
-	return &Origin{stream: cfg.Stream, node: n, store: NewStore(cfg.Keep), signer: cfg.Signer, now: time.Now, up: up}, nil
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Origin{stream: cfg.Stream, node: n, store: NewStore(cfg.Keep), signer: cfg.Signer, onPublish: cfg.OnPublish,
+		now: cfg.Now, next: FirstSeq(cfg.Now()), up: up}, nil
 }
+
+// FirstSeq is the sequence number of an origin's first chunk when it
+// starts at now: the Unix time in milliseconds. Numbers then never go
+// backwards across restarts of the server, as long as a run publishes
+// fewer than one chunk a millisecond (one per 125 ms by default) and the
+// clock does not step back by more than the run's lifetime. Viewers
+// drop chunks numbered below what they expect, and a chunk cached from
+// an earlier run can never pass for one of this run (its signature covers
+// its number). The values stay far below 2^53 (about 2^40.7 in 2026), so
+// JavaScript numbers hold them exactly.
+func FirstSeq(now time.Time) uint64 { return uint64(max(now.UnixMilli(), 1)) }
 
 // StartSession begins an ingest session with its init segment. The first
 // chunk after it carries wire.FlagDiscontinuity, telling players to fetch
@@ -173,14 +198,18 @@ func (o *Origin) PublishFragment(data []byte, keyframe bool) error {
 // Run runs the origin peer until ctx ends.
 func (o *Origin) Run(ctx context.Context) error { return o.node.Run(ctx) }
 
-// Publish makes c the newest chunk: signed, stored for fetches and seeded
-// into the swarm.
+// Publish makes c the newest chunk: signed, stored for fetches, seeded
+// into the swarm and reported to OnPublish.
 func (o *Origin) Publish(c wire.Chunk) {
 	if o.signer != nil {
 		c = o.signer.Sign(c)
 	}
 	o.store.Put(c)
 	o.node.Publish(c)
+	if o.onPublish != nil {
+		newest, keyframe, _ := o.store.Edge()
+		o.onPublish(newest, keyframe)
+	}
 }
 
 // Chunk returns a stored chunk for a fallback fetch.
@@ -189,13 +218,30 @@ func (o *Origin) Chunk(seq uint64) (wire.Chunk, bool) { return o.store.Get(seq) 
 // Newest returns the newest chunk's sequence number, false before any.
 func (o *Origin) Newest() (uint64, bool) { return o.store.Newest() }
 
+// MaxJoinBack bounds how far behind the newest chunk a viewer joining now
+// starts: 96 chunks, 3/4 of the engine's window (swarm.Config.Window, 128
+// by default), as the engine bounds its own start (docs/PROTOCOL.md §3.8).
+const MaxJoinBack = 96
+
+// JoinPoint returns where a viewer joining now starts: the newest keyframe
+// chunk, or MaxJoinBack chunks behind the newest when that keyframe is
+// older (the player then waits for the next one) or none is known (0).
+func JoinPoint(newest, keyframe uint64) uint64 {
+	return max(keyframe, newest-min(newest, MaxJoinBack))
+}
+
+// Edge returns the newest chunk's sequence number and the newest keyframe
+// chunk's (0 before any keyframe); false before any chunk.
+func (o *Origin) Edge() (newest, keyframe uint64, ok bool) { return o.store.Edge() }
+
 // Store keeps the newest chunks of a stream in a ring. It is safe for
 // concurrent use.
 type Store struct {
-	mu     sync.RWMutex
-	ring   []wire.Chunk
-	newest uint64
-	any    bool
+	mu       sync.RWMutex
+	ring     []wire.Chunk
+	newest   uint64
+	keyframe uint64 // newest chunk with wire.FlagKeyframe, 0 before any
+	any      bool
 }
 
 // NewStore keeps the keep newest chunks.
@@ -207,6 +253,9 @@ func (s *Store) Put(c wire.Chunk) {
 	defer s.mu.Unlock()
 	s.ring[c.Seq%uint64(len(s.ring))] = c
 	s.newest, s.any = c.Seq, true
+	if c.Flags&wire.FlagKeyframe != 0 {
+		s.keyframe = c.Seq
+	}
 }
 
 // Get returns chunk seq if it is still kept.
@@ -225,4 +274,13 @@ func (s *Store) Newest() (uint64, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.newest, s.any
+}
+
+// Edge returns the newest sequence number stored and the newest keyframe
+// chunk's (0 before any; it may have left the store since: a joiner then
+// starts as far back as it can and waits for the next).
+func (s *Store) Edge() (newest, keyframe uint64, ok bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.newest, s.keyframe, s.any
 }

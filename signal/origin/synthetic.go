@@ -11,11 +11,12 @@ import (
 // Synthetic publishes a made-up stream until ctx ends: one chunk of size
 // bytes every interval, carrying its sequence number and timestamp in its
 // first 16 bytes and bytes derived from the sequence number after that, so
-// a receiver can check a chunk with CheckSynthetic.
+// a receiver can check a chunk with CheckSynthetic. Numbers start at
+// FirstSeq, as an origin's do.
 func Synthetic(ctx context.Context, interval time.Duration, size int, publish func(wire.Chunk)) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
-	var seq uint64
+	seq := FirstSeq(time.Now())
 	for {
 		select {
 		case <-ctx.Done():
