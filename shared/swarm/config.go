@@ -37,7 +37,8 @@ type Config struct {
 	Window int
 	// JoinBacklog is how many chunks behind the newest known one a joining
 	// peer starts (default 12: with 125 ms chunks and a keyframe a second,
-	// the player finds one 1-1.5 s behind live to start at).
+	// the player finds one 1-1.5 s behind live to start at). A Live that
+	// names an older keyframe starts it there instead (live.go).
 	JoinBacklog int
 	// NoJoinFetch turns off the origin fetch of the join backlog on Live.
 	NoJoinFetch bool
@@ -51,6 +52,18 @@ type Config struct {
 	// FallbackAfter is how long a chunk may be known to exist and missing
 	// before it is fetched from the origin (default 1.2 s).
 	FallbackAfter time.Duration
+	// LonelyAfter is how long a peer may have no parent in any stripe (no
+	// data channel opened, or no neighbour with a path) before it fetches
+	// every chunk from the origin as soon as the chunk is due, instead of
+	// FallbackAfter later (default 2 s). Without parents nothing announces
+	// new chunks: it predicts them from the tracker's Live and the chunk
+	// interval. See docs/PROTOCOL.md §3.7.
+	LonelyAfter time.Duration
+	// DueMargin is how long after its predicted publication a lonely peer
+	// fetches a chunk (default 100 ms): the prediction errs late already
+	// (a Live arrives after the chunk it names was published), so this
+	// only covers jitter in the stream's chunk times.
+	DueMargin time.Duration
 	// StatusInterval is how often a peer sends its Status to every
 	// neighbour (default 2 s); it also sends one when a channel opens and,
 	// to its children, whenever its depth changes.
@@ -108,6 +121,8 @@ func (c *Config) withDefaults() (Config, error) {
 	setDur(&out.RepairAfter, 400*time.Millisecond)
 	setDur(&out.RequestTimeout, 600*time.Millisecond)
 	setDur(&out.FallbackAfter, 1200*time.Millisecond)
+	setDur(&out.LonelyAfter, 2*time.Second)
+	setDur(&out.DueMargin, 100*time.Millisecond)
 	setDur(&out.StatusInterval, 2*time.Second)
 	setDur(&out.SubscribeTimeout, 1500*time.Millisecond)
 	if out.Upload <= 0 {
@@ -151,6 +166,7 @@ type Stats struct {
 	Uploaded         int64  // payload bytes sent to neighbours
 	Requests         int    // repair requests sent
 	Fetches          int    // origin fetches asked for
+	Probes           int    // of which for chunks predicted due that nothing had announced (no parents)
 	Missed           int    // chunks that left the window before arriving
 	Dropped          int    // messages ignored as useless, malformed or out of window
 	Refused          int    // requests answered NotFound for lack of the chunk or of rate

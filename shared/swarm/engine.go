@@ -19,9 +19,19 @@ type Engine struct {
 
 	buf buffer // chunks held and wanted, within the window
 
-	started bool   // whether start and newest are set
-	start   uint64 // first sequence number this peer wants
-	newest  uint64 // newest sequence number known to exist
+	started  bool   // whether start and newest are set
+	joinLive bool   // started from the tracker's Live, not a neighbour's Status
+	joinKey  uint64 // the keyframe chunk the Live named at the start (0: none)
+	start    uint64 // first sequence number this peer wants
+	newest   uint64 // newest sequence number known to exist
+
+	// The live edge as the tracker last told it (Live): chunk liveSeq+k
+	// is predicted due k intervals after liveAt. Probes (probe.go) fetch
+	// by it while the peer has no parent.
+	liveSeq    uint64
+	liveAt     time.Time // zero before any Live
+	probeFails int       // probes in a row that found the next chunk not yet published
+	aloneSince time.Time // since when no stripe has had a parent (zero while one has)
 
 	stripes     []stripe // this peer's place in each stripe tree
 	used        int      // slots given to children
@@ -151,16 +161,17 @@ func (e *Engine) Step(now time.Time, ev Event) error {
 			sl.fetchFailedAt = e.now
 			e.fetching--
 		}
+		switch {
+		case e.started && ev.Seq == e.newest+1:
+			e.probeMissed(ev.Seq)
+		case ev.Seq < e.joinKey:
+			e.giveUp(ev.Seq)
+		}
 	case Tick:
 		e.tick()
 	case Live:
-		if !e.cfg.Origin && !e.started {
-			e.learn(ev.Newest)
-			if !e.cfg.NoJoinFetch {
-				for s := e.start; s <= e.newest; s++ {
-					e.fetch(e.buf.slot(s))
-				}
-			}
+		if !e.cfg.Origin {
+			e.onLive(ev)
 		}
 	default:
 		return fmt.Errorf("%w: %T", ErrUnknownEvent, ev)
@@ -289,19 +300,13 @@ func (e *Engine) restart() {
 		e.release(sl)
 	}
 	e.buf.reset(0)
-	e.started = false
+	e.started, e.joinLive, e.joinKey = false, false, 0
 }
 
 // learn records that every chunk up to seq exists.
 func (e *Engine) learn(seq uint64) {
 	if !e.started {
-		e.started = true
-		e.newest = seq
-		e.start = seq - min(seq, uint64(e.cfg.JoinBacklog))
-		e.buf.reset(e.start)
-		for s := e.start; s <= seq; s++ {
-			e.buf.want(s, e.now)
-		}
+		e.begin(seq-min(seq, uint64(e.cfg.JoinBacklog)), seq)
 		return
 	}
 	if seq <= e.newest {
@@ -311,6 +316,17 @@ func (e *Engine) learn(seq uint64) {
 		e.stats.Missed += e.buf.want(s, e.now)
 	}
 	e.newest = seq
+}
+
+// begin starts the peer at start, with every chunk up to newest known to
+// exist.
+func (e *Engine) begin(start, newest uint64) {
+	e.started = true
+	e.newest, e.start = newest, start
+	e.buf.reset(start)
+	for s := start; s <= newest; s++ {
+		e.buf.want(s, e.now)
+	}
 }
 
 // publish takes a new chunk from the stream source (origin only).
@@ -339,6 +355,9 @@ func (e *Engine) accept(c wire.Chunk, p *peer, fromOrigin bool) {
 	if _, ok := e.buf.chunk(c.Seq); ok {
 		e.stats.Duplicates++
 		return
+	}
+	if e.started && c.Seq > e.newest {
+		e.probeFails = 0 // the edge moved on
 	}
 	e.learn(c.Seq)
 	sl := e.buf.slot(c.Seq)
@@ -417,7 +436,24 @@ func (e *Engine) tick() {
 		e.checkParents()
 	}
 	e.findParents()
+	if e.parents() > 0 {
+		e.aloneSince = time.Time{}
+	} else if e.aloneSince.IsZero() {
+		e.aloneSince = e.now
+	}
 	e.repair()
+	e.probe()
+}
+
+// parents counts the stripes with a parent.
+func (e *Engine) parents() int {
+	n := 0
+	for i := range e.stripes {
+		if e.stripes[i].parent != nil {
+			n++
+		}
+	}
+	return n
 }
 
 // stalledDriver is the gap between Ticks (drivers tick every 50 ms) that
@@ -451,15 +487,20 @@ func (e *Engine) forgive() {
 const checkEvery = 200 * time.Millisecond
 
 // observe refines the estimate of the time between chunks from the
-// timestamps the origin put on them.
+// timestamps the origin put on them. A gap over 4 times the estimate is a
+// pause of the stream (an encoder that reconnected), not a slower one, and
+// is left out; one under a quarter of it means the estimate came from such
+// a pause, and replaces it.
 func (e *Engine) observe(c wire.Chunk) {
 	seq := int64(c.Seq)
 	if e.ts != 0 && seq > e.tsSeq && c.Timestamp > e.ts {
 		est := time.Duration(c.Timestamp-e.ts) * time.Millisecond / time.Duration(seq-e.tsSeq)
 		est = min(max(est, 10*time.Millisecond), 5*time.Second)
-		if e.ivl == 0 {
+		switch {
+		case e.ivl == 0 || est < e.ivl/4:
 			e.ivl = est
-		} else {
+		case est > 4*e.ivl:
+		default:
 			e.ivl += (est - e.ivl) / 8
 		}
 	}

@@ -2,6 +2,7 @@ package swarm
 
 import (
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -428,5 +429,292 @@ func TestOriginRootsEveryStripe(t *testing.T) {
 	e := newEngine(t, Config{Origin: true, Stripes: 4, Upload: 0.5})
 	if s := e.Stats().Slots; s != 4 {
 		t.Fatalf("origin with half a copy has %d slots, want 4 (one per stripe)", s)
+	}
+}
+
+// TestJoinAtTheNewestKeyframe: a joiner starts at the keyframe the Live
+// names, or JoinBacklog behind the newest chunk if that is older, never
+// more than 3/4 of the window back, and fetches from there to the newest
+// chunk at once, whatever the keyframe interval (docs/PROTOCOL.md §3.8).
+// Chunks are 125 ms; the newest chunk is 1000.
+func TestJoinAtTheNewestKeyframe(t *testing.T) {
+	const n = 1_764_000_001_000 // as large as an origin's numbers
+	cases := []struct {
+		name      string
+		keyframe  uint64 // newest keyframe chunk
+		wantStart uint64
+	}{
+		{"0.5 s keyframes, one 3 chunks back", n - 3, n - 12},
+		{"2 s keyframes, one 5 chunks back", n - 5, n - 12},
+		{"2 s keyframes, one 15 chunks back", n - 15, n - 15},
+		{"8 s keyframes, one 63 chunks back", n - 63, n - 63},
+		{"8 s keyframes, the newest chunk", n, n - 12},
+		{"16 s keyframes, one 127 chunks back: 96 at most", n - 127, n - 96},
+		{"no keyframe known", 0, n - 12},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEngine(t, Config{})
+			var fetched []uint64
+			for _, a := range step(t, e, 0, Live{Newest: n, Keyframe: tc.keyframe}) {
+				if f, ok := a.(Fetch); ok {
+					fetched = append(fetched, f.Seq)
+				}
+			}
+			if len(fetched) == 0 || fetched[0] != tc.wantStart || fetched[len(fetched)-1] != n || len(fetched) != int(n-tc.wantStart+1) {
+				t.Fatalf("fetched %d chunks from %d, want %d to %d", len(fetched), first(fetched), tc.wantStart, uint64(n))
+			}
+			// What was fetched is delivered, keyframe first.
+			acts := step(t, e, 100*time.Millisecond, Fetched{Chunk: chunk(tc.wantStart)})
+			if d := delivered(acts); len(d) != 1 || d[0] != tc.wantStart {
+				t.Fatalf("delivered %v, want %d", d, tc.wantStart)
+			}
+		})
+	}
+}
+
+func first(s []uint64) uint64 {
+	if len(s) == 0 {
+		return 0
+	}
+	return s[0]
+}
+
+// world drives one engine with no neighbours on a virtual clock: an
+// origin cuts a chunk every 125 ms from chunk first at time 0 (with a
+// keyframe every keyEvery chunks), the tracker passes the edge on every
+// second as a Live a signaling latency after a chunk is cut, and fetches
+// take a round trip, failing for chunks not yet published when the request
+// arrives or before first.
+type world struct {
+	t             *testing.T
+	e             *Engine
+	first         uint64
+	keyEvery      uint64
+	sig, rtt      time.Duration
+	pause, resume time.Duration // the stream stops in [pause, resume)
+	joinAt        time.Duration
+	queue         []wev
+	got           map[uint64]time.Duration // delivery time per chunk
+	trace         func(at time.Duration, a Action)
+	dups, fetches int
+	failed, early int // fetches that failed; of which while the stream was not paused
+}
+
+type wev struct {
+	at time.Duration
+	ev Event
+}
+
+const ivl = 125 * time.Millisecond
+
+// published returns how many chunks are out by at.
+func (w *world) published(at time.Duration) uint64 {
+	if at < 0 {
+		return 0
+	}
+	if w.resume > w.pause && at >= w.pause {
+		if at < w.resume {
+			at = w.pause - 1
+		} else {
+			at -= w.resume - w.pause
+		}
+	}
+	return uint64(at/ivl) + 1
+}
+
+// pubTime is when chunk seq was cut.
+func (w *world) pubTime(seq uint64) time.Duration {
+	at := time.Duration(seq-w.first) * ivl
+	if w.resume > w.pause && at >= w.pause {
+		at += w.resume - w.pause
+	}
+	return at
+}
+
+func (w *world) chunk(seq uint64) wire.Chunk {
+	c := wire.Chunk{Seq: seq, Timestamp: t0.Add(w.pubTime(seq)).UnixMilli(), Payload: []byte{byte(seq)}}
+	if (seq-w.first)%w.keyEvery == 0 {
+		c.Flags = wire.FlagKeyframe
+	}
+	return c
+}
+
+func (w *world) edge(at time.Duration) Live {
+	n := w.first + w.published(at) - 1
+	return Live{Newest: n, Keyframe: n - (n-w.first)%w.keyEvery}
+}
+
+func (w *world) push(at time.Duration, ev Event) {
+	i, _ := slices.BinarySearchFunc(w.queue, at, func(q wev, at time.Duration) int {
+		if q.at <= at {
+			return -1
+		}
+		return 1
+	})
+	w.queue = slices.Insert(w.queue, i, wev{at, ev})
+}
+
+// run plays the world until end.
+func (w *world) run(end time.Duration) {
+	w.got = map[uint64]time.Duration{}
+	w.push(w.joinAt+w.sig, w.edge(w.joinAt)) // the welcome
+	for tk := w.joinAt + w.sig; tk < end; tk += 50 * time.Millisecond {
+		w.push(tk, Tick{})
+	}
+	// The tracker's Lives: as a chunk is cut, a second or more after the
+	// last one (at once, then, when the stream resumes after a pause).
+	last := w.joinAt
+	for s := w.first; w.pubTime(s) < end; s++ {
+		if at := w.pubTime(s); at-last >= time.Second {
+			w.push(at+w.sig, w.edge(at))
+			last = at
+		}
+	}
+	for len(w.queue) > 0 && w.queue[0].at < end {
+		q := w.queue[0]
+		w.queue = w.queue[1:]
+		for _, a := range step(w.t, w.e, q.at, q.ev) {
+			if w.trace != nil {
+				w.trace(q.at, a)
+			}
+			switch a := a.(type) {
+			case Fetch:
+				w.fetches++
+				arrive := q.at + w.rtt/2
+				if a.Seq >= w.first && a.Seq < w.first+w.published(arrive) {
+					w.push(q.at+w.rtt, Fetched{Chunk: w.chunk(a.Seq)})
+				} else {
+					w.failed++
+					if a.Seq >= w.first && (arrive < w.pause || arrive >= w.resume) {
+						w.early++
+					}
+					w.push(q.at+w.rtt, FetchFailed{Seq: a.Seq})
+				}
+			case Deliver:
+				if _, ok := w.got[a.Chunk.Seq]; ok {
+					w.dups++
+				}
+				w.got[a.Chunk.Seq] = q.at
+			case Send:
+				w.t.Fatalf("a peer without neighbours sent %v", a)
+			}
+		}
+	}
+}
+
+// TestLonelyViewerPlaysFromFetches: a viewer that no data channel ever
+// reaches plays every chunk from origin fetches, each within DueMargin
+// plus a round trip and a tick of its publication once it has been
+// without parents for LonelyAfter, and within FallbackAfter of it
+// before; a stream that stops for 10 s costs a few failed fetches, not
+// one per chunk interval (docs/PROTOCOL.md §3.7).
+func TestLonelyViewerPlaysFromFetches(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		sig, rtt time.Duration
+	}{
+		{"near", 10 * time.Millisecond, 30 * time.Millisecond},
+		{"far", 150 * time.Millisecond, 300 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			const first = 1_764_000_000_000
+			w := &world{t: t, e: newEngine(t, Config{}), first: first, keyEvery: 8, sig: tc.sig, rtt: tc.rtt,
+				joinAt: 5 * time.Second, pause: 40 * time.Second, resume: 50 * time.Second}
+			const end = 70 * time.Second
+			w.run(end)
+			cfg := w.e.cfg
+			lonely := w.joinAt + w.sig + cfg.LonelyAfter + 50*time.Millisecond
+			var late []string
+			start := w.edge(w.joinAt).Newest - uint64(cfg.JoinBacklog)
+			last := w.first + w.published(end-time.Second) - 1
+			for s := start; s <= last; s++ {
+				at, ok := w.got[s]
+				if !ok {
+					t.Errorf("chunk %d (published at %v) never delivered", s-first, w.pubTime(s))
+					continue
+				}
+				pub := w.pubTime(s)
+				bound := cfg.FallbackAfter + tc.rtt + tc.sig + 2*ivl
+				if pub >= lonely {
+					bound = cfg.DueMargin + tc.rtt + tc.sig + 50*time.Millisecond
+				}
+				if s > w.edge(w.joinAt).Newest && at-pub > bound {
+					late = append(late, fmt.Sprintf("%d: %v after publication (bound %v)", s-first, at-pub, bound))
+				}
+			}
+			if len(late) > 0 {
+				t.Errorf("%d chunks late: %v", len(late), late)
+			}
+			if w.dups != 0 {
+				t.Errorf("%d duplicates", w.dups)
+			}
+			// The 10 s pause: a probe every 2 s at most, after the first
+			// misses (half an interval, then doubling). No probe comes
+			// too early while chunks flow.
+			if w.failed > 12 || w.early > 0 {
+				t.Errorf("%d failed fetches, %d of them while the stream ran; want a handful over the 10 s pause, none else", w.failed, w.early)
+			}
+			st := w.e.Stats()
+			t.Logf("%d fetches (%d probes), %d failed; %d chunks delivered", w.fetches, st.Probes, w.failed, len(w.got))
+		})
+	}
+}
+
+// TestLiveAfterTheStart: a peer with parents takes a Live only as the
+// anchor of its predictions (its trees tell it of new chunks, and its
+// repair deadlines count from then); one without parents learns from it
+// that the chunks exist, dated from when they were due; a jump beyond the
+// window (a new run of the origin) is believed by all.
+func TestLiveAfterTheStart(t *testing.T) {
+	e := joined(t, Config{})
+	step(t, e, time.Second, Live{Newest: 104})
+	if n := e.Stats().Newest; n != 100 {
+		t.Fatalf("a peer with parents learnt %d from a Live", n)
+	}
+	jump := uint64(100 + 128 + 50)
+	step(t, e, time.Second, Live{Newest: jump})
+	if n := e.Stats().Newest; n != jump {
+		t.Fatalf("Newest %d after a Live beyond the window, want %d", n, jump)
+	}
+
+	alone := newEngine(t, Config{})
+	step(t, alone, 0, Live{Newest: 40, Keyframe: 40})
+	for s := uint64(28); s <= 40; s++ {
+		step(t, alone, 100*time.Millisecond, Fetched{Chunk: chunk(s)}) // timestamps 250 ms apart
+	}
+	step(t, alone, 200*time.Millisecond, Tick{})
+	step(t, alone, 2*time.Second, Live{Newest: 47})
+	if n := alone.Stats().Newest; n != 47 {
+		t.Fatalf("a peer without parents: Newest %d after Live{47}, want 47", n)
+	}
+	// Chunk 41 was due about 6 intervals of 250 ms before this Live: its
+	// deadline (FallbackAfter, 1.2 s, not yet lonely) has passed already.
+	acts := step(t, alone, 2050*time.Millisecond, Tick{})
+	if !slices.ContainsFunc(acts, func(a Action) bool { f, ok := a.(Fetch); return ok && f.Seq == 41 }) {
+		t.Errorf("chunk 41, due 1.5 s ago, not fetched: %v", acts)
+	}
+}
+
+// TestBacklogBeforeTheStreamStarts: a viewer that joins in the stream's
+// first second starts JoinBacklog before its first chunk (numbers do not
+// start at 0); the fetches of chunks that never existed fail once and are
+// given up, not retried, and nothing counts as missed.
+func TestBacklogBeforeTheStreamStarts(t *testing.T) {
+	const first = 1_764_000_000_000
+	w := &world{t: t, e: newEngine(t, Config{}), first: first, keyEvery: 8, sig: 20 * time.Millisecond, rtt: 50 * time.Millisecond,
+		joinAt: 400 * time.Millisecond}
+	w.run(30 * time.Second)
+	backlog := uint64(w.e.cfg.JoinBacklog) - 3 // chunks 0-3 were out at the join
+	if w.failed != int(backlog) {
+		t.Errorf("%d fetches failed, want the %d before the first chunk, once each", w.failed, backlog)
+	}
+	for s := uint64(first); s < first+200; s++ {
+		if _, ok := w.got[s]; !ok {
+			t.Errorf("chunk %d never delivered", s-first)
+		}
+	}
+	if st := w.e.Stats(); st.Missed != 0 {
+		t.Errorf("Missed = %d, want 0", st.Missed)
 	}
 }

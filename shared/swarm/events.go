@@ -35,12 +35,23 @@ type Fetched struct{ Chunk wire.Chunk }
 // FetchFailed reports that a Fetch action for Seq failed.
 type FetchFailed struct{ Seq uint64 }
 
-// Live tells a joining peer the newest chunk the origin holds, as the
-// tracker's welcome says. A peer that has not started yet starts
-// JoinBacklog chunks behind it and fetches that backlog from the origin at
-// once, unless Config.NoJoinFetch: the first frames need not wait for
-// data channels to open.
-type Live struct{ Newest uint64 }
+// Live tells a peer where the live edge is, as the tracker says: Newest is
+// the newest chunk the origin holds, Keyframe the newest keyframe chunk at
+// or before it (0: not known). The tracker's welcome carries one, and its
+// "live" messages more later.
+//
+// A peer that has not started yet starts at Keyframe or JoinBacklog chunks
+// behind Newest, whichever is older (at most 3/4 of Window behind), and
+// fetches from there to Newest from the origin at once, unless
+// Config.NoJoinFetch: the first frames need not wait for data channels to
+// open. A started peer takes Newest as the anchor from which it predicts
+// when the next chunks are due (with the chunk interval), and learns from
+// it that every chunk up to Newest exists while it has no stripe parent:
+// without one nothing else tells it. See docs/PROTOCOL.md §3.7-3.8.
+type Live struct {
+	Newest   uint64
+	Keyframe uint64
+}
 
 // Tick lets time pass. Drivers send one every TickInterval or so.
 type Tick struct{}

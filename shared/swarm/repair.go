@@ -1,13 +1,23 @@
 package swarm
 
-import "github.com/shoal-live/shoal/shared/wire"
+import (
+	"time"
+
+	"github.com/shoal-live/shoal/shared/wire"
+)
 
 // repair asks neighbours for the chunks that are late, and the origin for
 // those that are later still. A chunk is late RepairAfter after we learnt
-// it exists, or at once when its stripe has no parent to push it.
+// it exists, or at once when its stripe has no parent to push it. A
+// lonely peer (no parent for LonelyAfter) fetches every missing chunk at
+// once: nobody will push it.
 func (e *Engine) repair() {
 	if !e.started {
 		return
+	}
+	fallback := e.cfg.FallbackAfter
+	if e.lonely() {
+		fallback = 0
 	}
 	lo := max(e.buf.low, e.newest-min(e.newest, uint64(e.cfg.Window-1)))
 	advance := true
@@ -20,11 +30,11 @@ func (e *Engine) repair() {
 			continue
 		}
 		advance = false
-		e.repairOne(sl)
+		e.repairOne(sl, fallback)
 	}
 }
 
-func (e *Engine) repairOne(sl *slot) {
+func (e *Engine) repairOne(sl *slot, fallback time.Duration) {
 	if sl.fetching {
 		return
 	}
@@ -42,7 +52,7 @@ func (e *Engine) repairOne(sl *slot) {
 	if st.parent != nil {
 		age -= min(st.lag, e.cfg.FallbackAfter)
 	}
-	if age >= e.cfg.FallbackAfter && e.fetching < e.cfg.MaxFetches &&
+	if age >= fallback && e.fetching < e.cfg.MaxFetches &&
 		(sl.fetchFailedAt.IsZero() || e.now.Sub(sl.fetchFailedAt) >= e.cfg.RequestTimeout) {
 		e.fetch(sl)
 		return

@@ -50,9 +50,11 @@ func (e *Engine) onStatus(p *peer, m wire.Status) {
 	if e.cfg.Origin {
 		return
 	}
-	if m.Recent != 0 && e.started && e.stats.Chunks == 0 && m.Newest > e.newest {
+	if m.Recent != 0 && e.started && !e.joinLive && e.stats.Chunks == 0 && m.Newest > e.newest {
 		// Nothing delivered yet and this neighbour is nearer the live
-		// edge than the one we started from: start again from it.
+		// edge than the one we started from: start again from it. (A
+		// start from the tracker's Live is the origin's own word, and
+		// its fetches are under way.)
 		e.restart()
 	}
 	if m.Recent != 0 && e.inRange(m.Newest) {
