@@ -219,6 +219,9 @@ func (s *Server) StartOrigin(ctx context.Context, stream string) (*origin.Origin
 		ICEServers:   ice,
 		LoopbackOnly: s.cfg.LoopbackOnly,
 		Logger:       s.log.With("role", "origin"),
+		// Viewers hear the live edge through the tracker (welcome and
+		// "live" messages, docs/PROTOCOL.md §1).
+		OnPublish: func(newest, keyframe uint64) { s.tracker.Live(stream, newest, keyframe) },
 	})
 	if err != nil {
 		return nil, err

@@ -99,6 +99,7 @@ type Node struct {
 	api    *webrtc.API
 	engine *swarm.Engine
 	newest uint64 // the live edge, from the welcome
+	key    uint64 // the newest keyframe chunk, from the welcome
 	inbox  *inbox
 
 	id          string
@@ -200,7 +201,7 @@ func (n *Node) Run(ctx context.Context) error {
 		n.cfg.OnJoined()
 	}
 	if n.newest > 0 {
-		n.step(ctx, swarm.Live{Newest: n.newest}) // start fetching before any channel opens
+		n.step(ctx, swarm.Live{Newest: n.newest, Keyframe: n.key}) // start fetching before any channel opens
 	}
 
 	tick := time.NewTicker(n.cfg.TickInterval)
@@ -244,7 +245,7 @@ func (n *Node) join(ctx context.Context) error {
 	default:
 		return fmt.Errorf("node: join: unexpected %s", m.Type)
 	}
-	n.id, n.newest = m.ID, m.Newest
+	n.id, n.newest, n.key = m.ID, m.Newest, m.Keyframe
 	n.log = n.log.With("peer", n.id)
 	if err := n.guard.setKey(n.cfg.Stream, m.StreamKey); err != nil {
 		return fmt.Errorf("node: join: %w", err)
@@ -314,6 +315,10 @@ func (n *Node) handle(ctx context.Context, ev any) error {
 		}
 		return fmt.Errorf("node: signaling: %w", ev.err)
 	case signalIn:
+		if ev.m.Type == signaling.TypeLive { // the live edge, from the tracker
+			n.step(ctx, swarm.Live{Newest: ev.m.Newest, Keyframe: ev.m.Keyframe})
+			return nil
+		}
 		n.onSignal(ctx, ev.m)
 	case linkOpen:
 		if n.links[ev.l.id] != ev.l || ev.l.open {

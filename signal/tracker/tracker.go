@@ -4,6 +4,10 @@
 // room), relays WebRTC signaling only between introduced neighbours, and
 // replaces a neighbour that leaves or fails.
 //
+// It also passes on the live edge (Live): each peer hears the origin's
+// newest chunk from time to time, which a peer that no neighbour reaches
+// needs to keep playing from HTTP fallback (live.go).
+//
 // The tracker does no I/O: it hands messages to a Session, which must not
 // block (a WebSocket session queues them and drops a slow client).
 package tracker
@@ -15,6 +19,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/shoal-live/shoal/shared/signaling"
 )
@@ -32,7 +37,18 @@ type Config struct {
 	MaxDegree   int // neighbours a peer may have (default 3*Neighbours)
 	MaxPeers    int // peers in one swarm (default 10000)
 	OriginLinks int // peers the origin connects to directly (default 16)
-	Rand        *rand.Rand
+	// LiveEvery is how often a peer that may have no working data
+	// channel hears the live edge: one that joined, or had three links
+	// fail (drops), in the last LiveNeedy, or has no neighbour (default
+	// 1 s). LiveIdle is how often every other peer hears it (default
+	// 10 s). See live.go.
+	LiveEvery time.Duration
+	LiveIdle  time.Duration
+	LiveNeedy time.Duration // default 30 s
+	// Now is the tracker's clock (default time.Now); the simulator's is
+	// virtual.
+	Now  func() time.Time
+	Rand *rand.Rand
 }
 
 // Errors returned by Join and Relay.
@@ -57,6 +73,7 @@ type swarm struct {
 	members map[string]*member
 	list    []*member // the members, for uniform sampling; member.pos indexes it
 	origin  *member
+	edge    edge // the live edge, from Live
 }
 
 type member struct {
@@ -66,6 +83,11 @@ type member struct {
 	origin bool
 	links  map[string]*member
 	pos    int // index in swarm.list
+
+	trouble  time.Time // when it joined or last looked unreachable (live.go)
+	fails    int       // links of it that failed since failsAt
+	failsAt  time.Time
+	nextLive time.Time // when it is next told the live edge
 }
 
 // New returns an empty tracker.
@@ -86,6 +108,18 @@ func New(cfg Config) *Tracker {
 	if cfg.OriginLinks <= 0 {
 		cfg.OriginLinks = 16
 	}
+	if cfg.LiveEvery <= 0 {
+		cfg.LiveEvery = time.Second
+	}
+	if cfg.LiveIdle <= 0 {
+		cfg.LiveIdle = 10 * time.Second
+	}
+	if cfg.LiveNeedy <= 0 {
+		cfg.LiveNeedy = 30 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	r := cfg.Rand
 	if r == nil {
 		r = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
@@ -96,6 +130,8 @@ func New(cfg Config) *Tracker {
 // Join adds a peer to stream's swarm, delivers welcome to it with its new
 // id filled in, and introduces it to neighbours. origin marks the stream's
 // origin peer; a second origin replaces the first as the one new peers meet.
+// A viewer's welcome gets the live edge (Newest, Keyframe) the tracker
+// knows from Live, if newer than the one it carries.
 func (t *Tracker) Join(stream string, s Session, origin bool, welcome signaling.Message) (string, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -107,11 +143,16 @@ func (t *Tracker) Join(stream string, s Session, origin bool, welcome signaling.
 	if !origin && len(sw.members) >= t.cfg.MaxPeers {
 		return "", fmt.Errorf("%w: %d peers in %q", ErrSwarmFull, len(sw.members), stream)
 	}
-	m := &member{id: t.newID(), swarm: sw, s: s, origin: origin, links: make(map[string]*member), pos: len(sw.list)}
+	now := t.cfg.Now()
+	m := &member{id: t.newID(), swarm: sw, s: s, origin: origin, links: make(map[string]*member), pos: len(sw.list),
+		trouble: now, nextLive: now.Add(t.cfg.LiveEvery)}
 	sw.members[m.id] = m
 	sw.list = append(sw.list, m)
 	t.byID[m.id] = m
 	welcome.Type, welcome.ID = signaling.TypeWelcome, m.id
+	if e := sw.edge; !origin && e.newest > 0 && e.newest >= welcome.Newest {
+		welcome.Newest, welcome.Keyframe = e.newest, e.keyframe
+	}
 	t.deliver(m, welcome)
 	if origin {
 		sw.origin = m
@@ -172,6 +213,9 @@ func (t *Tracker) Drop(id, peer, reason string) {
 	}
 	delete(m.links, peer)
 	delete(n.links, id)
+	// Either end may be one that no neighbour can reach (live.go).
+	t.failed(m)
+	t.failed(n)
 	t.deliver(n, signaling.Message{Type: signaling.TypePeerLeft, Peer: id, Text: "dropped: " + trim(reason, 200)})
 	t.refillAll([]*member{m, n})
 }
