@@ -133,10 +133,11 @@ func parseArgs(args []string, stderr io.Writer) (sim.Scenario, outFiles, error) 
 		mix      = sim.DefaultMix()
 		httpRate sim.Bitrate
 		lossMode = "delay"
+		keyIvl   = sim.Duration(time.Second)
 	)
 	fs := flag.NewFlagSet("swarmsim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&preset, "scenario", "", "preset: steady, tight, flash or huge")
+	fs.StringVar(&preset, "scenario", "", "preset: steady, tight, flash, huge or isolated")
 	fs.StringVar(&config, "config", "", "scenario JSON file (same names as the flags)")
 	fs.IntVar(&v.Peers, "peers", 30, "initial viewers")
 	fs.Var(&duration, "duration", "simulated time")
@@ -152,6 +153,8 @@ func parseArgs(args []string, stderr io.Writer) (sim.Scenario, outFiles, error) 
 	fs.Float64Var(&v.OriginCopies, "origin-copies", 4, "origin upload, multiple of the rate")
 	fs.Var(&httpRate, "origin-http", "origin HTTP fallback capacity (0 = unlimited)")
 	fs.Float64Var(&v.NAT, "nat", 0.1, "share of viewer pairs that cannot connect")
+	fs.Float64Var(&v.Isolated, "isolated", 0, "share of viewers that no WebRTC link reaches (UDP blocked): they play from HTTP")
+	fs.Var(&keyIvl, "keyframe-interval", "time between keyframes")
 	fs.Float64Var(&v.Loss, "loss", 0, "packet loss probability")
 	fs.StringVar(&lossMode, "loss-mode", "delay", "delay (retransmit after an RTT) or drop (lose the message)")
 	fs.IntVar(&v.StartupChunks, "startup-chunks", 3, "chunks held before playback starts")
@@ -215,6 +218,10 @@ func parseArgs(args []string, stderr io.Writer) (sim.Scenario, outFiles, error) 
 			sc.OriginHTTP = httpRate
 		case "nat":
 			sc.NAT = v.NAT
+		case "isolated":
+			sc.Isolated = v.Isolated
+		case "keyframe-interval":
+			sc.KeyframeInterval = keyIvl
 		case "loss":
 			sc.Loss = v.Loss
 		case "loss-mode":

@@ -36,6 +36,10 @@ func TestSettingsOrder(t *testing.T) {
 		{"flags over config", []string{"-config", cfg, "-peers", "7", "-nat", "0", "-rate", "3M", "-upload-mix", "0.5:1,0.5:3"}, func(sc sim.Scenario) bool {
 			return sc.Peers == 7 && sc.NAT == 0 && sc.Churn == 0.5 && sc.Rate == 3_000_000 && sc.UploadMix.Mean() == 2
 		}},
+		{"isolated viewers and keyframes", []string{"-scenario", "isolated", "-isolated", "0.5", "-keyframe-interval", "8s"}, func(sc sim.Scenario) bool {
+			return sc.Name == "isolated" && sc.Isolated == 0.5 && sc.KeyframeInterval.D() == 8*time.Second
+		}},
+		{"keyframes default to a second", nil, func(sc sim.Scenario) bool { return sc.KeyframeInterval.D() == time.Second && sc.Isolated == 0 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sc, _, err := parseArgs(tc.args, &bytes.Buffer{})

@@ -12,9 +12,9 @@ import (
 // the engine issue beside them.
 func writeTable(w io.Writer, r *sim.Report, p perf) {
 	sc := r.Scenario
-	fmt.Fprintf(w, "scenario %s: %d viewers (+%d flash, churn %.0f%%), %s at %s, %s simulated, seed %d, upload mix %s (mean %.2fx), NAT %.0f%%, loss %g\n",
+	fmt.Fprintf(w, "scenario %s: %d viewers (+%d flash, churn %.0f%%), %s at %s, %s simulated, seed %d, upload mix %s (mean %.2fx), NAT %.0f%%, isolated %.0f%%, loss %g, keyframes every %s\n",
 		name(sc.Name), sc.Peers, sc.Flash, sc.Churn*100, sc.Duration, sc.Rate, sc.Duration, sc.Seed,
-		sc.UploadMix, sc.UploadMix.Mean(), sc.NAT*100, sc.Loss)
+		sc.UploadMix, sc.UploadMix.Mean(), sc.NAT*100, sc.Isolated*100, sc.Loss, sc.KeyframeInterval)
 	if r.Truncated {
 		fmt.Fprintf(w, "TRUNCATED by -max-wall at %.1f s of simulated time: the figures cover only that\n", r.SimSeconds)
 	}
@@ -33,10 +33,17 @@ func writeTable(w io.Writer, r *sim.Report, p perf) {
 	for _, c := range r.Upload {
 		row(fmt.Sprintf("upload use, %gx class (%.0f%%)", c.Mult, c.Share*100), fmt.Sprintf("%s of %d viewers' capacity", pct(c.Utilisation), c.Viewers), "")
 	}
+	if iso := r.Isolated; iso != nil {
+		row("isolated viewers (no WebRTC link)", fmt.Sprintf("%d finished, %d started", iso.Viewers, iso.Started), "")
+		row("  their latency p50 / p95 / p99", fmt.Sprintf("%.0f / %.0f / %.0f ms", iso.LatencyMs.P50, iso.LatencyMs.P95, iso.LatencyMs.P99), "")
+		row("  their startup p50 / p95 / max", fmt.Sprintf("%.0f / %.0f / %.0f ms", iso.StartupMs.P50, iso.StartupMs.P95, iso.StartupMs.Max), "")
+		row("  their rebuffering", fmt.Sprintf("%s (%d of %d stalled, %d stalls)", pct(iso.Rebuffering.Ratio), iso.Rebuffering.ViewersStalled, iso.Started, iso.Rebuffering.Stalls), "")
+	}
 	row("longest delivery gap p50 / p99 / max", fmt.Sprintf("%.0f / %.0f / %.0f ms", r.GapMs.P50, r.GapMs.P99, r.GapMs.Max), "")
 	row("viewers joined / left / never started", fmt.Sprintf("%d / %d / %d", r.Viewers.Joined, r.Viewers.Left, r.Viewers.NeverStarted), "")
 	row("links opened / NAT-failed / drops", fmt.Sprintf("%d / %d / %d", r.Links.Opened, r.Links.NATFailed, r.Links.Drops), "")
-	row("requests / fetches / missed / send-dropped", fmt.Sprintf("%d / %d / %d / %d", r.Engine.Requests, r.Engine.Fetches, r.Engine.Missed, r.Engine.SendDropped), "")
+	row("requests / fetches (probes) / missed / send-dropped", fmt.Sprintf("%d / %d (%d) / %d / %d", r.Engine.Requests, r.Engine.Fetches, r.Engine.Probes, r.Engine.Missed, r.Engine.SendDropped), "")
+	row("signaling messages (live)", fmt.Sprintf("%d (%d)", r.Links.SignalingMsgs, r.Links.LiveMsgs), "")
 	row("wall time", fmt.Sprintf("%.1f s, %d events, %.2fM events/s", p.WallSeconds, r.Events, p.EventsPerSec/1e6), "")
 	tw.Flush()
 }

@@ -53,10 +53,18 @@
 //     had not left the sender are lost.
 //   - A player per viewer: package playmodel's model of
 //     frontend/lib/player.js (join point, startup, rate steering, adaptive
-//     target latency, catch-up jumps, stalls), with chunk k published at
-//     k·ChunkInterval and a keyframe chunk every second.
-//   - Joins: the tracker's welcome carries the newest chunk published,
-//     which the engine gets as a Live event (see package swarm).
+//     target latency, catch-up jumps, stalls), with the run's chunk k
+//     published at k·ChunkInterval and a keyframe chunk every
+//     KeyframeInterval (1 s). Sequence numbers start at the run's start
+//     time in milliseconds, as signal/origin numbers them.
+//   - Joins and the live edge: the tracker's welcome carries the newest
+//     chunk and the newest keyframe chunk published, which the engine gets
+//     as a Live event (see package swarm); the origin reports every chunk
+//     to the tracker (tracker.Live), which passes "live" messages on to
+//     the viewers as the server's does.
+//   - Isolated viewers (Isolated): every WebRTC link of theirs, to the
+//     origin too, fails after NATFailAfter, as with UDP blocked; they play
+//     from HTTP fallback alone, and the report gives their figures apart.
 //
 // # What it does not model
 //

@@ -7,8 +7,9 @@ import (
 )
 
 // newPlayer gives viewer p its model player (package playmodel, the model
-// of frontend/lib/player.js). Chunk k is published at k·ChunkInterval, and
-// every chunk starting a second is a keyframe chunk (see keyEvery).
+// of frontend/lib/player.js). The run's chunk k (sequence number first+k)
+// is published at k·ChunkInterval, and every keyEvery-th is a keyframe
+// chunk.
 func (s *Sim) newPlayer(p *peer) *playmodel.Player {
 	return playmodel.New(playmodel.Config{
 		Interval:      s.interval,
@@ -16,6 +17,9 @@ func (s *Sim) newPlayer(p *peer) *playmodel.Player {
 		Window:        s.window(),
 		OnPlay: func(seq uint64, at, latency int64) {
 			s.m.latency.Add(latency)
+			if p.isolated {
+				s.m.isoLatency.Add(latency)
+			}
 			s.m.bucketAt(at).latency(at, latency)
 			if s.opt.OnPlay != nil {
 				s.opt.OnPlay(int(p.idx), seq, time.Duration(at))
@@ -26,15 +30,19 @@ func (s *Sim) newPlayer(p *peer) *playmodel.Player {
 
 // playerDeliver records that p's engine delivered seq now.
 func (s *Sim) playerDeliver(p *peer, seq uint64) {
-	if p.pl.Deliver(seq, s.now, int64(seq)*s.interval, seq%s.keyEvery() == 0) {
+	k := seq - s.first
+	if p.pl.Deliver(seq, s.now, int64(k)*s.interval, k%s.keyEvery() == 0) {
 		s.m.startup = append(s.m.startup, p.pl.Stats().StartAt-p.joined)
+		if p.isolated {
+			s.m.isoStartup = append(s.m.isoStartup, p.pl.Stats().StartAt-p.joined)
+		}
 	}
 }
 
-// keyEvery is how many chunks apart keyframes are: one a second, the
-// keyframe interval asked of broadcasters.
+// keyEvery is how many chunks apart keyframes are: KeyframeInterval (one
+// a second, what broadcasters are asked for, by default) in whole chunks.
 func (s *Sim) keyEvery() uint64 {
-	return uint64(max(1, (int64(time.Second)+s.interval/2)/s.interval))
+	return uint64(max(1, (int64(s.sc.KeyframeInterval)+s.interval/2)/s.interval))
 }
 
 func (s *Sim) window() int {
@@ -50,4 +58,8 @@ func (s *Sim) finishPlayer(p *peer, t int64) {
 		return
 	}
 	s.m.players.Add(p.pl.Stats(), t)
+	if p.isolated {
+		s.m.isoViewers++
+		s.m.isoPlayers.Add(p.pl.Stats(), t)
+	}
 }

@@ -39,6 +39,9 @@ type Report struct {
 	Upload         []ClassUse   `json:"upload"`
 	Engine         EngineTotals `json:"engine"`
 	Links          Links        `json:"links"`
+	// Isolated is what the viewers that reach nobody over WebRTC
+	// (Scenario.Isolated) saw, when there are such viewers.
+	Isolated *Isolated `json:"isolated,omitempty"`
 	// GapMs is the longest time between two deliveries after playback
 	// started, at viewers still online at the end.
 	GapMs        GapDist      `json:"gapMs"`
@@ -55,6 +58,15 @@ type ViewerCounts struct {
 	Started      int `json:"started"` // began playback
 	NeverStarted int `json:"neverStarted"`
 	Refused      int `json:"refused"` // the tracker refused the join
+}
+
+// Isolated is what the isolated viewers alone saw.
+type Isolated struct {
+	Viewers     int         `json:"viewers"` // that joined and finished (left or stayed to the end)
+	Started     int         `json:"started"`
+	StartupMs   Dist        `json:"startupMs"`
+	LatencyMs   Dist        `json:"latencyMs"`
+	Rebuffering Rebuffering `json:"rebuffering"`
 }
 
 // Dist summarises a distribution.
@@ -95,6 +107,7 @@ type EngineTotals struct {
 	Duplicates  int `json:"duplicates"`
 	Requests    int `json:"requests"`
 	Fetches     int `json:"fetches"`
+	Probes      int `json:"probes"` // of which for chunks predicted due, unannounced (no parents)
 	Missed      int `json:"missed"`
 	Dropped     int `json:"dropped"`
 	SendDropped int `json:"sendDropped"` // chunk sends over MaxBuffered
@@ -111,6 +124,7 @@ type Links struct {
 	RelayErrors   int `json:"relayErrors"`
 	PreDrops      int `json:"preDrops"` // see trackerLeave
 	SignalingMsgs int `json:"signalingMsgs"`
+	LiveMsgs      int `json:"liveMsgs"` // of which "live" (the tracker's live edge)
 }
 
 // GapDist is the per-viewer longest delivery gap.
@@ -146,6 +160,8 @@ type Sample struct {
 	Viewers   int     `json:"viewers"`
 	HTTPMbps  float64 `json:"httpMbps"`
 	LatencyMs float64 `json:"latencyMs"` // mean over chunks played
+	// LivePerViewer is "live" messages per viewer online per second.
+	LivePerViewer float64 `json:"livePerViewer"`
 }
 
 type bucket struct {
@@ -154,6 +170,8 @@ type bucket struct {
 	latSum            float64
 	latN              int64
 	viewers           int
+	live              int64
+	viewerNs          float64 // viewers online × ns, for the per-viewer rates
 }
 
 func (b *bucket) add(a swarm.Deliver, n int64) {
@@ -181,6 +199,12 @@ type metrics struct {
 	joined, left, started, joinRefused int
 	startup                            []int64
 	latency                            hist.Hist
+
+	isoViewers int // isolated viewers finished
+	isoStartup []int64
+	isoLatency hist.Hist
+	isoPlayers playmodel.Totals
+	liveMsgs   int
 
 	players                                   playmodel.Totals
 	fromPeers, fromPush, fromHTTP             int64
@@ -228,6 +252,7 @@ func (m *metrics) httpOut(s *Sim, at, size int64) {
 func (m *metrics) sample(s *Sim) {
 	b := m.bucketAt(s.now)
 	b.viewers = max(b.viewers, len(s.online))
+	b.viewerNs += float64(len(s.online)) * float64(time.Second)
 }
 
 // finishPeer closes a viewer's books when it leaves or the run ends.
@@ -247,6 +272,7 @@ func (s *Sim) finishPeer(p *peer) {
 	e.Duplicates += st.Duplicates
 	e.Requests += st.Requests
 	e.Fetches += st.Fetches
+	e.Probes += st.Probes
 	e.Missed += st.Missed
 	e.Dropped += st.Dropped
 	c := &s.m.class[p.class]
@@ -297,11 +323,17 @@ func (s *Sim) report() *Report {
 		r.Upload = append(r.Upload, ClassUse{Mult: s.sc.UploadMix[i].Mult, Share: s.sc.UploadMix[i].Share,
 			Viewers: c.viewers, Utilisation: ratio(c.busy, c.online)})
 	}
+	if s.sc.Isolated > 0 {
+		st := slices.Clone(m.isoStartup)
+		slices.Sort(st)
+		r.Isolated = &Isolated{Viewers: m.isoViewers, Started: m.isoPlayers.Started, StartupMs: distOf(st),
+			LatencyMs: m.isoLatency.Dist(), Rebuffering: m.isoPlayers.Rebuffering()}
+	}
 	r.Engine = EngineTotals{Chunks: m.eng.Chunks, Duplicates: m.eng.Duplicates, Requests: m.eng.Requests,
-		Fetches: m.eng.Fetches, Missed: m.eng.Missed, Dropped: m.eng.Dropped,
+		Fetches: m.eng.Fetches, Probes: m.eng.Probes, Missed: m.eng.Missed, Dropped: m.eng.Dropped,
 		SendDropped: m.sendDropped, SendNoLink: m.sendNoLink, Disconnects: m.disconnects}
 	r.Links = Links{Introduced: m.introduced, Opened: m.opened, NATFailed: m.natFailed, Drops: m.drops,
-		RelayErrors: m.relayErrors, PreDrops: m.preDrops, SignalingMsgs: m.sigMsgs}
+		RelayErrors: m.relayErrors, PreDrops: m.preDrops, SignalingMsgs: m.sigMsgs, LiveMsgs: m.liveMsgs}
 
 	gaps := slices.Clone(m.gaps)
 	slices.Sort(gaps)
@@ -331,6 +363,9 @@ func (s *Sim) report() *Report {
 			HTTPMbps: round(float64(b.httpOut) * 8 / 1e6 / time.Duration(m.bucketLen).Seconds())}
 		if b.latN > 0 {
 			sm.LatencyMs = round(b.latSum / float64(b.latN))
+		}
+		if b.viewerNs > 0 {
+			sm.LivePerViewer = round(float64(b.live) * 1e9 / b.viewerNs)
 		}
 		r.Series = append(r.Series, sm)
 	}

@@ -45,6 +45,14 @@ type Scenario struct {
 
 	NAT          float64  `json:"nat"`          // share of viewer pairs that cannot connect (0.1)
 	NATFailAfter Duration `json:"natFailAfter"` // when such a connection is declared failed (10 s)
+	// Isolated is the share of viewers that no WebRTC link ever reaches
+	// (UDP blocked): every connection of theirs, to the origin too, fails
+	// after NATFailAfter. They play from HTTP fallback alone.
+	Isolated float64 `json:"isolated,omitempty"`
+
+	// KeyframeInterval is the time between keyframe chunks, rounded to
+	// whole chunks (1 s, what broadcasters are asked for).
+	KeyframeInterval Duration `json:"keyframeInterval,omitempty"`
 
 	// Loss is the probability that one 1200-byte packet is lost. LossMode
 	// "delay" (default) delivers the message one link RTT late, as the
@@ -72,6 +80,7 @@ type Scenario struct {
 	StatusInterval Duration `json:"statusInterval,omitempty"`
 	SlotShare      float64  `json:"slotShare,omitempty"`
 	MaxFetches     int      `json:"maxFetches,omitempty"`
+	LonelyAfter    Duration `json:"lonelyAfter,omitempty"`
 }
 
 // Class is one upload capacity class: Share of the viewers upload Mult
@@ -295,6 +304,7 @@ func (sc Scenario) WithDefaults() (Scenario, error) {
 	setD(&sc.ServerLatency, 10*time.Millisecond)
 	setF(&sc.ConnectRTTs, 3)
 	setD(&sc.NATFailAfter, 10*time.Second)
+	setD(&sc.KeyframeInterval, time.Second)
 	if sc.NAT < 0 {
 		sc.NAT = 0
 	}
@@ -317,8 +327,8 @@ func (sc Scenario) WithDefaults() (Scenario, error) {
 	if sc.Churn < 0 || sc.Churn > 10 {
 		errs = append(errs, errors.New("churn must be within [0, 10]"))
 	}
-	if sc.NAT > 1 || sc.Loss < 0 || sc.Loss >= 1 {
-		errs = append(errs, errors.New("nat and loss are probabilities"))
+	if sc.NAT > 1 || sc.Loss < 0 || sc.Loss >= 1 || sc.Isolated < 0 || sc.Isolated > 1 {
+		errs = append(errs, errors.New("nat, isolated and loss are probabilities"))
 	}
 	if sc.LossMode != "delay" && sc.LossMode != "drop" {
 		errs = append(errs, fmt.Errorf("lossMode %q: want delay or drop", sc.LossMode))
@@ -346,7 +356,8 @@ func (sc *Scenario) chunkBytes() int {
 	return int(float64(sc.Rate) * sc.ChunkInterval.D().Seconds() / 8)
 }
 
-// Preset returns a named scenario: steady, tight, flash or huge.
+// Preset returns a named scenario: steady, tight, flash, huge or isolated
+// (steady with 90% of the viewers reaching nobody over WebRTC).
 func Preset(name string) (Scenario, error) {
 	steady := Scenario{
 		Name: "steady", Seed: 1, Peers: 10_000, Duration: Duration(10 * time.Minute),
@@ -370,6 +381,10 @@ func Preset(name string) (Scenario, error) {
 		sc.Name, sc.Peers = "huge", 100_000
 		sc.Duration, sc.Ramp = Duration(3*time.Minute), Duration(time.Minute)
 		return sc, nil
+	case "isolated":
+		sc := steady
+		sc.Name, sc.Isolated = "isolated", 0.9
+		return sc, nil
 	}
-	return Scenario{}, fmt.Errorf("unknown scenario %q: want steady, tight, flash or huge", name)
+	return Scenario{}, fmt.Errorf("unknown scenario %q: want steady, tight, flash, huge or isolated", name)
 }

@@ -11,7 +11,7 @@ import (
 func (s *Sim) trackerJoin(p *peer) {
 	var welcome signaling.Message
 	if s.published > 0 {
-		welcome.Newest = s.published - 1 // as signal/session.go fills it in
+		welcome.Newest = s.first + s.published - 1 // as signal/session.go fills it in
 	}
 	id, err := s.tr.Join(streamName, session{s, p.idx}, p.origin, welcome)
 	if err != nil {
@@ -141,8 +141,12 @@ func (s *Sim) onSignal(p *peer, m *signaling.Message) {
 	switch m.Type {
 	case signaling.TypeWelcome:
 		if m.Newest > 0 {
-			s.step(p, swarm.Live{Newest: m.Newest})
+			s.step(p, swarm.Live{Newest: m.Newest, Keyframe: m.Keyframe})
 		}
+	case signaling.TypeLive:
+		s.m.liveMsgs++
+		s.m.series(s).live++
+		s.step(p, swarm.Live{Newest: m.Newest, Keyframe: m.Keyframe})
 	case signaling.TypeNeighbour:
 		if _, ok := p.links[pid]; ok {
 			return
@@ -220,7 +224,11 @@ func (s *Sim) onRelay(p *peer, m *signaling.Message) {
 
 // natBlocked reports whether viewers a and b cannot reach each other. It
 // is a fixed property of the pair, so a pair introduced again fails again.
+// An isolated viewer reaches nobody, the origin included.
 func (s *Sim) natBlocked(a, b *peer) bool {
+	if a.isolated || b.isolated {
+		return true
+	}
 	if s.sc.NAT <= 0 || a.origin || b.origin {
 		return false
 	}

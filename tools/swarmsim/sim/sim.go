@@ -104,7 +104,9 @@ type Sim struct {
 	sigOut []sigOut
 
 	payload   []byte
-	published uint64 // chunks published so far
+	first     uint64 // the first chunk's sequence number
+	published uint64 // chunks published so far: first .. first+published-1
+	keyframe  uint64 // newest keyframe chunk published
 	httpFree  int64
 	httpNs    float64
 
@@ -115,15 +117,16 @@ type Sim struct {
 }
 
 type peer struct {
-	idx    int32
-	id     string
-	pid    swarm.PeerID
-	eng    *swarm.Engine
-	origin bool
-	class  int8
-	half   int64   // one-way latency / 2, ns
-	upNs   float64 // ns per byte
-	downNs float64 // ns per byte, 0 = unlimited
+	idx      int32
+	id       string
+	pid      swarm.PeerID
+	eng      *swarm.Engine
+	origin   bool
+	isolated bool // no WebRTC link of it ever opens (Scenario.Isolated)
+	class    int8
+	half     int64   // one-way latency / 2, ns
+	upNs     float64 // ns per byte
+	downNs   float64 // ns per byte, 0 = unlimited
 
 	upFree, downFree int64
 	upBusy           int64 // ns of upload serialisation
@@ -242,6 +245,10 @@ func newSim(sc Scenario, opt Options) *Sim {
 		chunkLen: sc.chunkBytes(),
 	}
 	s.payload = make([]byte, s.chunkLen)
+	// Numbered as signal/origin numbers a run's chunks (origin.FirstSeq):
+	// from its start time in milliseconds, so that the engines and the
+	// tracker see numbers as large as real ones.
+	s.first = uint64(s.base.UnixMilli())
 	if sc.OriginHTTP > 0 {
 		s.httpNs = 8e9 / float64(sc.OriginHTTP)
 	}
@@ -252,6 +259,7 @@ func newSim(sc Scenario, opt Options) *Sim {
 		Neighbours:  sc.Neighbours,
 		MaxPeers:    total + 1,
 		OriginLinks: sc.OriginLinks,
+		Now:         s.clock,
 		Rand:        rand.New(rand.NewPCG(sc.Seed, 0x7472)),
 	})
 	s.m.init(s)
@@ -421,6 +429,7 @@ func (s *Sim) newPeer(origin bool) *peer {
 			}
 			x -= c.Share
 		}
+		p.isolated = s.sc.Isolated > 0 && s.rng.Float64() < s.sc.Isolated
 		if m := s.sc.UploadMix[p.class].Mult; m > 0 {
 			p.upNs = 8e9 / (m * rate)
 		} else {
@@ -441,6 +450,7 @@ func (s *Sim) newPeer(origin bool) *peer {
 		FallbackAfter:  s.sc.FallbackAfter.D(),
 		MaxInflight:    s.sc.MaxInflight,
 		MaxFetches:     s.sc.MaxFetches,
+		LonelyAfter:    s.sc.LonelyAfter.D(),
 		Rand:           rand.New(rand.NewPCG(s.sc.Seed^0x656e67696e65, uint64(p.idx))),
 	}
 	if origin {
@@ -602,18 +612,25 @@ func (s *Sim) publish() {
 	if k%s.keyEvery() == 0 {
 		flags = wire.FlagKeyframe
 	}
-	c := wire.Chunk{Seq: k, Timestamp: s.clock().UnixMilli(), Flags: flags, Payload: s.payload}
+	c := wire.Chunk{Seq: s.first + k, Timestamp: s.clock().UnixMilli(), Flags: flags, Payload: s.payload}
 	s.step(s.peers[0], swarm.Published{Chunk: c})
+	if flags&wire.FlagKeyframe != 0 {
+		s.keyframe = c.Seq
+	}
+	// The live edge to the tracker, as signal/origin's OnPublish does.
+	s.tr.Live(streamName, c.Seq, s.keyframe)
+	s.flushSig()
 	s.at(s.now+s.interval, event{kind: evPublish})
 }
 
-// chunk rebuilds chunk k as the origin published it.
-func (s *Sim) chunk(k uint64) wire.Chunk {
+// chunk rebuilds chunk seq as the origin published it.
+func (s *Sim) chunk(seq uint64) wire.Chunk {
+	k := seq - s.first
 	var flags uint8
 	if k%s.keyEvery() == 0 {
 		flags = wire.FlagKeyframe
 	}
-	return wire.Chunk{Seq: k, Timestamp: s.base.Add(time.Duration(int64(k) * s.interval)).UnixMilli(), Flags: flags, Payload: s.payload}
+	return wire.Chunk{Seq: seq, Timestamp: s.base.Add(time.Duration(int64(k) * s.interval)).UnixMilli(), Flags: flags, Payload: s.payload}
 }
 
 // tick runs one tick slot: the peers in it get a Tick.
@@ -637,7 +654,7 @@ func (s *Sim) tick() {
 func (s *Sim) onFetchReq(e *event) {
 	p := s.peers[e.to]
 	seq := uint64(e.aux)
-	if seq >= s.published || seq+originKeep < s.published {
+	if seq < s.first || seq >= s.first+s.published || seq+originKeep < s.first+s.published {
 		s.m.fetchFailed++
 		s.at(s.now+s.srvLat(p), event{kind: evFetchFail, to: p.idx, aux: e.aux})
 		return

@@ -208,7 +208,7 @@ func TestQueueOrder(t *testing.T) {
 }
 
 func TestScenarioDefaultsAndPresets(t *testing.T) {
-	for _, name := range []string{"steady", "tight", "flash", "huge"} {
+	for _, name := range []string{"steady", "tight", "flash", "huge", "isolated"} {
 		sc, err := Preset(name)
 		if err != nil {
 			t.Fatal(err)
@@ -229,5 +229,60 @@ func TestScenarioDefaultsAndPresets(t *testing.T) {
 	}
 	if sc.Peers != 5 || sc.Duration.D() != 2*time.Minute || sc.Rate != 3_000_000 || len(sc.UploadMix) != 2 {
 		t.Errorf("decoded %+v", sc)
+	}
+}
+
+// TestIsolatedViewersPlayFromHTTP: viewers that no WebRTC link reaches
+// (UDP blocked: every link fails, to the origin too) still play the
+// stream from HTTP fallback, predicted from the tracker's "live" messages
+// (docs/PROTOCOL.md §3.7), with little rebuffering, while the others keep
+// sharing it.
+func TestIsolatedViewersPlayFromHTTP(t *testing.T) {
+	sc := Scenario{Seed: 9, Peers: 60, Duration: Duration(90 * time.Second), Ramp: Duration(10 * time.Second),
+		NAT: 0.1, Isolated: 0.8}
+	r := mustRun(t, sc, Options{})
+	iso := r.Isolated
+	if iso == nil || iso.Viewers < 40 {
+		t.Fatalf("isolated viewers: %+v", iso)
+	}
+	if iso.Started != iso.Viewers {
+		t.Errorf("%d of %d isolated viewers started", iso.Started, iso.Viewers)
+	}
+	if iso.Rebuffering.Ratio > 0.005 || iso.LatencyMs.P99 > 2500 || iso.StartupMs.P95 > 1000 {
+		t.Errorf("isolated viewers: rebuffering %v, latency p99 %v ms, startup p95 %v ms; want < 0.5%%, ≤ 2.5 s, ≤ 1 s",
+			iso.Rebuffering.Ratio, iso.LatencyMs.P99, iso.StartupMs.P95)
+	}
+	if r.Payload.FromPeers == 0 {
+		t.Error("the connected viewers shared nothing")
+	}
+	if r.Links.LiveMsgs == 0 || r.Engine.Probes == 0 {
+		t.Errorf("%d live messages, %d probes: the isolated viewers did not predict the edge", r.Links.LiveMsgs, r.Engine.Probes)
+	}
+	t.Logf("isolated: %d viewers, rebuffering %.3f%%, latency p50/p99 %v/%v ms; HTTP failures %d of %d fetches",
+		iso.Viewers, iso.Rebuffering.Ratio*100, iso.LatencyMs.P50, iso.LatencyMs.P99, r.Origin.HTTPFailed, r.Origin.HTTPFetches)
+}
+
+// TestJoinFollowsTheGOP: joiners start at the newest keyframe the welcome
+// names (docs/PROTOCOL.md §3.8), so whatever the keyframe interval the
+// first frame comes within a second or two, not after the next keyframe
+// (up to 8 s).
+func TestJoinFollowsTheGOP(t *testing.T) {
+	for _, kf := range []time.Duration{500 * time.Millisecond, 2 * time.Second, 8 * time.Second} {
+		t.Run(kf.String(), func(t *testing.T) {
+			sc := Scenario{Seed: 5, Peers: 60, Duration: Duration(60 * time.Second), Ramp: Duration(20 * time.Second),
+				NAT: 0.1, Churn: 0.3, KeyframeInterval: Duration(kf)}
+			r := mustRun(t, sc, Options{})
+			if r.Viewers.NeverStarted > 0 {
+				t.Errorf("%d viewers never started", r.Viewers.NeverStarted)
+			}
+			if r.StartupMs.P50 > 700 || r.StartupMs.P95 > 2000 {
+				t.Errorf("startup p50 %v ms, p95 %v ms; want ≤ 0.7 s, ≤ 2 s", r.StartupMs.P50, r.StartupMs.P95)
+			}
+			if r.Rebuffering.Ratio > 0.01 {
+				t.Errorf("rebuffering %v", r.Rebuffering.Ratio)
+			}
+			t.Logf("startup p50/p95/max %v/%v/%v ms, rebuffering %.2f%%, %d catch-up jumps",
+				r.StartupMs.P50, r.StartupMs.P95, r.StartupMs.Max, r.Rebuffering.Ratio*100, r.Rebuffering.Jumps)
+		})
 	}
 }
