@@ -201,7 +201,7 @@ func (n *Node) Run(ctx context.Context) error {
 		n.cfg.OnJoined()
 	}
 	if n.newest > 0 {
-		n.step(ctx, swarm.Live{Newest: n.newest, Keyframe: n.key}) // start fetching before any channel opens
+		n.step(ctx, swarm.Live{Newest: n.newest, Keyframe: n.key, From: n.cfg.StartAt}) // start fetching before any channel opens
 	}
 
 	tick := time.NewTicker(n.cfg.TickInterval)

@@ -432,7 +432,8 @@ func TestOriginRootsEveryStripe(t *testing.T) {
 	}
 }
 
-// TestJoinAtTheNewestKeyframe: a joiner starts at the keyframe the Live
+// TestJoinAtTheNewestKeyframe: a joiner starts where its player is (From)
+// if that is within 3/4 of the window, else at the keyframe the Live
 // names, or JoinBacklog behind the newest chunk if that is older, never
 // more than 3/4 of the window back, and fetches from there to the newest
 // chunk at once, whatever the keyframe interval (docs/PROTOCOL.md §3.8).
@@ -442,24 +443,40 @@ func TestJoinAtTheNewestKeyframe(t *testing.T) {
 	cases := []struct {
 		name      string
 		keyframe  uint64 // newest keyframe chunk
-		wantStart uint64
+		from      uint64 // where the player is (Live.From)
+		wantStart uint64 // 0: nothing to fetch
 	}{
-		{"0.5 s keyframes, one 3 chunks back", n - 3, n - 12},
-		{"2 s keyframes, one 5 chunks back", n - 5, n - 12},
-		{"2 s keyframes, one 15 chunks back", n - 15, n - 15},
-		{"8 s keyframes, one 63 chunks back", n - 63, n - 63},
-		{"8 s keyframes, the newest chunk", n, n - 12},
-		{"16 s keyframes, one 127 chunks back: 96 at most", n - 127, n - 96},
-		{"no keyframe known", 0, n - 12},
+		{"0.5 s keyframes, one 3 chunks back", n - 3, 0, n - 12},
+		{"2 s keyframes, one 5 chunks back", n - 5, 0, n - 12},
+		{"2 s keyframes, one 15 chunks back", n - 15, 0, n - 15},
+		{"8 s keyframes, one 63 chunks back", n - 63, 0, n - 63},
+		{"8 s keyframes, the newest chunk", n, 0, n - 12},
+		{"16 s keyframes, one 127 chunks back: 96 at most", n - 127, 0, n - 96},
+		{"no keyframe known", 0, 0, n - 12},
+		{"the page played up to 3 chunks back", n - 15, n - 2, n - 2},
+		{"the page is at the live edge", n - 15, n + 1, 0},
+		{"the page is ahead of the tracker", n - 15, n + 3, 0},
+		{"the page is too far behind: keyframe rule", n - 15, n - 100, n - 15},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEngine(t, Config{})
 			var fetched []uint64
-			for _, a := range step(t, e, 0, Live{Newest: n, Keyframe: tc.keyframe}) {
+			for _, a := range step(t, e, 0, Live{Newest: n, Keyframe: tc.keyframe, From: tc.from}) {
 				if f, ok := a.(Fetch); ok {
 					fetched = append(fetched, f.Seq)
 				}
+			}
+			if tc.wantStart == 0 { // nothing to fetch; the next chunk is wanted
+				if len(fetched) != 0 {
+					t.Fatalf("fetched %v, want nothing", fetched)
+				}
+				next := max(uint64(n+1), tc.from)
+				acts := step(t, e, 100*time.Millisecond, Fetched{Chunk: chunk(next)})
+				if d := delivered(acts); len(d) != 1 || d[0] != next {
+					t.Fatalf("delivered %v, want %d", d, next)
+				}
+				return
 			}
 			if len(fetched) == 0 || fetched[0] != tc.wantStart || fetched[len(fetched)-1] != n || len(fetched) != int(n-tc.wantStart+1) {
 				t.Fatalf("fetched %d chunks from %d, want %d to %d", len(fetched), first(fetched), tc.wantStart, uint64(n))

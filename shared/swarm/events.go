@@ -48,9 +48,17 @@ type FetchFailed struct{ Seq uint64 }
 // when the next chunks are due (with the chunk interval), and learns from
 // it that every chunk up to Newest exists while it has no stripe parent:
 // without one nothing else tells it. See docs/PROTOCOL.md §3.7-3.8.
+//
+// From, when not 0, is where a joiner must start instead: the first chunk
+// its player still needs (a page that played the stream from HTTP while
+// its wasm loaded, or a peer joining again after losing the tracker). It
+// is honoured when it lies within 3/4 of the window behind Newest, and
+// taken as proof that every chunk before it exists when it is ahead of
+// Newest (the page got those from the origin).
 type Live struct {
 	Newest   uint64
 	Keyframe uint64
+	From     uint64
 }
 
 // Tick lets time pass. Drivers send one every TickInterval or so.

@@ -40,7 +40,8 @@ func (e *Engine) onLive(ev Live) {
 	}
 }
 
-// join starts the peer from a Live: at the newest keyframe, so that the
+// join starts the peer from a Live: at From when the player has the rest;
+// else at the newest keyframe, so that the
 // player has a keyframe to start at whatever the stream's keyframe
 // interval, or JoinBacklog behind the newest chunk if that is older (the
 // player then starts with that much buffered, as it likes to), but never
@@ -49,10 +50,17 @@ func (e *Engine) onLive(ev Live) {
 // slots. With a keyframe older than that the player waits for the next.
 func (e *Engine) join(ev Live) {
 	n := ev.Newest
+	oldest := n - min(n, uint64(e.cfg.Window*3/4))
 	start := n - min(n, uint64(e.cfg.JoinBacklog))
-	if k := ev.Keyframe; k != 0 && k <= n && k < start {
-		oldest := n - min(n, uint64(e.cfg.Window*3/4))
-		start = min(start, max(k, oldest))
+	switch f := ev.From; {
+	case f > n:
+		start, n = f, f-1 // ahead of the tracker: nothing to fetch yet
+	case f != 0 && f >= oldest:
+		start = f
+	default:
+		if k := ev.Keyframe; k != 0 && k <= n && k < start {
+			start = min(start, max(k, oldest))
+		}
 	}
 	e.begin(start, n)
 	e.joinLive = true
