@@ -76,7 +76,7 @@ func (s *Server) handleMedia(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !explicit {
-		from = origin.JoinPoint(newest, key) // the newest keyframe, at most 12 s back
+		from = httpStart(o, newest, key)
 	}
 	var (
 		index strings.Builder
@@ -107,6 +107,34 @@ func (s *Server) handleMedia(w http.ResponseWriter, r *http.Request) {
 	h.Set(serverTimeHeader, strconv.FormatInt(time.Now().UnixMilli(), 10))
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.Write(body)
+}
+
+// startBacklog is how much older than the newest chunk the keyframe an
+// HTTP start begins at should be: the player aims 1.5 s behind live and
+// joins at a keyframe at least 1 s old if it has one (lib/player.js), so
+// that it has that much to play while the next chunks are cut.
+const startBacklog = time.Second
+
+// httpStart is where a page's HTTP start begins: the newest keyframe at
+// least startBacklog older than the newest chunk, else the newest keyframe
+// (origin.JoinPoint: never more than origin.MaxJoinBack chunks back).
+func httpStart(o *origin.Origin, newest, key uint64) uint64 {
+	start := origin.JoinPoint(newest, key)
+	edge, ok := o.Chunk(newest)
+	if !ok {
+		return start
+	}
+	oldest := newest - min(newest, origin.MaxJoinBack)
+	for seq := key; seq >= oldest && seq > 0 && seq <= newest; seq-- {
+		c, held := o.Chunk(seq)
+		if !held {
+			break
+		}
+		if c.Flags&wire.FlagKeyframe != 0 && edge.Timestamp-c.Timestamp >= startBacklog.Milliseconds() {
+			return seq
+		}
+	}
+	return start
 }
 
 // mediaOrigin finds the stream's origin, or answers 400/404.

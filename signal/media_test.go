@@ -54,6 +54,8 @@ func TestMediaOverHTTP(t *testing.T) {
 	base := serve(t, ctx, srv)
 	url := base + "/api/streams/demo/media"
 
+	time.Sleep(2500 * time.Millisecond) // more than two keyframe intervals
+
 	// Until a keyframe is cut the start waits (up to 2 s each time).
 	var start []mediaChunk
 	var body []byte
@@ -72,15 +74,20 @@ func TestMediaOverHTTP(t *testing.T) {
 	if start[0].flags&wire.FlagKeyframe == 0 {
 		t.Fatalf("start at seq %d, flags %d: not a keyframe", start[0].seq, start[0].flags)
 	}
-	total := 0
+	total, keys := 0, 0
 	for i, c := range start {
 		if i > 0 && c.seq != start[i-1].seq+1 {
 			t.Fatalf("seq %d after %d: not consecutive", c.seq, start[i-1].seq)
 		}
-		if i > 0 && c.flags&wire.FlagKeyframe != 0 {
-			t.Errorf("seq %d is a keyframe after the start's: the start was not the newest keyframe", c.seq)
+		if c.flags&wire.FlagKeyframe != 0 {
+			keys++
 		}
 		total += c.size
+	}
+	// The start is the newest keyframe at least 1 s older than the newest
+	// chunk: with the clip's 1 s interval, one or two keyframes, 1-2 s.
+	if age := start[len(start)-1].ts - start[0].ts; keys > 2 || age < 1000 || age > 2200 {
+		t.Errorf("%d keyframes in a start %d ms long: not the newest keyframe at least 1 s back", keys, age)
 	}
 	if total != len(body) {
 		t.Fatalf("index sizes add up to %d, body is %d bytes", total, len(body))
