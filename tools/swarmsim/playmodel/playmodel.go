@@ -15,7 +15,9 @@
 // (up to 4 s) and 100 ms forward after 30 s without one. A missing due
 // chunk stalls playback until it arrives; one the engine can no longer get
 // (Window behind the newest delivered) is skipped. Unlike the real player
-// it does not skip a chunk missing for over 1 s: it waits for it.
+// it does not skip a chunk missing for over 1.5 s: it waits for it. Nor does
+// it model the page's start over HTTP (frontend/lib/httpfeed.js), which
+// joins at once at the first answer's keyframe.
 //
 // The model runs lazily: Advance plays everything due by a time, so it
 // needs no timer of its own. Times are nanoseconds on any one clock.
