@@ -28,6 +28,7 @@ var fetchCases = []fetchCase{
 	{"ctx ends", 4, 300 * time.Millisecond, "fetch chunk 4", context.DeadlineExceeded},
 	{"another chunk", 5, 10 * time.Second, "fetch chunk 5: origin sent", nil},
 	{"not a frame", 7, 10 * time.Second, "fetch chunk 7", nil},
+	{"the request given up was aborted", 8, 10 * time.Second, "", nil}, // after "ctx ends"
 }
 
 func testChunk(seq uint64) wire.Chunk {

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
 
@@ -71,13 +72,14 @@ func TestBrowserConn(t *testing.T) {
 	// TestJSClose closed with a 200-byte reason of two-byte characters: the
 	// server got code 1000 and the first 60 characters.
 	want := websocket.CloseError{Code: websocket.StatusNormalClosure, Reason: strings.Repeat("é", 60)}
+	timeout := time.After(5 * time.Second) // the handler may still be on its way to the channel
 	for {
 		select {
 		case ce := <-closes:
 			if ce == want {
 				return
 			}
-		default:
+		case <-timeout:
 			t.Fatalf("no close with code 1000 and a 120-byte reason reached the server")
 		}
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/shoal-live/shoal/shared/jsbridge"
 )
 
 // These tests run under Node.js, started by TestBrowserConn
@@ -120,7 +122,11 @@ func TestJSFlood(t *testing.T) {
 	ctx := testCtx(t)
 	c := dialT(t, ctx, "/flood")
 	defer c.Close("done")
-	time.Sleep(2 * time.Second) // let every message arrive unread
+	select { // the overflow ends the connection
+	case <-c.(*browserConn).gone:
+	case <-ctx.Done():
+		t.Fatal("the connection did not end with messages unread")
+	}
 	n := 0
 	for {
 		_, err := c.Recv(ctx)
@@ -149,7 +155,14 @@ func TestJSClose(t *testing.T) {
 	if err := c.Close("again"); !errors.Is(err, ErrClosed) {
 		t.Errorf("second Close: %v", err)
 	}
-	time.Sleep(200 * time.Millisecond) // let the close frame go before the process exits
+	// The closing handshake is over (the server has read the reason) when
+	// the socket is CLOSED.
+	for ws := c.(*browserConn).ws; jsbridge.Int(ws, "readyState", -1) != 3; {
+		if ctx.Err() != nil {
+			t.Fatal("the closing handshake did not end")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 func TestJSDialErrors(t *testing.T) {
