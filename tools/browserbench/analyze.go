@@ -114,6 +114,7 @@ type tabResult struct {
 	HeapMB       *float64           `json:"heapMB"`     // JS heap used, median over the steady window
 	RSSMB        *float64           `json:"rssMB"`      // renderer resident memory, median over the steady window
 	Events       []mediaEvent       `json:"events"`
+	Perf         [][]float64        `json:"perf"` // [s since open, renderer CPU s, JS heap MB, RSS MB or -1]
 	Latencies    []float64          `json:"-"`
 	AppLatencies []float64          `json:"-"`
 	Errors       []string           `json:"errors,omitempty"`
@@ -170,6 +171,13 @@ func analyzeTab(t tabRaw, born clockLookup, t0 float64) tabResult {
 	w := steady(t.Perf, t.OpenedAt, t.ClosedAt)
 	r.CPUPct, r.ProcCPUPct, r.HeapMB, r.RSSMB = w.cpuPct, w.procCPUPct, w.heapMB, w.rssMB
 	r.Events = t.Events
+	for _, p := range t.Perf {
+		rss := -1.0
+		if p.RSS != nil {
+			rss = round1(*p.RSS / (1 << 20))
+		}
+		r.Perf = append(r.Perf, []float64{round1((p.At - t.OpenedAt) / 1000), p.CPU, round1(p.Heap / (1 << 20)), rss})
+	}
 	return r
 }
 

@@ -35,6 +35,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -167,7 +168,8 @@ type report struct {
 	Finished    time.Time `json:"finished"`
 	Duration    string    `json:"durationPerPhase"`
 	Keyint      string    `json:"keyint"`
-	Commit      string    `json:"commit"`
+	Commit      string    `json:"commit"`   // of the working tree the harness ran from
+	ShoalBin    string    `json:"shoalBin"` // the server binary, and the start of its SHA-256
 	UptimeStart string    `json:"uptimeStart"`
 	UptimeEnd   string    `json:"uptimeEnd"`
 	HLSConfig   string    `json:"hlsConfig"`
@@ -204,7 +206,7 @@ func run(ctx context.Context, cfg config) error {
 		return err
 	}
 
-	rep := report{Started: time.Now(), Duration: cfg.duration.String(), Keyint: cfg.keyint.String(), UptimeStart: uptime(), Commit: gitCommit(), HLSConfig: hlsConfigDoc(cfg.hlsSync, cfg.highDemand)}
+	rep := report{ShoalBin: describeBin(shoalBin), Started: time.Now(), Duration: cfg.duration.String(), Keyint: cfg.keyint.String(), UptimeStart: uptime(), Commit: gitCommit(), HLSConfig: hlsConfigDoc(cfg.hlsSync, cfg.highDemand)}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -395,6 +397,17 @@ func uptime() string {
 		return "load average: " + loadAvg()
 	}
 	return strings.TrimSpace(string(out))
+}
+
+// describeBin is path, modification time and SHA-256 prefix of a binary.
+func describeBin(path string) string {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return path
+	}
+	st, _ := os.Stat(path)
+	sum := sha256.Sum256(raw)
+	return fmt.Sprintf("%s (built %s, sha256 %x)", path, st.ModTime().Format("2006-01-02 15:04"), sum[:6])
 }
 
 func gitCommit() string {

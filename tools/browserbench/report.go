@@ -22,8 +22,8 @@ var systemNames = map[string]string{"shoal": "Shoal", "hls": "hls.js + p2p-media
 // markdown is the report as tables ready for docs/BENCHMARKS.md.
 func markdown(r report) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Browser benchmark, %s (commit %s), %s per scenario and system, keyframe every %s.\n\n",
-		r.Started.Format("2006-01-02 15:04"), r.Commit, r.Duration, r.Keyint)
+	fmt.Fprintf(&b, "Browser benchmark, %s (harness at commit %s), %s per scenario and system, keyframe every %s; Shoal: %s.\n\n",
+		r.Started.Format("2006-01-02 15:04"), r.Commit, r.Duration, r.Keyint, r.ShoalBin)
 	fmt.Fprintf(&b, "Machine load: at start `%s`; at end `%s`.\n\n", r.UptimeStart, r.UptimeEnd)
 	b.WriteString("| scenario | system | tabs | first frame p50 | stall ratio max / median | stalls | latency p50 / p95 | from peers | renderer CPU per tab (median / max) | JS heap / renderer RSS (medians) |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|\n")
