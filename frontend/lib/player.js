@@ -271,16 +271,21 @@ export class LivePlayer {
 
   /** Fetches the init segment and sets up (or re-sets) the source buffer. */
   async #init() {
-    const init = await this.#fetchInit();
-    if (!MediaSource.isTypeSupported(init.mime)) {
-      throw new Error(`this browser cannot play ${init.mime}`);
-    }
-    if (this.#sb === null) {
+    const fetching = this.#fetchInit();
+    fetching.catch(() => {}); // awaited below; not unhandled meanwhile
+    if (this.#ms === null) {
+      // The media source opens while the init segment is on its way.
       const ms = new MediaSource();
       this.#ms = ms;
       this.#video.src = URL.createObjectURL(ms);
       await new Promise((resolve) => ms.addEventListener('sourceopen', resolve, { once: true }));
-      this.#sb = ms.addSourceBuffer(init.mime);
+    }
+    const init = await fetching;
+    if (!MediaSource.isTypeSupported(init.mime)) {
+      throw new Error(`this browser cannot play ${init.mime}`);
+    }
+    if (this.#sb === null) {
+      this.#sb = /** @type {MediaSource} */ (this.#ms).addSourceBuffer(init.mime);
       this.#sb.mode = 'segments';
     } else if (init.mime !== this.#mime) {
       this.#sb.changeType(init.mime);
@@ -288,6 +293,7 @@ export class LivePlayer {
     this.#mime = init.mime;
     await this.#appendBytes(init.data);
   }
+
 
   /** @param {MediaChunk[]} run  consecutive chunks */
   async #append(run) {
