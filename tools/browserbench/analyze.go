@@ -8,6 +8,7 @@ import (
 // What tabs.mjs reports (see its doc comment); times are epoch ms.
 
 type phaseRaw struct {
+	Interrupted bool     `json:"interrupted"`
 	StartedAt   float64  `json:"startedAt"`
 	EndedAt     float64  `json:"endedAt"`
 	Processes   procSnap `json:"processes"`

@@ -175,6 +175,7 @@ type report struct {
 	HLSConfig   string    `json:"hlsConfig"`
 	Frames      int       `json:"framesProduced"`
 	Phases      []phase   `json:"phases"`
+	Interrupted bool      `json:"interrupted,omitempty"`
 }
 
 func run(ctx context.Context, cfg config) error {
@@ -262,10 +263,13 @@ func run(ctx context.Context, cfg config) error {
 	}
 
 	pids := map[string]int{"shoal": shoal.Process.Pid, "ffmpeg": feed.Process.Pid, "tracker": tracker.Process.Pid}
+	// An interrupt (Ctrl-C) ends the phase under way; what was measured
+	// before it is still written.
+phases:
 	for _, sc := range cfg.scenarios {
 		for _, sys := range cfg.systems {
 			if ctx.Err() != nil {
-				return ctx.Err()
+				break phases
 			}
 			url := "http://" + shoalAddr + "/watch/live"
 			serverPid := pids["shoal"]
@@ -284,9 +288,13 @@ func run(ctx context.Context, cfg config) error {
 			} else {
 				fmt.Fprintln(os.Stderr, "browserbench:", oneLine(ph.Summary))
 			}
-			time.Sleep(cfg.pause)
+			select {
+			case <-ctx.Done():
+			case <-time.After(cfg.pause):
+			}
 		}
 	}
+	rep.Interrupted = ctx.Err() != nil
 	rep.Finished = time.Now()
 	rep.UptimeEnd = uptime()
 	rep.Frames = clock.count()
@@ -340,7 +348,7 @@ func runPhase(ctx context.Context, cfg config, sc scenario, sys, url string, ser
 	var stdout bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, log
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
-	cmd.WaitDelay = 15 * time.Second
+	cmd.WaitDelay = 30 * time.Second // for tabs.mjs to report after an interrupt
 
 	cpu0 := map[string]float64{}
 	for name, pid := range pids {
@@ -356,14 +364,17 @@ func runPhase(ctx context.Context, cfg config, sc scenario, sys, url string, ser
 			cpuPct[name] = &v
 		}
 	}
-	if err != nil {
+	// Interrupted, tabs.mjs still reports what it measured.
+	var raw phaseRaw
+	if jerr := json.Unmarshal(stdout.Bytes(), &raw); jerr != nil {
+		if err == nil {
+			err = fmt.Errorf("decoding its report: %w", jerr)
+		}
 		ph.Error = fmt.Sprintf("tabs.mjs: %v (log: %s)", err, logPath)
 		return ph
 	}
-	var raw phaseRaw
-	if err := json.Unmarshal(stdout.Bytes(), &raw); err != nil {
-		ph.Error = fmt.Sprintf("decoding tabs.mjs's report: %v (log: %s)", err, logPath)
-		return ph
+	if raw.Interrupted {
+		ph.Error = "interrupted: figures until then"
 	}
 	for _, t := range raw.Tabs {
 		r := analyzeTab(t, clock.at, raw.StartedAt)

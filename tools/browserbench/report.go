@@ -25,11 +25,14 @@ func markdown(r report) string {
 	fmt.Fprintf(&b, "Browser benchmark, %s (harness at commit %s), %s per scenario and system, keyframe every %s; Shoal: %s.\n\n",
 		r.Started.Format("2006-01-02 15:04"), r.Commit, r.Duration, r.Keyint, r.ShoalBin)
 	fmt.Fprintf(&b, "Machine load: at start `%s`; at end `%s`.\n\n", r.UptimeStart, r.UptimeEnd)
+	if r.Interrupted {
+		b.WriteString("**Interrupted**: the phases below are the ones that ran.\n\n")
+	}
 	b.WriteString("| scenario | system | tabs | first frame p50 | stall ratio max / median | stalls | latency p50 / p95 | from peers | renderer CPU per tab (median / max) | JS heap / renderer RSS (medians) |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, p := range r.Phases {
 		s := p.Summary
-		if p.Error != "" {
+		if p.Error != "" && len(p.Tabs) == 0 {
 			fmt.Fprintf(&b, "| %s | %s | failed: %s |||||||\n", p.Scenario, systemNames[p.System], strings.ReplaceAll(p.Error, "|", "/"))
 			continue
 		}
@@ -37,8 +40,12 @@ func markdown(r report) string {
 		if s.TabsPlaying != s.Tabs {
 			tabs = fmt.Sprintf("%d (%d played)", s.Tabs, s.TabsPlaying)
 		}
+		scen := s.Scenario
+		if p.Error != "" {
+			scen += " (" + p.Error + ")"
+		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s / %s | %d | %s / %s | %s | %s / %s | %s / %s |\n",
-			s.Scenario, systemNames[s.System], tabs, secs(s.FirstFrameP50),
+			scen, systemNames[s.System], tabs, secs(s.FirstFrameP50),
 			pct(&s.StallRatioMax), pct(&s.StallRatioMed), s.Stalls,
 			secs(s.LatencyP50), secs(s.LatencyP95), pct(s.PeerShare),
 			cpu(s.CPUPctMedian), cpu(s.CPUPctMax), mb(s.HeapMBMedian), mb(s.RSSMBMedian))
@@ -50,7 +57,7 @@ func markdown(r report) string {
 	b.WriteString("| scenario | system | readings (misread) | latency p50: burnt-in / player's own | seeks (waits) | video received | page + wasm per tab | Chromium CPU | shoal | ffmpeg | tracker | load average at end |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, p := range r.Phases {
-		if p.Error != "" {
+		if p.Error != "" && len(p.Tabs) == 0 {
 			continue
 		}
 		s := p.Summary

@@ -219,7 +219,22 @@ async function main() {
 
   const inject = readFileSync(new URL('./inject.js', import.meta.url), 'utf8');
   const initScript = `window.__benchConfig = ${JSON.stringify({ samplePoints: opts.points, sampleMs: opts.sampleMs })};\n${inject}`;
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  // SIGINT ends the phase early, with a report. Ctrl-C in a terminal sends
+  // it to this process and, through the Go harness, again: the third one
+  // gives up.
+  let interrupted = false;
+  let sigints = 0;
+  process.on('SIGINT', () => {
+    if (++sigints >= 3) process.exit(130);
+    if (interrupted) return;
+    interrupted = true;
+    process.stderr.write('tabs.mjs: interrupted; reporting what was measured\n');
+  });
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+    handleSIGINT: false,
+  });
   const bcdp = await browser.newBrowserCDPSession();
   const processInfo = async () => {
     try {
@@ -380,7 +395,7 @@ async function main() {
   const elapsed = () => (Date.now() - t0) / 1000;
   /** @type {Promise<void>[]} */
   const opening = [];
-  for (let i = 0; i < opts.tabs; i++) {
+  for (let i = 0; i < opts.tabs && !interrupted; i++) {
     if (i > 0) await sleep(opts.staggerMs);
     opening.push(open(i));
   }
@@ -388,7 +403,7 @@ async function main() {
 
   let nextChurn = opts.churnEvery > 0 ? opts.churnEvery : Infinity;
   let lastPerf = 0;
-  while (elapsed() < opts.duration) {
+  while (elapsed() < opts.duration && !interrupted) {
     await sleep(Math.min(DRAIN_MS, Math.max(0, (opts.duration - elapsed()) * 1000)));
     const live = tabs.filter((t) => t.page);
     await Promise.all(live.map(drain));
@@ -413,6 +428,7 @@ async function main() {
   await browser.close().catch(() => {});
 
   const out = {
+    interrupted,
     startedAt: t0,
     endedAt: Date.now(),
     processes: { start: procStart, end: procEnd },
