@@ -28,7 +28,7 @@ const (
 )
 
 // ffmpegArgs: a 640×360 30 fps test pattern with the frame counter burnt in
-// and a tone, encoded once (x264 veryfast zerolatency, no B-frames, CBR-ish
+// and a tone, encoded once (x264 veryfast zerolatency, no B-frames, CBR
 // 1.5 Mbit/s; AAC 48 kHz) and written twice by the tee muxer: FLV to Shoal's
 // RTMP ingest and HLS with 2 s fMP4 segments for hls.js. showinfo, last in
 // the filter graph, logs each frame as it leaves the graph: that moment is
