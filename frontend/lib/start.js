@@ -6,9 +6,9 @@
  *  1. at once, plain HTTP (lib/httpfeed.js) brings the chunks from the
  *     newest keyframe to the live edge, and the next ones as they are cut,
  *     so the first frame needs neither the wasm peer nor WebRTC;
- *  2. after the first frame, the wasm peer loads and joins the swarm, starting at the
- *     first chunk the player still needs (startSeq), so nothing is fetched
- *     twice; its first chunk stops the HTTP feed;
+ *  2. meanwhile the wasm peer loads and joins the swarm, starting at the
+ *     first chunk the player still needs (startSeq); its first chunk over
+ *     a data channel (or 6 s of its own fetches) stops the HTTP feed;
  *  3. when the peer loses the signaling server (a restart, a network
  *     change) it joins again by itself, with backoff; the HTTP feed fills
  *     in from where the player is until the swarm delivers again.
@@ -21,8 +21,8 @@
 import { loadShoal } from './shoal.js';
 import { HTTPFeed } from './httpfeed.js';
 
-/** The wasm peer starts after the first frame, or after this long (ms) without one. */
-const PEER_DELAY_MAX_MS = 2000;
+/** The HTTP feed stops at the first chunk over a data channel, or this long (ms) after the swarm's first chunk. */
+const HANDOVER_MAX_MS = 6000;
 
 /** @typedef {import('./shoal.js').ChunkInfo} ChunkInfo */
 /** @typedef {import('./shoal.js').Stats} Stats */
@@ -66,19 +66,14 @@ export function watchStream(stream, media, hooks = {}) {
 
   /** @type {{leave(): void} | null} */
   let handle = null;
+  /** @type {number | null} when the swarm delivered its first chunk (since the feed last started) */
+  let handoverAt = null;
   let gone = false;
   /** @param {PeerState} state @param {string} detail */
   const state = (state, detail) => guarded(() => hooks.onState?.(state, detail));
   state('loading', '');
 
   (async () => {
-    // The wasm peer's start-up (compiling, Go's runtime) holds the page's
-    // main thread for a while: let the first frame go first.
-    await new Promise((resolve) => {
-      media.video.addEventListener('playing', resolve, { once: true });
-      setTimeout(resolve, PEER_DELAY_MAX_MS);
-    });
-    if (gone) return;
     const shoal = await loadShoal();
     if (gone) return;
     const h = await shoal.join({
@@ -86,7 +81,16 @@ export function watchStream(stream, media, hooks = {}) {
       wantData: true,
       startSeq: feed.next ?? media.nextSeq ?? 0,
       onChunk: (/** @type {ChunkInfo & {data?: Uint8Array}} */ info) => {
-        if (feed.running) feed.stop(); // the swarm delivers: it fetches what no peer brings itself
+        if (feed.running) {
+          // The HTTP feed brings each chunk as it is cut; the engine, until
+          // its data channels open, only fetches a chunk some time after it
+          // is due. So the feed goes on until a chunk comes over a data
+          // channel (info.peer names the sender; empty for the engine's
+          // own fetch), or for HANDOVER_MAX_MS at most: a peer that no
+          // neighbour reaches fetches each chunk as it is due by then.
+          handoverAt ??= Date.now();
+          if (info.peer || Date.now() - handoverAt > HANDOVER_MAX_MS) feed.stop();
+        }
         media.chunk(info);
         guarded(() => hooks.onChunk?.(info));
       },
@@ -97,6 +101,7 @@ export function watchStream(stream, media, hooks = {}) {
       onState: (/** @type {{state: PeerState, detail: string}} */ s) => {
         if (s.state === 'reconnecting' && !gone && !feed.running) {
           feed.next = media.nextSeq ?? feed.next;
+          handoverAt = null;
           feed.start();
         }
         state(s.state, s.detail);

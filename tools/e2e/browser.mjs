@@ -142,7 +142,7 @@ async function sample(tab) {
     if (hook) {
       tab.hook = hook;
       if (hook.player || hook.video) {
-        tab.timeline.push({ t: Math.round((Date.now() - tab.t0) / 100) / 10, player: hook.player, video: hook.video });
+        tab.timeline.push({ t: Math.round((Date.now() - tab.t0) / 100) / 10, player: hook.player, video: hook.video, joined: hook.joinedAt != null });
       }
     }
   } catch (err) {

@@ -84,6 +84,7 @@ type videoState struct {
 // and video element, t seconds after the first tab opened.
 type sample struct {
 	T      float64 `json:"t"`
+	Joined bool    `json:"joined"` // the wasm peer has joined the swarm (the page plays from HTTP before)
 	Player *struct {
 		State        string   `json:"state"`
 		Latency      *float64 `json:"latency"`
@@ -454,6 +455,11 @@ func runBrowser(ctx context.Context, t testing.TB, args ...string) report {
 	})
 	if err != nil {
 		t.Fatalf("browser harness failed: %v", err)
+	}
+	if dir := os.Getenv("SHOAL_ARTIFACTS"); dir != "" { // the whole timeline, for a failure's post-mortem
+		if err := os.WriteFile(filepath.Join(dir, strings.ReplaceAll(t.Name(), "/", "_")+"-browser.json"), []byte(stdout.String()), 0o644); err != nil {
+			t.Log(err)
+		}
 	}
 	var r report
 	if err := json.Unmarshal(bytes.TrimSpace([]byte(stdout.String())), &r); err != nil {
