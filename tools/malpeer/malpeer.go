@@ -136,7 +136,9 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 	a.strikeAt = time.Now().Add(cfg.StrikeAfter)
 	a.log = a.log.With("peer", w.ID)
 	a.log.Info("malicious peer joined")
-	a.findNewest(ctx)
+	a.mu.Lock()
+	a.newest, a.seenAt = w.Newest, time.Now() // the tracker says where the live edge is
+	a.mu.Unlock()
 	for {
 		m, err := conn.Recv(ctx)
 		if err != nil {
@@ -298,28 +300,6 @@ func (a *attacker) guess() uint64 {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.newest + uint64(time.Since(a.seenAt)/(250*time.Millisecond))
-}
-
-// findNewest probes the origin's fallback route for the newest chunk.
-func (a *attacker) findNewest(ctx context.Context) {
-	var found uint64
-	ok := false
-	for seq := uint64(0); seq < 1<<20 && ctx.Err() == nil; seq += 64 {
-		if _, err := a.fetch(ctx, seq); err == nil {
-			found, ok = seq, true
-		} else if ok {
-			break
-		}
-	}
-	for ok && ctx.Err() == nil {
-		if _, err := a.fetch(ctx, found+1); err != nil {
-			break
-		}
-		found++
-	}
-	a.mu.Lock()
-	a.newest, a.seenAt = found, time.Now()
-	a.mu.Unlock()
 }
 
 func (a *attacker) fetch(ctx context.Context, seq uint64) (wire.Chunk, error) {
