@@ -29,6 +29,7 @@ import (
 	"github.com/shoal-live/shoal/shared/jsbridge"
 	"github.com/shoal-live/shoal/shared/node"
 	"github.com/shoal-live/shoal/shared/signaling"
+	"github.com/shoal-live/shoal/shared/swarm"
 	"github.com/shoal-live/shoal/shared/wire"
 )
 
@@ -153,8 +154,15 @@ func (p *peer) session(ctx context.Context) error {
 		Signal:     conn,
 		ICEServers: p.ice,
 		Fetch:      p.fetch,
-		StartAt:    p.startAt,
-		OnJoined:   func() { p.state("joined", "") },
+		// The page's HTTP feed (frontend/lib/start.js) brings each chunk
+		// as it is cut for 6 s after the swarm's first chunk, unless a data
+		// channel delivers sooner: until then a peer without parents need
+		// not fetch every chunk as it is due itself. On a busy machine the
+		// data channels take seconds to open, and a peer that went lonely
+		// meanwhile fetched what its neighbours were about to push.
+		Engine:   swarm.Config{LonelyAfter: 6 * time.Second},
+		StartAt:  p.startAt,
+		OnJoined: func() { p.state("joined", "") },
 		OnDeliver: func(d node.Delivery) {
 			// A later session starts where this one got to.
 			p.startAt = max(p.startAt, d.Chunk.Seq+1)
