@@ -53,6 +53,18 @@ func (q watchQuality) String() string {
 		q.samples, q.span, q.played, q.frozen, 100*q.frozenRatio(), q.maxRanges, q.restarts, lat)
 }
 
+// judge fails t if the stream had a hole or the picture stood still too
+// often.
+func (q watchQuality) judge(t *testing.T) {
+	t.Helper()
+	if q.maxRanges > 1 {
+		t.Errorf("video.buffered had %d ranges: a hole in the stream", q.maxRanges)
+	}
+	if q.frozenRatio() > maxFrozen {
+		t.Errorf("picture frozen in %.1f%% of samples, want ≤ %.0f%%", 100*q.frozenRatio(), 100*maxFrozen)
+	}
+}
+
 // quality judges the samples taken between from and to seconds after the
 // first tab opened, once the tab shows a first frame. A sample is frozen
 // when the playhead moved less than 0.1 s since the one before (0.5 s of
@@ -108,12 +120,7 @@ func TestLongWatch(t *testing.T) {
 	if q.played < duration-30 {
 		t.Errorf("played %.1f s of media, want ≥ %d", q.played, duration-30)
 	}
-	if q.maxRanges > 1 {
-		t.Errorf("video.buffered had %d ranges: a hole in the stream", q.maxRanges)
-	}
-	if q.frozenRatio() > maxFrozen {
-		t.Errorf("picture frozen in %.1f%% of samples, want ≤ %.0f%%", 100*q.frozenRatio(), 100*maxFrozen)
-	}
+	q.judge(t)
 	if q.restarts > 0 {
 		t.Errorf("the player failed and was replaced %d times", q.restarts)
 	}
@@ -145,12 +152,7 @@ func TestFallbackWithoutWebRTC(t *testing.T) {
 	if q.played < duration-20 {
 		t.Errorf("played %.1f s of media, want ≥ %d", q.played, duration-20)
 	}
-	if q.maxRanges > 1 {
-		t.Errorf("video.buffered had %d ranges: a hole in the stream", q.maxRanges)
-	}
-	if q.frozenRatio() > maxFrozen {
-		t.Errorf("picture frozen in %.1f%% of samples, want ≤ %.0f%%", 100*q.frozenRatio(), 100*maxFrozen)
-	}
+	q.judge(t)
 }
 
 // resumedAt is when, at or after from, the playhead began to move in each
@@ -271,12 +273,7 @@ func TestLongKeyframeInterval(t *testing.T) {
 	if first > 10 {
 		t.Errorf("first frame after %.1f s, want ≤ 10 s", first)
 	}
-	if q.maxRanges > 1 {
-		t.Errorf("video.buffered had %d ranges: a hole in the stream", q.maxRanges)
-	}
-	if q.frozenRatio() > maxFrozen {
-		t.Errorf("picture frozen in %.1f%% of samples, want ≤ %.0f%%", 100*q.frozenRatio(), 100*maxFrozen)
-	}
+	q.judge(t)
 }
 
 func httpGet(url string) (int, error) {
