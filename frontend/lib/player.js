@@ -294,7 +294,6 @@ export class LivePlayer {
     await this.#appendBytes(init.data);
   }
 
-
   /** @param {MediaChunk[]} run  consecutive chunks */
   async #append(run) {
     await this.#appendBytes(run.length === 1 ? run[0].data : concat(run));
