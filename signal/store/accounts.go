@@ -33,6 +33,11 @@ type Accounts interface {
 	// CountAccounts returns the number of accounts: 0 means the first one
 	// is still to be made.
 	CountAccounts(ctx context.Context) (int, error)
+	// SetPassword replaces an account's password hash and, in the same
+	// transaction, ends every session of the account (whoever knew the
+	// old password may hold one); it returns how many ended.
+	// [ErrNotFound] if the account does not exist.
+	SetPassword(ctx context.Context, accountID int64, passwordHash string) (int, error)
 }
 
 // ValidUsername reports whether name can be a username: 1 to 32 ASCII
@@ -106,4 +111,32 @@ func (d *DB) CountAccounts(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("count accounts: %w", err)
 	}
 	return n, nil
+}
+
+// SetPassword implements [Accounts].
+func (d *DB) SetPassword(ctx context.Context, accountID int64, passwordHash string) (int, error) {
+	if passwordHash == "" {
+		return 0, fmt.Errorf("set password of account %d: %w: empty password hash", accountID, ErrInvalid)
+	}
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("set password of account %d: %w", accountID, err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE accounts SET password_hash = ? WHERE id = ?`, passwordHash, accountID)
+	if err != nil {
+		return 0, fmt.Errorf("set password of account %d: %w", accountID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return 0, fmt.Errorf("set password of account %d: %w", accountID, ErrNotFound)
+	}
+	res, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE account_id = ?`, accountID)
+	if err != nil {
+		return 0, fmt.Errorf("set password of account %d: end sessions: %w", accountID, err)
+	}
+	ended, _ := res.RowsAffected()
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("set password of account %d: %w", accountID, err)
+	}
+	return int(ended), nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shoal-live/shoal/signal/store"
 )
@@ -82,5 +83,61 @@ func TestAccounts(t *testing.T) {
 
 	if n, err := db.CountAccounts(ctx); err != nil || n != 4 {
 		t.Errorf("CountAccounts = %d, %v; want 4", n, err)
+	}
+}
+
+// TestSetPassword: the hash changes and every session of the account ends,
+// another account's stay.
+func TestSetPassword(t *testing.T) {
+	ctx := testCtx(t)
+	f := newFixture(t)
+	other, err := f.db.CreateAccount(ctx, "other", "hash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp := f.clk.Now().Add(time.Hour)
+	var mine []string
+	for range 3 {
+		tok, _, err := f.db.CreateSession(ctx, f.account.ID, exp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mine = append(mine, tok)
+	}
+	theirs, _, err := f.db.CreateSession(ctx, other.ID, exp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		id      int64
+		hash    string
+		want    error
+		wantN   int
+		wantNow string
+	}{
+		{"empty hash", f.account.ID, "", store.ErrInvalid, 0, "hash"},
+		{"missing account", 9999, "new", store.ErrNotFound, 0, "hash"},
+		{"changed", f.account.ID, "new", nil, 3, "new"},
+		{"again, no session left", f.account.ID, "newer", nil, 0, "newer"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n, err := f.db.SetPassword(ctx, tc.id, tc.hash)
+			if !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) || n != tc.wantN {
+				t.Fatalf("SetPassword = %d, %v; want %d, %v", n, err, tc.wantN, tc.want)
+			}
+			a, err := f.db.AccountByID(ctx, f.account.ID)
+			if err != nil || a.PasswordHash != tc.wantNow {
+				t.Errorf("hash = %q, %v; want %q", a.PasswordHash, err, tc.wantNow)
+			}
+		})
+	}
+	for _, tok := range mine {
+		if _, err := f.db.SessionByToken(ctx, tok); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("a session outlived the password change: %v", err)
+		}
+	}
+	if _, err := f.db.SessionByToken(ctx, theirs); err != nil {
+		t.Errorf("another account's session ended: %v", err)
 	}
 }

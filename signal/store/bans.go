@@ -20,7 +20,9 @@ type BanKind string
 const (
 	// BanNickname matches a chat nickname, ignoring case.
 	BanNickname BanKind = "nickname"
-	// BanFingerprint matches a connection fingerprint exactly.
+	// BanFingerprint matches a sender's fingerprint exactly: the chat
+	// server makes it from a salted hash of the client's address, so a
+	// fingerprint ban holds across reconnects and restarts.
 	BanFingerprint BanKind = "fingerprint"
 )
 
@@ -34,6 +36,10 @@ type Ban struct {
 	// Value is the nickname (stored lower-cased) or the fingerprint.
 	Value  string
 	Reason string
+	// Label says whom the ban was for, for people (the nickname of the
+	// banned message's author): a fingerprint means nothing to them. At
+	// most [MaxNicknameLen] characters.
+	Label string
 	// Until is when the ban ends; zero for never.
 	Until time.Time
 	// Created is when the ban was (last) set.
@@ -71,13 +77,13 @@ func banValue(kind BanKind, v string) string {
 	return v
 }
 
-const banColumns = `id, stream_id, kind, value, reason, created_ms, until_ms`
+const banColumns = `id, stream_id, kind, value, reason, label, created_ms, until_ms`
 
 func scanBan(s scanner) (Ban, error) {
 	var b Ban
 	var created int64
 	var until sql.NullInt64
-	if err := s.Scan(&b.ID, &b.StreamID, &b.Kind, &b.Value, &b.Reason, &created, &until); err != nil {
+	if err := s.Scan(&b.ID, &b.StreamID, &b.Kind, &b.Value, &b.Reason, &b.Label, &created, &until); err != nil {
 		return Ban{}, classify(err)
 	}
 	b.Created = fromMillis(created)
@@ -98,6 +104,8 @@ func (d *DB) Ban(ctx context.Context, b Ban) (Ban, error) {
 		return Ban{}, fmt.Errorf("ban in stream %d: %w: bad %s", b.StreamID, ErrInvalid, b.Kind)
 	case !utf8.ValidString(b.Reason) || utf8.RuneCountInString(b.Reason) > MaxBanReasonLen:
 		return Ban{}, fmt.Errorf("ban in stream %d: %w: a reason is at most %d characters", b.StreamID, ErrInvalid, MaxBanReasonLen)
+	case !utf8.ValidString(b.Label) || utf8.RuneCountInString(b.Label) > MaxNicknameLen:
+		return Ban{}, fmt.Errorf("ban in stream %d: %w: a label is at most %d characters", b.StreamID, ErrInvalid, MaxNicknameLen)
 	}
 	now := d.nowMillis()
 	var until sql.NullInt64
@@ -111,11 +119,11 @@ func (d *DB) Ban(ctx context.Context, b Ban) (Ban, error) {
 		return Ban{}, fmt.Errorf("ban in stream %d: sweep expired: %w", b.StreamID, err)
 	}
 	out, err := scanBan(d.db.QueryRowContext(ctx,
-		`INSERT INTO bans (stream_id, kind, value, reason, created_ms, until_ms) VALUES (?, ?, ?, ?, ?, ?)
+		`INSERT INTO bans (stream_id, kind, value, reason, label, created_ms, until_ms) VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (stream_id, kind, value) DO UPDATE
-			SET reason = excluded.reason, created_ms = excluded.created_ms, until_ms = excluded.until_ms
+			SET reason = excluded.reason, label = excluded.label, created_ms = excluded.created_ms, until_ms = excluded.until_ms
 		RETURNING `+banColumns,
-		b.StreamID, string(b.Kind), banValue(b.Kind, b.Value), b.Reason, now, until))
+		b.StreamID, string(b.Kind), banValue(b.Kind, b.Value), b.Reason, b.Label, now, until))
 	if err != nil {
 		return Ban{}, fmt.Errorf("ban %s in stream %d: %w", b.Kind, b.StreamID, err)
 	}

@@ -25,12 +25,13 @@ func TestBans(t *testing.T) {
 		want error
 	}{
 		{"nickname forever", store.Ban{Kind: store.BanNickname, Value: "Troll", Reason: "spam"}, nil},
-		{"fingerprint timeout", store.Ban{Kind: store.BanFingerprint, Value: "fp-1", Until: t0.Add(10 * time.Minute)}, nil},
+		{"fingerprint timeout", store.Ban{Kind: store.BanFingerprint, Value: "fp-1", Label: "Loud", Until: t0.Add(10 * time.Minute)}, nil},
 		{"nickname timeout", store.Ban{Kind: store.BanNickname, Value: "loud", Until: t0.Add(time.Minute)}, nil},
 		{"unknown kind", store.Ban{Kind: "ip", Value: "1.2.3.4"}, store.ErrInvalid},
 		{"empty value", store.Ban{Kind: store.BanNickname}, store.ErrInvalid},
 		{"already over", store.Ban{Kind: store.BanNickname, Value: "x", Until: t0}, store.ErrInvalid},
 		{"reason too long", store.Ban{Kind: store.BanNickname, Value: "x", Reason: strings.Repeat("r", store.MaxBanReasonLen+1)}, store.ErrInvalid},
+		{"label too long", store.Ban{Kind: store.BanNickname, Value: "x", Label: strings.Repeat("l", store.MaxNicknameLen+1)}, store.ErrInvalid},
 		{"missing stream", store.Ban{StreamID: 9999, Kind: store.BanNickname, Value: "x"}, store.ErrNotFound},
 	} {
 		t.Run("ban/"+tc.name, func(t *testing.T) {
@@ -42,7 +43,7 @@ func TestBans(t *testing.T) {
 			if !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
 				t.Fatalf("Ban(%+v) = %v, want %v", in, err, tc.want)
 			}
-			if err == nil && (got.ID == 0 || got.Kind != in.Kind || !got.Until.Equal(in.Until) || got.Forever() != in.Until.IsZero() || !got.Created.Equal(t0)) {
+			if err == nil && (got.ID == 0 || got.Kind != in.Kind || !got.Until.Equal(in.Until) || got.Forever() != in.Until.IsZero() || !got.Created.Equal(t0) || got.Label != in.Label) {
 				t.Errorf("Ban = %+v", got)
 			}
 		})

@@ -45,6 +45,11 @@ type Chat interface {
 	// and marked deleted). It reports whether a visible message was hidden:
 	// false if there was none or it was deleted already.
 	DeleteChat(ctx context.Context, streamID, id int64) (bool, error)
+	// PruneChat deletes, for good, the messages sent before before (zero:
+	// none by age) and, per stream, all but the newest keep (0: none by
+	// count), deleted ones included. streamID 0 prunes every stream. It
+	// returns how many messages went.
+	PruneChat(ctx context.Context, streamID int64, before time.Time, keep int) (int, error)
 }
 
 func checkChat(m ChatMessage) error {
@@ -118,4 +123,44 @@ func (d *DB) DeleteChat(ctx context.Context, streamID, id int64) (bool, error) {
 	}
 	n, _ := res.RowsAffected()
 	return n > 0, nil
+}
+
+// PruneChat implements [Chat].
+func (d *DB) PruneChat(ctx context.Context, streamID int64, before time.Time, keep int) (int, error) {
+	total := 0
+	exec := func(q string, args ...any) error {
+		res, err := d.db.ExecContext(ctx, q, args...)
+		if err != nil {
+			return fmt.Errorf("prune chat of stream %d: %w", streamID, err)
+		}
+		n, _ := res.RowsAffected()
+		total += int(n)
+		return nil
+	}
+	if !before.IsZero() {
+		q, args := `DELETE FROM chat_messages WHERE sent_ms < ?`, []any{millis(before)}
+		if streamID != 0 {
+			q, args = q+` AND stream_id = ?`, append(args, streamID)
+		}
+		if err := exec(q, args...); err != nil {
+			return total, err
+		}
+	}
+	if keep > 0 {
+		var err error
+		if streamID != 0 {
+			// Everything at or below the id of the (keep+1)-th newest: one
+			// index walk of keep rows.
+			err = exec(`DELETE FROM chat_messages WHERE stream_id = ?1 AND id <= (
+				SELECT id FROM chat_messages WHERE stream_id = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)`, streamID, keep)
+		} else {
+			err = exec(`DELETE FROM chat_messages WHERE id IN (
+				SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY stream_id ORDER BY id DESC) AS n FROM chat_messages)
+				WHERE n > ?)`, keep)
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
 }
