@@ -63,7 +63,8 @@ func (s *Server) handle(ctx context.Context, conn net.Conn) {
 func (p *publisher) serve(ctx context.Context, conn net.Conn) (err error) {
 	timeout := p.s.cfg.ReadTimeout
 	conn.SetDeadline(time.Now().Add(timeout))
-	sc := &gortmplib.ServerConn{RW: conn}
+	guard := newGuardedConn(conn, uint32(p.s.cfg.MaxChunkSize), maxMessagePreAuth, uint32(p.s.cfg.MaxMessageBytes))
+	sc := &gortmplib.ServerConn{RW: guard}
 	if err := sc.Initialize(); err != nil {
 		return fmt.Errorf("rtmp: handshake: %w", err)
 	}
@@ -83,6 +84,7 @@ func (p *publisher) serve(ctx context.Context, conn net.Conn) (err error) {
 	}
 	p.log = p.log.With("stream", stream)
 	p.stream = stream
+	guard.authorized.Store(true)
 
 	conn.SetDeadline(time.Now().Add(timeout))
 	r := &gortmplib.Reader{Conn: sc}

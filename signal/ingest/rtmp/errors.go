@@ -16,6 +16,13 @@ var (
 	// ErrUnsupportedCodec reports a track other than H.264 video or AAC
 	// audio, or more than one track of a kind.
 	ErrUnsupportedCodec = errors.New("rtmp: unsupported codec")
+	// ErrLimit reports a client that broke a limit of the chunk stream:
+	// a chunk size or a message over Config's bounds, or a stream the
+	// server does not follow (RTMPE, extended chunk stream ids).
+	ErrLimit = errors.New("rtmp: over a limit")
+	// ErrTooManyConns reports a connection refused by Config.MaxConns or
+	// Config.MaxConnsPerAddr.
+	ErrTooManyConns = errors.New("rtmp: too many connections")
 	// ErrServerClosed is given to Session.End when the server shuts down.
 	ErrServerClosed = errors.New("rtmp: server closed")
 )

@@ -18,6 +18,19 @@ const (
 	// DefaultReadTimeout bounds each read from a publisher, and the
 	// handshake plus track analysis, when Config leaves it zero.
 	DefaultReadTimeout = 10 * time.Second
+	// DefaultMaxConns and DefaultMaxConnsPerAddr bound the connections
+	// served at once, in all and from one remote address (an encoder
+	// needs one; a reconnecting one briefly two).
+	DefaultMaxConns        = 64
+	DefaultMaxConnsPerAddr = 4
+	// DefaultMaxChunkSize bounds the chunk size a client may set: OBS and
+	// ffmpeg use 4096, and SRS refuses anything over 65536 too.
+	DefaultMaxChunkSize = 64 << 10
+	// DefaultMaxMessageBytes bounds one message (a video access unit)
+	// once the stream key is accepted: a 4K keyframe fits. Before, a
+	// client sends only commands, and maxMessagePreAuth applies.
+	DefaultMaxMessageBytes = 8 << 20
+	maxMessagePreAuth      = 64 << 10
 )
 
 // Sink receives the streams that publishers start.
@@ -71,6 +84,15 @@ type Config struct {
 	// ReadTimeout bounds each read from a publisher; zero means
 	// DefaultReadTimeout.
 	ReadTimeout time.Duration
+	// MaxConns and MaxConnsPerAddr bound connections served at once, in
+	// all and per remote IP address; more are closed as they come. Zero
+	// means DefaultMaxConns, DefaultMaxConnsPerAddr.
+	MaxConns, MaxConnsPerAddr int
+	// MaxChunkSize bounds the chunk size a client may set, and so what is
+	// allocated for a chunk before its bytes arrive; MaxMessageBytes
+	// bounds a message once the key is accepted. Zero means
+	// DefaultMaxChunkSize, DefaultMaxMessageBytes.
+	MaxChunkSize, MaxMessageBytes int
 }
 
 // Server is an RTMP ingest server. Create it with New.
@@ -84,12 +106,25 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Authorize == nil || cfg.Sink == nil {
 		return nil, fmt.Errorf("%w: Authorize and Sink are required", ErrInvalidConfig)
 	}
-	if cfg.ReadTimeout < 0 || cfg.FragmentDuration < 0 || cfg.MaxFragmentBytes < 0 {
-		return nil, fmt.Errorf("%w: negative timeout, duration or size", ErrInvalidConfig)
+	if cfg.ReadTimeout < 0 || cfg.FragmentDuration < 0 || cfg.MaxFragmentBytes < 0 ||
+		cfg.MaxConns < 0 || cfg.MaxConnsPerAddr < 0 || cfg.MaxChunkSize < 0 || cfg.MaxMessageBytes < 0 {
+		return nil, fmt.Errorf("%w: negative timeout, duration, size or limit", ErrInvalidConfig)
+	}
+	if cfg.MaxChunkSize > 0 && cfg.MaxChunkSize < 128 || cfg.MaxMessageBytes > 10<<20 {
+		return nil, fmt.Errorf("%w: MaxChunkSize under RTMP's 128 or MaxMessageBytes over 10 MiB", ErrInvalidConfig)
 	}
 	if cfg.ReadTimeout == 0 {
 		cfg.ReadTimeout = DefaultReadTimeout
 	}
+	setDefault := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	setDefault(&cfg.MaxConns, DefaultMaxConns)
+	setDefault(&cfg.MaxConnsPerAddr, DefaultMaxConnsPerAddr)
+	setDefault(&cfg.MaxChunkSize, DefaultMaxChunkSize)
+	setDefault(&cfg.MaxMessageBytes, DefaultMaxMessageBytes)
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -116,9 +151,11 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 // error if ln fails otherwise. Serve closes ln.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	var (
-		mu    sync.Mutex
-		conns = make(map[net.Conn]struct{})
-		wg    sync.WaitGroup
+		mu      sync.Mutex
+		conns   = make(map[net.Conn]struct{})
+		perAddr = make(map[string]int)
+		wg      sync.WaitGroup
+		refused refusals
 	)
 	closeAll := func() {
 		ln.Close()
@@ -162,12 +199,24 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			conn.Close()
 			continue // Accept fails next, the listener being closed
 		}
+		host := remoteHost(conn)
+		if len(conns) >= s.cfg.MaxConns || perAddr[host] >= s.cfg.MaxConnsPerAddr {
+			over := len(conns) >= s.cfg.MaxConns
+			mu.Unlock()
+			conn.Close()
+			refused.note(s.log, host, over, s.cfg.MaxConns, s.cfg.MaxConnsPerAddr)
+			continue
+		}
 		conns[conn] = struct{}{}
+		perAddr[host]++
 		mu.Unlock()
 		wg.Go(func() {
 			defer func() {
 				mu.Lock()
 				delete(conns, conn)
+				if perAddr[host]--; perAddr[host] <= 0 {
+					delete(perAddr, host)
+				}
 				mu.Unlock()
 			}()
 			s.handle(ctx, conn)
@@ -182,4 +231,37 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 func isTemporary(err error) bool {
 	var t interface{ Temporary() bool }
 	return errors.As(err, &t) && t.Temporary()
+}
+
+// remoteHost is the IP address of conn's peer (the whole address if it
+// has no port).
+func remoteHost(conn net.Conn) string {
+	a := conn.RemoteAddr().String()
+	if host, _, err := net.SplitHostPort(a); err == nil {
+		return host
+	}
+	return a
+}
+
+// refusals logs connections refused for the caps, at most one line every
+// 10 s with how many were refused meanwhile, so that a flood of
+// connections does not become a flood of log lines.
+type refusals struct {
+	last  time.Time
+	count int
+}
+
+func (r *refusals) note(log *slog.Logger, host string, total bool, maxConns, maxPerAddr int) {
+	r.count++
+	now := time.Now()
+	if now.Sub(r.last) < 10*time.Second {
+		return
+	}
+	limit := fmt.Sprintf("%d per address", maxPerAddr)
+	if total {
+		limit = fmt.Sprintf("%d in all", maxConns)
+	}
+	log.Warn("rtmp: connections refused", "err", ErrTooManyConns, "limit", limit,
+		"last_remote", host, "refused", r.count)
+	r.last, r.count = now, 0
 }

@@ -133,21 +133,25 @@ type server struct {
 	stop func() error // cancels Serve and returns what it returned
 }
 
-func startServer(t *testing.T) *server {
+func startServer(t *testing.T, opts ...func(*rtmp.Config)) *server {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := &server{addr: ln.Addr().String(), sink: newSink(), logs: &logBuffer{}}
-	srv, err := rtmp.New(rtmp.Config{
+	cfg := rtmp.Config{
 		Authorize: func(key string) (string, bool) {
 			stream, ok := keys[key]
 			return stream, ok
 		},
 		Sink:   s.sink,
 		Logger: slog.New(slog.NewTextHandler(s.logs, nil)),
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	srv, err := rtmp.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
