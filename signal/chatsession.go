@@ -3,9 +3,11 @@ package signal
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 
+	"github.com/go-chi/chi/v5/middleware"
 	"golang.org/x/time/rate"
 
 	"github.com/shoal-live/shoal/shared/signaling"
@@ -20,12 +22,23 @@ import (
 // /api/signal keeps one protocol, one decoder, one origin check and one
 // per-address connection limit.
 
+// chatSaltName names the store secret that salts the chat's address
+// hashes: kept in the store, so bans by address hold across restarts.
+const chatSaltName = "chat-address-salt"
+
 // newChat makes the server's chat hub: rooms of streams in the store are
 // persisted and moderated by their owners; the demo stream and streams
 // given by -stream-keys get memory-only rooms.
-func (s *Server) newChat() *chat.Hub {
+func (s *Server) newChat() (*chat.Hub, error) {
+	salt, err := s.db.Secret(context.Background(), chatSaltName, 32)
+	if err != nil {
+		return nil, fmt.Errorf("signal: chat: %w", err)
+	}
 	return chat.New(chat.Config{
-		Store: s.db,
+		Salt:        salt,
+		MaxAge:      s.cfg.ChatMaxAge,
+		MaxMessages: s.cfg.ChatMaxMessages,
+		Store:       s.db,
 		Known: func(stream string) bool {
 			if stream == s.cfg.DemoStream || s.cfg.StreamKeys[stream] != "" {
 				return true
@@ -33,10 +46,10 @@ func (s *Server) newChat() *chat.Hub {
 			return s.origin(stream) != nil
 		},
 		Logger: s.log.With("part", "chat"),
-	})
+	}), nil
 }
 
-// startChat runs the hub's head counts until ctx ends.
+// startChat runs the hub's head counts and history pruning until ctx ends.
 func (s *Server) startChat(ctx context.Context) {
 	s.wg.Add(1)
 	go func() {
@@ -45,14 +58,19 @@ func (s *Server) startChat(ctx context.Context) {
 	}()
 }
 
-type chatAccountKey struct{}
+type (
+	chatAccountKey struct{}
+	chatAddrKey    struct{}
+)
 
-// withChatAccount returns r's context carrying the id of the account whose
-// session cookie r carries, if any: the owner of a stream moderates its
-// chat. The WebSocket upgrade checks the Origin, and the cookie is
-// SameSite=Lax, so another site cannot open a chat connection as the owner.
+// withChatAccount returns r's context carrying the client's address (the
+// server's client-IP strategy: bans by address match it) and the id of the
+// account whose session cookie r carries, if any: the owner of a stream
+// moderates its chat. The WebSocket upgrade checks the Origin, and the
+// cookie is SameSite=Lax, so another site cannot open a chat connection as
+// the owner.
 func (s *Server) withChatAccount(r *http.Request) context.Context {
-	ctx := r.Context()
+	ctx := context.WithValue(r.Context(), chatAddrKey{}, middleware.GetClientIP(r.Context()))
 	c, err := r.Cookie(auth.CookieName)
 	if err != nil || c.Value == "" || s.db == nil {
 		return ctx
@@ -76,7 +94,8 @@ func (s *Server) serveChat(ctx context.Context, conn signaling.Conn, sess *sessi
 
 func (s *Server) chatLoop(ctx context.Context, conn signaling.Conn, sess *session, join signaling.Message, log *slog.Logger) (reason, code string) {
 	account, _ := ctx.Value(chatAccountKey{}).(int64)
-	c, err := s.chat.Join(ctx, join.Stream, account, sess.Deliver)
+	addr, _ := ctx.Value(chatAddrKey{}).(string)
+	c, err := s.chat.Join(ctx, join.Stream, account, addr, sess.Deliver)
 	switch {
 	case errors.Is(err, chat.ErrNoRoom):
 		return "this stream has no chat", signaling.CodeChatUnavailable

@@ -63,6 +63,11 @@ type Config struct {
 	// FrameAncestors is the CSP frame-ancestors source list of the embed
 	// page /embed/<stream>, the sites that may embed the player (default "*").
 	FrameAncestors string
+	// ChatMaxAge and ChatMaxMessages bound each stream's stored chat
+	// history: older messages, and all but the newest ChatMaxMessages, are
+	// pruned (default 7 days and 1,000; see chat.Config).
+	ChatMaxAge      time.Duration
+	ChatMaxMessages int
 	// SecureCookies marks the session cookie Secure on every response, for
 	// a server behind a TLS-terminating proxy (over TLS it always is).
 	SecureCookies bool

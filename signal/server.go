@@ -66,7 +66,9 @@ func New(cfg Config, pages fs.FS) (*Server, error) {
 			return nil, fmt.Errorf("signal: in-memory store: %w", err)
 		}
 	}
-	s.chat = s.newChat()
+	if s.chat, err = s.newChat(); err != nil {
+		return nil, err
+	}
 	if s.whip, err = s.newWHIP(); err != nil {
 		return nil, err
 	}

@@ -47,6 +47,8 @@ type Store interface {
 	CreateSession(ctx context.Context, accountID int64, expires time.Time) (string, store.Session, error)
 	SessionByToken(ctx context.Context, token string) (store.Session, error)
 	DeleteSession(ctx context.Context, token string) error
+	DeleteAccountSessions(ctx context.Context, accountID int64) (int, error)
+	SetPassword(ctx context.Context, accountID int64, passwordHash string) (int, error)
 }
 
 // Config configures [New]. Only Store is required.

@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"strings"
 
 	"github.com/shoal-live/shoal/signal/auth"
@@ -26,16 +24,8 @@ func Example() {
 		return
 	}
 	defer db.Close()
-	log := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
-		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
-			if a.Key == slog.TimeKey {
-				return slog.Attr{}
-			}
-			return a
-		},
-	}))
-	// At start: the first account from the server's settings.
-	if _, err := auth.EnsureAdmin(ctx, db, "alice", "correct horse battery", log); err != nil {
+	// The first account, as `shoal -create-account alice` makes it.
+	if _, err := auth.CreateAccount(ctx, db, "alice", "correct horse battery"); err != nil {
 		fmt.Println(err)
 		return
 	}
@@ -99,7 +89,6 @@ func Example() {
 	req.Header.Set(auth.CSRFHeader, csrf)
 	show(c.Do(req))
 	// Output:
-	// level=INFO msg="created the first broadcaster account" username=alice
 	// 303 → /login?next=%2Fstudio
 	// 401 auth: wrong username or password
 	// 303 → /studio

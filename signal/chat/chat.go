@@ -4,11 +4,26 @@
 //
 // Viewers need no account: each message carries a nickname. The hub bounds
 // what one connection may do (message length, a per-connection rate, a
-// room-wide rate), keeps the last 100 messages of a stream in the store so
-// that they survive restarts, and lets the stream's owner (a broadcaster
-// signed in with a session cookie) delete messages and time out or ban
-// their authors. Text is stored and relayed as it was typed: pages render
-// it as text, never as HTML.
+// room-wide rate), keeps a stream's messages in the store so that they
+// survive restarts (the last 100 go to whoever joins; the history is pruned
+// by age and count, Config.MaxAge and MaxMessages, on every message and
+// every PruneInterval), and lets the stream's owner (a broadcaster signed
+// in with a session cookie) delete messages and time out or ban their
+// authors. Text is stored and relayed as it was typed: pages render it as
+// text, never as HTML.
+//
+// # Bans
+//
+// A ban covers the author's nickname (ignoring case) and their address: each
+// message is stored with a fingerprint, "addr:" and a keyed hash
+// (HMAC-SHA-256 under Config.Salt) of the client's address, an IPv6 address
+// cut to its /64 (one customer's usual allocation). A banned viewer who
+// reconnects, with a new nickname or not, is still refused, and the store
+// never holds an address in the clear. The salt must outlive restarts for
+// bans to hold across them (the server keeps it in the store); whoever has
+// the salt and a hash can find an IPv4 address by trying all 2^32, so the
+// database stays as private as its password hashes. Everyone behind one
+// address (a household, a carrier-grade NAT) shares its bans.
 //
 // A stream without a row in the store (the demo stream, a stream given by
 // -stream-keys) may still have a room if Config.Known says so; its history
@@ -17,10 +32,14 @@ package chat
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -45,6 +64,7 @@ type History interface {
 	AppendChat(ctx context.Context, m store.ChatMessage) (store.ChatMessage, error)
 	RecentChat(ctx context.Context, streamID int64, n int) ([]store.ChatMessage, error)
 	DeleteChat(ctx context.Context, streamID, id int64) (bool, error)
+	PruneChat(ctx context.Context, streamID int64, before time.Time, keep int) (int, error)
 	Ban(ctx context.Context, b store.Ban) (store.Ban, error)
 	Banned(ctx context.Context, streamID int64, nickname, fingerprint string) (store.Ban, bool, error)
 }
@@ -56,6 +76,13 @@ const (
 	DefaultBurst     = 5
 	DefaultRoomRate  = 20.0 // messages per second in one room
 	DefaultRoomBurst = 40
+	// DefaultMaxAge and DefaultMaxMessages bound a stream's stored
+	// history: a week, and the last 1,000 messages.
+	DefaultMaxAge      = 7 * 24 * time.Hour
+	DefaultMaxMessages = 1000
+	// DefaultPruneInterval is how often every stream's history is pruned
+	// by age (each message sent prunes its own stream at once).
+	DefaultPruneInterval = 10 * time.Minute
 	// CountInterval is how often a room's changed head count is sent.
 	CountInterval = 2 * time.Second
 	// authorsKept is how many recent messages' authors a room remembers,
@@ -87,6 +114,17 @@ type Config struct {
 	// so that a crowd cannot flood everyone's connection.
 	RoomRate  float64
 	RoomBurst int
+	// MaxAge and MaxMessages bound each stream's stored history (default
+	// DefaultMaxAge, a week, and DefaultMaxMessages, 1,000; MaxMessages is
+	// at least History). PruneInterval is how often Run prunes every
+	// stream by age (default DefaultPruneInterval).
+	MaxAge        time.Duration
+	MaxMessages   int
+	PruneInterval time.Duration
+	// Salt keys the hash of a client's address that bans match (see
+	// "Bans" above); keep it across restarts. Nil: a random salt, so bans
+	// by address last until the hub is gone.
+	Salt []byte
 	// Now is the clock (default time.Now).
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -133,6 +171,20 @@ func New(cfg Config) *Hub {
 	if cfg.RoomBurst <= 0 {
 		cfg.RoomBurst = DefaultRoomBurst
 	}
+	if cfg.MaxAge <= 0 {
+		cfg.MaxAge = DefaultMaxAge
+	}
+	if cfg.MaxMessages <= 0 {
+		cfg.MaxMessages = DefaultMaxMessages
+	}
+	cfg.MaxMessages = max(cfg.MaxMessages, cfg.History)
+	if cfg.PruneInterval <= 0 {
+		cfg.PruneInterval = DefaultPruneInterval
+	}
+	if len(cfg.Salt) == 0 {
+		cfg.Salt = make([]byte, 32)
+		rand.Read(cfg.Salt) // never fails (crypto/rand)
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -157,9 +209,11 @@ type Client struct {
 
 // Join puts a connection in stream's room. accountID is the signed-in
 // account of the connection (0 for none): the stream's owner moderates.
-// deliver queues a message to the connection without blocking (false if
-// it could not). Join sends chat-welcome and the recent history.
-func (h *Hub) Join(ctx context.Context, stream string, accountID int64, deliver func(signaling.Message) bool) (*Client, error) {
+// addr is the client's address (the server's client-IP strategy decides
+// which), that bans by address match. deliver queues a message to the
+// connection without blocking (false if it could not). Join sends
+// chat-welcome and the recent history.
+func (h *Hub) Join(ctx context.Context, stream string, accountID int64, addr string, deliver func(signaling.Message) bool) (*Client, error) {
 	if !signaling.ValidStream(stream) {
 		return nil, fmt.Errorf("%w: %q", ErrNoRoom, stream)
 	}
@@ -196,7 +250,7 @@ func (h *Hub) Join(ctx context.Context, stream string, accountID int64, deliver 
 	c := &Client{
 		hub:         h,
 		deliver:     deliver,
-		fingerprint: "conn:" + rand.Text()[:16],
+		fingerprint: AddrFingerprint(h.cfg.Salt, addr),
 		moderator:   accountID != 0 && accountID == st.OwnerID,
 		limit:       rate.NewLimiter(rate.Limit(h.cfg.Rate), h.cfg.Burst),
 	}
@@ -334,6 +388,10 @@ func (c *Client) send(ctx context.Context, m signaling.Message) error {
 	if err != nil {
 		return err
 	}
+	// Prune on insert: a busy room never holds more than MaxMessages.
+	if _, err := r.hist.PruneChat(ctx, r.streamID, now.Add(-h.cfg.MaxAge), h.cfg.MaxMessages); err != nil {
+		h.log.Warn("chat: prune on insert", "stream", r.name, "err", err)
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	r.remember(saved.ID, author{saved.Nickname, saved.Fingerprint})
@@ -390,7 +448,7 @@ func (c *Client) ban(ctx context.Context, m signaling.Message) error {
 	if utf8.RuneCountInString(reason) > store.MaxBanReasonLen {
 		reason = string([]rune(reason)[:store.MaxBanReasonLen])
 	}
-	b := store.Ban{StreamID: r.streamID, Kind: store.BanNickname, Value: a.nick, Reason: reason, Until: until}
+	b := store.Ban{StreamID: r.streamID, Kind: store.BanNickname, Value: a.nick, Label: a.nick, Reason: reason, Until: until}
 	if _, err := r.hist.Ban(ctx, b); err != nil {
 		return err
 	}
@@ -415,18 +473,75 @@ func (h *Hub) Count(stream string) int {
 }
 
 // Run sends each room's head count when it changed, every CountInterval,
-// until ctx ends.
+// and prunes every stream's history every PruneInterval (and once at
+// start), until ctx ends.
 func (h *Hub) Run(ctx context.Context) {
 	t := time.NewTicker(CountInterval)
 	defer t.Stop()
+	p := time.NewTicker(h.cfg.PruneInterval)
+	defer p.Stop()
+	h.Prune(ctx)
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 			h.flushCounts()
+		case <-p.C:
+			h.Prune(ctx)
 		}
 	}
+}
+
+// Prune deletes, in every stream, the messages older than MaxAge and all
+// but the newest MaxMessages, and returns how many went. Run calls it on
+// schedule; errors are logged.
+func (h *Hub) Prune(ctx context.Context) int {
+	before := h.cfg.Now().Add(-h.cfg.MaxAge)
+	total := 0
+	if h.cfg.Store != nil {
+		n, err := h.cfg.Store.PruneChat(ctx, 0, before, h.cfg.MaxMessages)
+		if err != nil {
+			h.log.Warn("chat: prune", "err", err)
+		}
+		total += n
+	}
+	h.mu.Lock()
+	mems := make([]*memHistory, 0, len(h.mem))
+	for _, m := range h.mem {
+		mems = append(mems, m)
+	}
+	h.mu.Unlock()
+	for _, m := range mems {
+		n, _ := m.PruneChat(ctx, 0, before, h.cfg.MaxMessages)
+		total += n
+	}
+	if total > 0 {
+		h.log.Info("chat: pruned history", "messages", total, "older_than", before, "keep", h.cfg.MaxMessages)
+	}
+	return total
+}
+
+// AddrFingerprint is the fingerprint the hub gives a client at addr, and
+// that bans by address match: "addr:" and the base64 of the first 16
+// bytes of HMAC-SHA-256(salt, address). An IPv6 address counts by its /64,
+// an IPv4-mapped one as IPv4; a string that is no IP address is hashed as
+// it is.
+func AddrFingerprint(salt []byte, addr string) string {
+	key := addr
+	if ip, err := netip.ParseAddr(strings.Trim(addr, "[]")); err == nil {
+		ip = ip.Unmap().WithZone("")
+		if ip.Is6() {
+			p, _ := ip.Prefix(64)
+			key = p.String()
+		} else {
+			key = ip.String()
+		}
+	}
+	m := hmac.New(sha256.New, salt)
+	m.Write([]byte("shoal chat address v1\x00"))
+	m.Write([]byte(key))
+	return "addr:" + base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
 }
 
 func (h *Hub) flushCounts() {
@@ -473,6 +588,21 @@ func (m *memHistory) RecentChat(_ context.Context, _ int64, n int) ([]store.Chat
 	defer m.mu.Unlock()
 	n = min(n, len(m.msgs))
 	return append([]store.ChatMessage(nil), m.msgs[len(m.msgs)-n:]...), nil
+}
+
+func (m *memHistory) PruneChat(_ context.Context, _ int64, before time.Time, keep int) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := len(m.msgs)
+	i := 0
+	for i < len(m.msgs) && !before.IsZero() && m.msgs[i].Time.Before(before) {
+		i++
+	}
+	if keep > 0 {
+		i = max(i, len(m.msgs)-keep)
+	}
+	m.msgs = append([]store.ChatMessage(nil), m.msgs[i:]...)
+	return n - len(m.msgs), nil
 }
 
 func (m *memHistory) DeleteChat(_ context.Context, _, id int64) (bool, error) {

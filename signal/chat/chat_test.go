@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/shoal-live/shoal/shared/signaling"
 	"github.com/shoal-live/shoal/signal/store"
+
+	_ "modernc.org/sqlite" // TestPrune counts the rows itself
 )
 
 // clock is a settable test clock shared by the hub and the store.
@@ -76,12 +79,14 @@ type fixture struct {
 	owner   int64
 	stream  string
 	streams store.Stream
+	addrs   int // addresses handed out by join
+	salt    []byte
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	clk := &clock{t: time.Now().Truncate(time.Millisecond)}
-	f := &fixture{clk: clk, path: filepath.Join(t.TempDir(), store.FileName), stream: "show"}
+	f := &fixture{clk: clk, path: filepath.Join(t.TempDir(), store.FileName), stream: "show", salt: []byte("test salt")}
 	f.open(t)
 	acct, err := f.db.CreateAccount(t.Context(), "host", "not-a-real-hash")
 	if err != nil {
@@ -103,13 +108,20 @@ func (f *fixture) open(t *testing.T) {
 	}
 	t.Cleanup(func() { db.Close() })
 	f.db = db
-	f.hub = New(Config{Store: db, Now: f.clk.Now, Known: func(s string) bool { return s == "demo" }})
+	f.hub = New(Config{Store: db, Now: f.clk.Now, Salt: f.salt, Known: func(s string) bool { return s == "demo" }})
 }
 
+// join joins from an address of its own.
 func (f *fixture) join(t *testing.T, account int64) (*Client, *inbox) {
 	t.Helper()
+	f.addrs++
+	return f.joinFrom(t, account, fmt.Sprintf("198.51.100.%d", f.addrs))
+}
+
+func (f *fixture) joinFrom(t *testing.T, account int64, addr string) (*Client, *inbox) {
+	t.Helper()
 	in := &inbox{}
-	c, err := f.hub.Join(t.Context(), f.stream, account, in.deliver)
+	c, err := f.hub.Join(t.Context(), f.stream, account, addr, in.deliver)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -364,19 +376,19 @@ func TestModerationNeedsTheOwner(t *testing.T) {
 
 func TestRooms(t *testing.T) {
 	f := newFixture(t)
-	if _, err := f.hub.Join(t.Context(), "nosuch", 0, (&inbox{}).deliver); !errors.Is(err, ErrNoRoom) {
+	if _, err := f.hub.Join(t.Context(), "nosuch", 0, "192.0.2.1", (&inbox{}).deliver); !errors.Is(err, ErrNoRoom) {
 		t.Fatalf("join an unknown stream: %v", err)
 	}
 	// The demo stream has no row in the store: a memory-only room.
 	in := &inbox{}
-	c, err := f.hub.Join(t.Context(), "demo", 0, in.deliver)
+	c, err := f.hub.Join(t.Context(), "demo", 0, "192.0.2.1", in.deliver)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.Handle(t.Context(), send("ann", "hi demo"))
 	c.Leave()
 	in2 := &inbox{}
-	c2, err := f.hub.Join(context.Background(), "demo", 0, in2.deliver)
+	c2, err := f.hub.Join(context.Background(), "demo", 0, "192.0.2.1", in2.deliver)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -415,4 +427,167 @@ func TestCount(t *testing.T) {
 	if n := f.hub.Count(f.stream); n != 1 {
 		t.Fatalf("Count = %d", n)
 	}
+}
+
+// TestBanHoldsAcrossReconnects: a ban by message covers the author's
+// address, so a new connection with a new nickname from that address (or
+// its IPv6 /64) is refused, after a restart too; lifting the ban lets it
+// back in.
+func TestBanHoldsAcrossReconnects(t *testing.T) {
+	tests := []struct {
+		name    string
+		from    string // the banned author's address
+		again   string // the new connection's address
+		nick    string
+		restart bool
+		refused bool
+	}{
+		{"same address, new nickname", "203.0.113.7", "203.0.113.7", "newname", false, true},
+		{"same address after a restart", "203.0.113.7", "203.0.113.7", "newname", true, true},
+		{"IPv4-mapped form of the address", "203.0.113.7", "::ffff:203.0.113.7", "newname", false, true},
+		{"same IPv6 /64", "2001:db8:1:2::10", "2001:db8:1:2:ffff::1", "newname", false, true},
+		{"another IPv6 /64", "2001:db8:1:2::10", "2001:db8:1:3::10", "newname", false, false},
+		{"another address, banned nickname", "203.0.113.7", "203.0.113.8", "Spammer", false, true},
+		{"another address, new nickname", "203.0.113.7", "203.0.113.8", "newname", false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			mod, modIn := f.join(t, f.owner)
+			a, aIn := f.joinFrom(t, 0, tt.from)
+			a.Handle(t.Context(), send("spammer", "buy now"))
+			id := aIn.last(t).MsgID
+			mod.Handle(t.Context(), signaling.Message{Type: signaling.TypeChatBan, MsgID: id})
+			modIn.take()
+			a.Leave()
+			if tt.restart {
+				mod.Leave()
+				f.db.Close()
+				f.open(t)
+			}
+			b, bIn := f.joinFrom(t, 0, tt.again)
+			bIn.take()
+			b.Handle(t.Context(), send(tt.nick, "I'm back"))
+			got := bIn.last(t)
+			if refused := got.Code == signaling.CodeChatBanned; refused != tt.refused {
+				t.Fatalf("got %+v, want refused %v", got, tt.refused)
+			}
+			if !tt.refused {
+				return
+			}
+			bans, err := f.db.ListBans(t.Context(), f.streams.ID)
+			if err != nil || len(bans) != 2 {
+				t.Fatalf("bans %+v, %v; want the nickname's and the address's", bans, err)
+			}
+			for _, ban := range bans {
+				if ban.Label != "spammer" || strings.Contains(ban.Value, tt.from) {
+					t.Errorf("ban %+v: want the label spammer and no address in the clear", ban)
+				}
+				if _, err := f.db.LiftBan(t.Context(), f.streams.ID, ban.ID); err != nil {
+					t.Fatal(err)
+				}
+			}
+			f.clk.Advance(time.Minute) // a fresh token for the rate limit
+			b.Handle(t.Context(), send(tt.nick, "thanks"))
+			if got := bIn.last(t); got.Type != signaling.TypeChatMsg {
+				t.Fatalf("after lifting the bans: %+v", got)
+			}
+		})
+	}
+}
+
+func TestAddrFingerprint(t *testing.T) {
+	salt := []byte("salt")
+	fp := func(a string) string { return AddrFingerprint(salt, a) }
+	same := [][2]string{
+		{"192.0.2.1", "::ffff:192.0.2.1"},
+		{"2001:db8::1", "2001:db8::2"},
+		{"2001:db8::1", "[2001:db8:0:0:ffff::1]"},
+		{"fe80::1%eth0", "fe80::2"},
+	}
+	for _, p := range same {
+		if fp(p[0]) != fp(p[1]) {
+			t.Errorf("%s and %s differ", p[0], p[1])
+		}
+	}
+	differ := [][2]string{
+		{"192.0.2.1", "192.0.2.2"},
+		{"2001:db8::1", "2001:db8:0:1::1"},
+		{"not an ip", "192.0.2.1"},
+	}
+	for _, p := range differ {
+		if fp(p[0]) == fp(p[1]) {
+			t.Errorf("%s and %s match", p[0], p[1])
+		}
+	}
+	if AddrFingerprint([]byte("other salt"), "192.0.2.1") == fp("192.0.2.1") {
+		t.Error("the salt changes nothing")
+	}
+	if got := fp("192.0.2.1"); !strings.HasPrefix(got, "addr:") || strings.Contains(got, "192") || len(got) > store.MaxFingerprintLen {
+		t.Errorf("fingerprint %q", got)
+	}
+}
+
+// TestPrune: every message prunes its stream by count, Prune by age.
+func TestPrune(t *testing.T) {
+	f := newFixture(t)
+	f.hub = New(Config{Store: f.db, Now: f.clk.Now, Salt: f.salt, MaxMessages: 120, MaxAge: time.Hour,
+		Rate: 1000, Burst: 1000, RoomRate: 1000, RoomBurst: 1000,
+		Known: func(s string) bool { return s == "demo" }})
+	c, in := f.join(t, 0)
+	for i := range 150 {
+		c.Handle(t.Context(), send("ann", fmt.Sprint("m", i)))
+	}
+	in.take()
+	raw, err := sql.Open("sqlite", f.path) // a second reader of the file
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	count := func() int {
+		t.Helper()
+		var n int
+		if err := raw.QueryRowContext(t.Context(), `SELECT count(*) FROM chat_messages`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if got := count(); got != 120 {
+		t.Fatalf("%d messages stored after 150 with MaxMessages 120", got)
+	}
+	f.clk.Advance(30 * time.Minute)
+	c.Handle(t.Context(), send("ann", "late"))
+	if got := f.hub.Prune(t.Context()); got != 0 {
+		t.Fatalf("pruned %d messages younger than MaxAge", got)
+	}
+	f.clk.Advance(31 * time.Minute)
+	if got := f.hub.Prune(t.Context()); got != 119 {
+		t.Fatalf("pruned %d, want the 119 older than an hour (the late one pushed one out)", got)
+	}
+	if got := count(); got != 1 {
+		t.Fatalf("%d left, want the late one", got)
+	}
+
+	// A memory-only room is pruned by age too.
+	d, dIn := f.joinStream(t, "demo")
+	d.Handle(t.Context(), send("ann", "old"))
+	f.clk.Advance(2 * time.Hour)
+	f.hub.Prune(t.Context())
+	d.Leave()
+	dIn.take()
+	_, dIn = f.joinStream(t, "demo")
+	if got := dIn.take(); len(got) != 1 {
+		t.Fatalf("a memory room kept %d old messages", len(got)-1)
+	}
+}
+
+func (f *fixture) joinStream(t *testing.T, stream string) (*Client, *inbox) {
+	t.Helper()
+	in := &inbox{}
+	c, err := f.hub.Join(t.Context(), stream, 0, "192.0.2.9", in.deliver)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Leave)
+	return c, in
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/shoal-live/shoal/frontend"
 	shoal "github.com/shoal-live/shoal/signal"
+	"github.com/shoal-live/shoal/signal/chat"
 	"github.com/shoal-live/shoal/signal/store"
 )
 
@@ -57,6 +58,8 @@ func run(args []string) error {
 	fs.Float64Var(&cfg.MaxMessagesPerSecond, "max-msg-rate", 50, "signaling messages per second per connection")
 	fs.IntVar(&cfg.MaxConnsPerIP, "max-conns-per-ip", 32, "signaling connections per client address")
 	debugAddr := fs.String("debug-addr", "", "serve /debug/vars (goroutines, memory) and /debug/pprof on this address, e.g. 127.0.0.1:6060; off when empty, keep it on loopback")
+	fs.DurationVar(&cfg.ChatMaxAge, "chat-max-age", chat.DefaultMaxAge, "chat messages older than this are deleted")
+	fs.IntVar(&cfg.ChatMaxMessages, "chat-max-messages", chat.DefaultMaxMessages, "chat messages kept per stream (the newest)")
 	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", false, "always mark the session cookie Secure (behind a TLS-terminating proxy)")
 	fs.StringVar(&cfg.FrameAncestors, "frame-ancestors", "*", "CSP frame-ancestors of the embed page /embed/<stream>: the sites that may embed the player ('self', https://example.com …)")
 
