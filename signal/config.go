@@ -53,6 +53,10 @@ type Config struct {
 	// connection (default 50/s, burst 200: a join's ICE trickle is bursty).
 	MaxMessagesPerSecond float64
 	MessageBurst         int
+	// SendQueueBytes bounds the messages waiting to be written to one
+	// signaling connection, in bytes (default DefaultSendQueueBytes, 1
+	// MiB); a connection that lets more pile up is closed as too slow.
+	SendQueueBytes int
 	// MaxConnsPerIP bounds signaling connections from one client address
 	// (default 32).
 	MaxConnsPerIP int
@@ -90,6 +94,7 @@ func (c Config) withDefaults() Config {
 	setInt(&c.DemoChunkSize, 48<<10)
 	setInt(&c.MessageBurst, 200)
 	setInt(&c.MaxConnsPerIP, 32)
+	setInt(&c.SendQueueBytes, DefaultSendQueueBytes)
 	if c.FragmentDuration <= 0 {
 		c.FragmentDuration = 125 * time.Millisecond
 	}

@@ -116,7 +116,8 @@ func (in *ingestSession) End(err error) {
 		st.Error = ""
 		in.s.log.Info("ingest ended from the studio", "stream", in.stream, "protocol", in.protocol)
 	case err != nil:
-		st.Error = err.Error()
+		st.Error = err.Error() // for the studio; the public status shows ingestErrs' text
+		in.s.ingestErrs.set(in.stream, err)
 		in.s.log.Warn("ingest failed", "stream", in.stream, "protocol", in.protocol, "err", err)
 	default:
 		in.s.log.Info("ingest ended", "stream", in.stream, "protocol", in.protocol)
@@ -136,6 +137,7 @@ func (s *Server) ingestRefused(stream string, err error) {
 	}
 	st := o.Status()
 	st.Error = err.Error()
+	s.ingestErrs.set(stream, err)
 	o.SetStatus(st)
 }
 

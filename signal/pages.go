@@ -108,7 +108,7 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	json.NewEncoder(w).Encode(map[string]any{
-		"name": name, "live": o.Live(), "viewers": viewers, "newestSeq": newest, "ingest": o.Status(),
+		"name": name, "live": o.Live(), "viewers": viewers, "newestSeq": newest, "ingest": s.ingestErrs.public(name, o.Status()),
 	})
 }
 

@@ -36,6 +36,8 @@ type Server struct {
 	studio  studio      // accounts, sign-in and the studio's API
 	chat    *chat.Hub
 
+	ingestErrs publicIngestErrors // what the public status says of an ingest error
+
 	mu      sync.Mutex
 	origins map[string]*origin.Origin
 	perIP   map[string]int

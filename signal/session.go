@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -20,6 +21,12 @@ const (
 	sendQueue      = 256 // messages queued to one peer before it counts as too slow
 	maxBadMessages = 10  // malformed messages tolerated before the connection is closed
 )
+
+// DefaultSendQueueBytes bounds what waits for one signaling connection
+// (Config.SendQueueBytes): 64 offers of the largest SDP. A peer's normal
+// traffic is a few KiB at a time; one that lets more pile up (it stopped
+// reading, or a neighbour floods it) is disconnected.
+const DefaultSendQueueBytes = 1 << 20
 
 // handleSignal upgrades to a WebSocket and serves one peer.
 func (s *Server) handleSignal(w http.ResponseWriter, r *http.Request) {
@@ -57,20 +64,58 @@ func (s *Server) releaseIP(ip string) {
 }
 
 // session queues messages for one peer; the tracker delivers through it.
+// The queue is bounded in messages (sendQueue) and in bytes (maxBytes, by
+// messageBytes): a peer that falls that far behind is disconnected.
 type session struct {
 	out      chan signaling.Message
+	queued   atomic.Int64 // bytes in out and being written
+	maxBytes int64
 	slow     chan struct{}
 	slowOnce sync.Once
 }
 
+func newSession(maxBytes int) *session {
+	return &session{out: make(chan signaling.Message, sendQueue), slow: make(chan struct{}), maxBytes: int64(maxBytes)}
+}
+
 func (s *session) Deliver(m signaling.Message) bool {
+	n := int64(messageBytes(m))
+	if s.queued.Add(n) > s.maxBytes {
+		s.queued.Add(-n)
+		s.slowOnce.Do(func() { close(s.slow) })
+		return false
+	}
 	select {
 	case s.out <- m:
 		return true
 	default:
+		s.queued.Add(-n)
 		s.slowOnce.Do(func() { close(s.slow) })
 		return false
 	}
+}
+
+// sent releases m's bytes once the writer is done with it.
+func (s *session) sent(m signaling.Message) { s.queued.Add(-int64(messageBytes(m))) }
+
+// messageBytes is about what m holds in memory: its strings and a
+// fixed allowance for the struct.
+func messageBytes(m signaling.Message) int {
+	n := 256 + len(m.Stream) + len(m.ID) + len(m.Peer) + len(m.SDP) + len(m.StreamKey) +
+		len(m.Code) + len(m.Text) + len(m.Nick)
+	if c := m.Candidate; c != nil {
+		n += 64 + len(c.Candidate)
+		if c.SDPMid != nil {
+			n += len(*c.SDPMid)
+		}
+	}
+	for _, s := range m.ICEServers {
+		n += 64 + len(s.Username) + len(s.Credential)
+		for _, u := range s.URLs {
+			n += 16 + len(u)
+		}
+	}
+	return n
 }
 
 // serveSignal runs one peer's signaling until it leaves or misbehaves.
@@ -83,7 +128,7 @@ func (s *Server) serveSignal(ctx context.Context, conn signaling.Conn, who strin
 	reason := "bye"
 	defer func() { conn.Close(reason) }()
 
-	sess := &session{out: make(chan signaling.Message, sendQueue), slow: make(chan struct{})}
+	sess := newSession(s.cfg.SendQueueBytes)
 	final := make(chan signaling.Message, 1)
 	written := make(chan struct{})
 	go func() { // the writer: the only goroutine that sends on conn
@@ -100,7 +145,9 @@ func (s *Server) serveSignal(ctx context.Context, conn signaling.Conn, who strin
 				cancel()
 				return
 			case m := <-sess.out:
-				if err := conn.Send(ctx, m); err != nil {
+				err := conn.Send(ctx, m)
+				sess.sent(m)
+				if err != nil {
 					cancel()
 					return
 				}

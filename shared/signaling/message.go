@@ -15,8 +15,9 @@ const Version = 1
 // Bounds on what one message may carry.
 const (
 	MaxMessageSize   = 64 << 10 // bytes of one encoded message
-	MaxSDPSize       = 32 << 10
+	MaxSDPSize       = 16 << 10 // a data-channel offer or answer is 0.5-4 KiB
 	MaxCandidateSize = 1 << 10
+	MaxSDPMid        = 64 // bytes of a candidate's sdpMid
 	MaxTextSize      = 512 // error and reason texts
 	MaxICEServers    = 8
 	MaxChatText      = 500                   // characters of one chat message
@@ -186,6 +187,9 @@ func (m Message) Validate() error {
 	}
 	if m.Candidate != nil && len(m.Candidate.Candidate) > MaxCandidateSize {
 		return bad("candidate is %d bytes, limit %d", len(m.Candidate.Candidate), MaxCandidateSize)
+	}
+	if m.Candidate != nil && m.Candidate.SDPMid != nil && len(*m.Candidate.SDPMid) > MaxSDPMid {
+		return bad("sdpMid is %d bytes, limit %d", len(*m.Candidate.SDPMid), MaxSDPMid)
 	}
 	maxText := MaxTextSize
 	if m.Type == TypeChatSend || m.Type == TypeChatMsg {

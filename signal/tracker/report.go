@@ -2,6 +2,7 @@ package tracker
 
 import (
 	"slices"
+	"time"
 
 	"github.com/shoal-live/shoal/shared/signaling"
 )
@@ -19,11 +20,34 @@ type abuse struct {
 	quarantined map[string]bool
 }
 
+// bucket is a token bucket on the tracker's clock.
+type bucket struct {
+	tokens float64
+	at     time.Time
+}
+
+// take refills b at one token per every, up to burst, and takes one if
+// there is one.
+func (b *bucket) take(now time.Time, burst int, every time.Duration) bool {
+	b.tokens = min(float64(burst), b.tokens+float64(now.Sub(b.at))/float64(every))
+	b.at = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
 // ReportResult says what a report did.
 type ReportResult struct {
 	// Counted is false when the report was ignored: an unknown or
-	// quarantined reporter, an unknown peer, or not a neighbour.
+	// quarantined reporter, an unknown peer, not a neighbour, or over the
+	// reporter's rate (Limited).
 	Counted bool
+	// Limited is true when the reporter was over ReportBurst and
+	// ReportEvery: the two were unlinked, as for a drop, but the report
+	// did not count and the reporter got no replacement.
+	Limited bool
 	// Reporters is how many distinct peers have now reported Peer.
 	Reporters int
 	// Quarantined is true once Peer is no longer introduced to anyone.
@@ -36,6 +60,13 @@ type ReportResult struct {
 // reported peer, it is quarantined: all its links are cut, it is never
 // introduced again and it gets an error saying so. Its signaling
 // connection stays open until it leaves; a rejoin gets a new id.
+//
+// A peer can only report its neighbours, and only ReportBurst reports,
+// then one per ReportEvery, count (the origin's always do): reporters
+// that ask the tracker for fresh neighbours to report one after another
+// (drops and reports each top the reporter up) quarantine at most that
+// many. A report over the rate unlinks the two and tops up only the
+// reported peer.
 func (t *Tracker) Report(id, peer, reason string) ReportResult {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -48,6 +79,17 @@ func (t *Tracker) Report(id, peer, reason string) ReportResult {
 		t.abuse.quarantined = make(map[string]bool)
 	}
 	t.forgetLeft()
+	if !m.origin && !m.reports.take(t.cfg.Now(), t.cfg.ReportBurst, t.cfg.ReportEvery) {
+		delete(m.links, peer)
+		delete(n.links, id)
+		noteFailed(m, n)
+		t.deliver(n, signaling.Message{Type: signaling.TypePeerLeft, Peer: id, Text: "dropped: " + trim(reason, 200)})
+		t.refillAll([]*member{n})
+		if n.origin {
+			t.refillOrigin(n.swarm)
+		}
+		return ReportResult{Limited: true}
+	}
 	rs := t.abuse.reporters[peer]
 	if !slices.Contains(rs, id) {
 		rs = append(rs, id)
@@ -63,6 +105,9 @@ func (t *Tracker) Report(id, peer, reason string) ReportResult {
 	delete(n.links, id)
 	t.deliver(n, signaling.Message{Type: signaling.TypePeerLeft, Peer: id, Text: "reported: " + trim(reason, 200)})
 	t.refillAll([]*member{m, n})
+	if m.origin || n.origin {
+		t.refillOrigin(m.swarm)
+	}
 	return res
 }
 
@@ -92,13 +137,22 @@ func (t *Tracker) quarantine(n *member, reason string) {
 		orphans = append(orphans, o)
 	}
 	slices.SortFunc(orphans, func(a, b *member) int { return cmpString(a.id, b.id) })
+	hadOrigin := false
 	for _, o := range orphans {
 		delete(o.links, n.id)
 		delete(n.links, o.id)
+		hadOrigin = hadOrigin || o.origin
 		t.deliver(o, signaling.Message{Type: signaling.TypePeerLeft, Peer: n.id, Text: "quarantined: " + trim(reason, 200)})
 	}
-	t.deliver(n, signaling.Errorf(signaling.CodeQuarantined, "your neighbours reported chunks that fail verification: %s", trim(reason, 200)))
+	// DurationMs tells the peer when to join again (with a fresh id, as
+	// quarantine is by id): a browser wrongly reported rejoins then.
+	e := signaling.Errorf(signaling.CodeQuarantined, "your neighbours reported chunks that fail verification: %s", trim(reason, 200))
+	e.DurationMs = t.cfg.QuarantineFor.Milliseconds()
+	t.deliver(n, e)
 	t.refillAll(orphans)
+	if hadOrigin {
+		t.refillOrigin(n.swarm)
+	}
 }
 
 // forgetLeft drops the reports about and the quarantine of peers that have

@@ -45,6 +45,14 @@ type Config struct {
 	LiveEvery time.Duration
 	LiveIdle  time.Duration
 	LiveNeedy time.Duration // default 30 s
+	// ReportBurst reports from one peer count at once, then one per
+	// ReportEvery (default 3 and 20 s); the rest only unlink the two
+	// and get the reporter no replacement (report.go).
+	ReportBurst int
+	ReportEvery time.Duration
+	// QuarantineFor is how long a quarantined peer is told to wait
+	// before it joins again, with a fresh id (default 30 s).
+	QuarantineFor time.Duration
 	// Now is the tracker's clock (default time.Now); the simulator's is
 	// virtual.
 	Now  func() time.Time
@@ -88,7 +96,19 @@ type member struct {
 	fails    int       // links of it that failed since failsAt
 	failsAt  time.Time
 	nextLive time.Time // when it is next told the live edge
+
+	// failedWith holds the peers a link of it failed with (Drop): the
+	// two are introduced again only for want of others, so a viewer
+	// whose link to the origin failed (one that never opened its data
+	// channel, say) gives its place to the others. Bounded by
+	// maxFailedWith.
+	failedWith map[string]bool
+	reports    bucket // its reports that count (report.go)
 }
+
+// maxFailedWith bounds a member's failedWith; past it the oldest
+// failures are forgotten at random (map order).
+const maxFailedWith = 64
 
 // New returns an empty tracker.
 func New(cfg Config) *Tracker {
@@ -116,6 +136,15 @@ func New(cfg Config) *Tracker {
 	}
 	if cfg.LiveNeedy <= 0 {
 		cfg.LiveNeedy = 30 * time.Second
+	}
+	if cfg.ReportBurst <= 0 {
+		cfg.ReportBurst = 3
+	}
+	if cfg.ReportEvery <= 0 {
+		cfg.ReportEvery = 20 * time.Second
+	}
+	if cfg.QuarantineFor <= 0 {
+		cfg.QuarantineFor = 30 * time.Second
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -145,7 +174,7 @@ func (t *Tracker) Join(stream string, s Session, origin bool, welcome signaling.
 	}
 	now := t.cfg.Now()
 	m := &member{id: t.newID(), swarm: sw, s: s, origin: origin, links: make(map[string]*member), pos: len(sw.list),
-		trouble: now, nextLive: now.Add(t.cfg.LiveEvery)}
+		trouble: now, nextLive: now.Add(t.cfg.LiveEvery), reports: bucket{tokens: float64(t.cfg.ReportBurst), at: now}}
 	sw.members[m.id] = m
 	sw.list = append(sw.list, m)
 	t.byID[m.id] = m
@@ -186,6 +215,7 @@ func (t *Tracker) Leave(id string) {
 	if sw.origin == m {
 		sw.origin = nil
 	}
+	hadOrigin := sw.origin != nil && m.links[sw.origin.id] != nil
 	orphans := make([]*member, 0, len(m.links))
 	for _, n := range m.links {
 		orphans = append(orphans, n)
@@ -200,6 +230,47 @@ func (t *Tracker) Leave(id string) {
 		delete(t.swarms, sw.name)
 	}
 	t.refillAll(orphans)
+	if hadOrigin {
+		t.refillOrigin(sw)
+	}
+}
+
+// noteFailed remembers that the link between m and n failed: they are not
+// introduced again.
+func noteFailed(m, n *member) {
+	for _, p := range [2][2]*member{{m, n}, {n, m}} {
+		a, b := p[0], p[1]
+		if a.failedWith == nil {
+			a.failedWith = make(map[string]bool)
+		}
+		if len(a.failedWith) >= maxFailedWith {
+			for id := range a.failedWith {
+				delete(a.failedWith, id)
+				break
+			}
+		}
+		a.failedWith[b.id] = true
+	}
+}
+
+// refillOrigin links the swarm's origin to viewers until it has
+// OriginLinks of them: viewers not linked to it yet whose link to it
+// never failed. A link to a viewer that never opens its data channel is
+// dropped by the origin (node.Config.ConnectTimeout), and that viewer's
+// place goes to another, so WebSocket-only clients cannot hold the
+// origin's links.
+func (t *Tracker) refillOrigin(sw *swarm) {
+	o := sw.origin
+	if o == nil {
+		return
+	}
+	want := t.cfg.OriginLinks - len(o.links)
+	if want <= 0 {
+		return
+	}
+	for _, p := range t.pick(o, want, func(*member) bool { return true }) {
+		t.link(p, o)
+	}
 }
 
 // Drop removes the link between id and peer, because the connection failed
@@ -213,11 +284,15 @@ func (t *Tracker) Drop(id, peer, reason string) {
 	}
 	delete(m.links, peer)
 	delete(n.links, id)
+	noteFailed(m, n)
 	// Either end may be one that no neighbour can reach (live.go).
 	t.failed(m)
 	t.failed(n)
 	t.deliver(n, signaling.Message{Type: signaling.TypePeerLeft, Peer: id, Text: "dropped: " + trim(reason, 200)})
 	t.refillAll([]*member{m, n})
+	if m.origin || n.origin {
+		t.refillOrigin(m.swarm)
+	}
 }
 
 // Relay passes an offer, answer or candidate from id to its neighbour
@@ -233,9 +308,25 @@ func (t *Tracker) Relay(id string, m signaling.Message) error {
 	if to == nil {
 		return fmt.Errorf("%w: %s is not a neighbour of %s", ErrNotNeighbour, m.Peer, id)
 	}
-	m.Peer, m.Origin = id, from.origin
-	t.deliver(to, m)
+	t.deliver(to, relayed(m, id, from.origin))
 	return nil
+}
+
+// relayed is what Relay passes on of m: its type, the sender and the one
+// field the type carries (the SDP, the candidate), nothing else a sender
+// might have padded it with. The codec bounds each (MaxSDPSize,
+// MaxCandidateSize, MaxSDPMid).
+func relayed(m signaling.Message, from string, origin bool) signaling.Message {
+	out := signaling.Message{Type: m.Type, Peer: from, Origin: origin}
+	switch m.Type {
+	case signaling.TypeOffer, signaling.TypeAnswer:
+		out.SDP = m.SDP
+	case signaling.TypeCandidate:
+		if c := m.Candidate; c != nil {
+			out.Candidate = &signaling.Candidate{Candidate: c.Candidate, SDPMid: c.SDPMid, SDPMLineIndex: c.SDPMLineIndex}
+		}
+	}
+	return out
 }
 
 // StreamInfo describes one swarm.
@@ -305,15 +396,30 @@ func (t *Tracker) nonOriginDegree(m *member) int {
 // stays O(k) however large the swarm. (Always taking the least connected
 // would link every newcomer to the newest peers and grow a chain.)
 func (t *Tracker) candidates(m *member, k int) []*member {
-	ok := func(n *member) bool {
-		return n != m && !n.origin && m.links[n.id] == nil && len(n.links) < t.cfg.MaxDegree && !t.abuse.shuns(m, n)
+	return t.pick(m, k, func(n *member) bool { return len(n.links) < t.cfg.MaxDegree })
+}
+
+// pick draws up to k non-origin members that are not m, not linked to
+// it, not shunned (report.go) and that pass ok; members whose link with m
+// failed before (failedWith) only when there are too few others.
+func (t *Tracker) pick(m *member, k int, ok func(n *member) bool) []*member {
+	fits := func(n *member) bool {
+		return n != m && !n.origin && m.links[n.id] == nil && ok(n) && !t.abuse.shuns(m, n)
 	}
-	list := m.swarm.list
-	var out []*member
+	out := t.draw(m.swarm.list, k, nil, func(n *member) bool { return fits(n) && !m.failedWith[n.id] })
+	if len(out) < k && len(m.failedWith) > 0 {
+		out = t.draw(m.swarm.list, k, out, fits)
+	}
+	return out
+}
+
+// draw adds to out members of list that pass fits, drawn at random, until
+// out holds k.
+func (t *Tracker) draw(list []*member, k int, out []*member, fits func(n *member) bool) []*member {
 	picked := func(n *member) bool { return slices.Contains(out, n) }
 	for tries := 0; len(out) < k && tries < 16*k; tries++ {
 		a := list[t.rand.IntN(len(list))]
-		if ok(a) && !picked(a) {
+		if fits(a) && !picked(a) {
 			out = append(out, a)
 		}
 	}
@@ -321,7 +427,7 @@ func (t *Tracker) candidates(m *member, k int) []*member {
 		// A small or crowded swarm: look at everyone left, in id order.
 		rest := make([]*member, 0, len(list))
 		for _, n := range list {
-			if ok(n) && !picked(n) {
+			if fits(n) && !picked(n) {
 				rest = append(rest, n)
 			}
 		}
