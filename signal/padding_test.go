@@ -85,7 +85,7 @@ func TestPaddedSignalingBoundsMemory(t *testing.T) {
 		}()
 	}
 	time.Sleep(2500 * time.Millisecond) // every reader is past its deadline, most blocked in a last Read
-	var peak uint64 // the heap with its garbage, as /debug/vars shows it
+	var peak uint64                     // the heap with its garbage, as /debug/vars shows it
 	sampled := make(chan struct{})
 	sctx, scancel := context.WithCancel(ctx)
 	go func() {

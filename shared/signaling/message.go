@@ -17,7 +17,7 @@ const (
 	MaxMessageSize   = 64 << 10 // bytes of one encoded message
 	MaxSDPSize       = 16 << 10 // a data-channel offer or answer is 0.5-4 KiB
 	MaxCandidateSize = 1 << 10
-	MaxSDPMid        = 64 // bytes of a candidate's sdpMid
+	MaxSDPMid        = 64  // bytes of a candidate's sdpMid
 	MaxTextSize      = 512 // error and reason texts
 	MaxICEServers    = 8
 	MaxChatText      = 500                   // characters of one chat message
