@@ -2,6 +2,7 @@ package signal
 
 import (
 	"log/slog"
+	"net/netip"
 	"time"
 
 	"github.com/shoal-live/shoal/signal/store"
@@ -75,6 +76,23 @@ type Config struct {
 	// SecureCookies marks the session cookie Secure on every response, for
 	// a server behind a TLS-terminating proxy (over TLS it always is).
 	SecureCookies bool
+	// RTMPMaxConns and RTMPMaxConnsPerIP bound RTMP connections at once,
+	// in all and per remote address (default 64 and 4; see package rtmp).
+	RTMPMaxConns, RTMPMaxConnsPerIP int
+	// MaxHTTPConnsPerIP bounds open HTTP connections (WebSockets
+	// included) from one TCP peer (default 128); a TrustedProxies peer is
+	// not bounded.
+	MaxHTTPConnsPerIP int
+	// TrustedProxies are the reverse proxies whose Forwarded or
+	// X-Forwarded-For header names the client: only a request whose TCP
+	// peer is in one of these prefixes is believed. Every per-address limit
+	// uses the address found so. None: the TCP peer is the client.
+	TrustedProxies []netip.Prefix
+	// WHIPAllowedOrigins are the origins (scheme://host[:port]) whose
+	// pages may publish over WHIP from a browser; "*" is any. Nil means
+	// any: the bearer key is what authorizes a publisher (see README).
+	// An empty, non-nil slice allows none.
+	WHIPAllowedOrigins []string
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -109,6 +127,10 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	setInt(&c.MaxHTTPConnsPerIP, 128)
+	if c.WHIPAllowedOrigins == nil {
+		c.WHIPAllowedOrigins = []string{"*"}
 	}
 	return c
 }

@@ -187,6 +187,8 @@ func (s *Server) startRTMP(ctx context.Context) error {
 		Logger:           s.log.With("ingest", "rtmp"),
 		FragmentDuration: s.cfg.FragmentDuration,
 		MaxFragmentBytes: wire.MaxPayload,
+		MaxConns:         s.cfg.RTMPMaxConns,
+		MaxConnsPerAddr:  s.cfg.RTMPMaxConnsPerIP,
 	})
 	if err != nil {
 		return fmt.Errorf("signal: rtmp: %w", err)
@@ -246,6 +248,7 @@ func (s *Server) newWHIP() (*whip.Handler, error) {
 		LoopbackOnly:     s.cfg.LoopbackOnly,
 		FragmentDuration: s.cfg.FragmentDuration,
 		MaxFragmentBytes: wire.MaxPayload,
+		AllowedOrigins:   s.cfg.WHIPAllowedOrigins,
 		Logger:           s.log.With("ingest", "whip"),
 	})
 	if err != nil {

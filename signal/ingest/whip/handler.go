@@ -309,12 +309,23 @@ func (h *Handler) delete(w http.ResponseWriter, r *http.Request, stream, id stri
 	}
 }
 
+// CORS answers for browser publishers on other origins (WHIP, RFC 9725
+// §4.6): a preflight may ask for any method a WHIP client sends (PATCH
+// included: it then gets a readable 405, not a CORS failure) and the
+// headers it sends; the answer's Location (the session URL), Link (ICE
+// servers) and ETag are readable.
+const (
+	corsMethods = "POST, PATCH, DELETE, OPTIONS"
+	corsHeaders = "Authorization, Content-Type, If-Match"
+	corsExpose  = "Location, Link, ETag"
+)
+
 // options answers OPTIONS, including CORS preflights (headers set by cors).
 func (h *Handler) options(w http.ResponseWriter, r *http.Request, allow string) {
 	w.Header().Set("Allow", allow)
 	if w.Header().Get("Access-Control-Allow-Origin") != "" && r.Header.Get("Access-Control-Request-Method") != "" {
-		w.Header().Set("Access-Control-Allow-Methods", allow)
-		w.Header().Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+		w.Header().Set("Access-Control-Allow-Methods", corsMethods)
+		w.Header().Set("Access-Control-Allow-Headers", corsHeaders)
 		w.Header().Set("Access-Control-Max-Age", "86400")
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -331,7 +342,7 @@ func (h *Handler) cors(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Access-Control-Allow-Origin", origin)
-	w.Header().Set("Access-Control-Expose-Headers", "Location")
+	w.Header().Set("Access-Control-Expose-Headers", corsExpose)
 }
 
 // bearer returns the token of an "Authorization: Bearer <token>" header.
