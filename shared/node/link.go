@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/pion/webrtc/v4"
 	"golang.org/x/time/rate"
@@ -102,6 +103,10 @@ func (n *Node) newLink(id string, origin bool) (*link, error) {
 	}
 	l := &link{id: id, origin: origin, pc: pc, limiter: newLinkLimiter()}
 	n.links[id] = l
+	// A neighbour that never opens the data channel (a WebSocket-only
+	// client, a peer whose ICE never completes) is dropped, so that the
+	// tracker can give both ends others.
+	time.AfterFunc(n.cfg.ConnectTimeout, func() { n.inbox.post(linkLate{l}) })
 	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
 		if c != nil {
 			n.inbox.post(iceOut{l: l, c: c.ToJSON()})

@@ -57,6 +57,11 @@ type Config struct {
 	// MaxBuffered is how many bytes may wait in one data channel's send
 	// buffer before chunk sends to it are dropped (default 4 MiB).
 	MaxBuffered uint64
+	// ConnectTimeout is how long a neighbour's data channel may take to
+	// open (default 10 s); then the link is dropped and the tracker told,
+	// which finds both ends others. A client that joins the tracker and
+	// never does WebRTC holds a place no longer than this.
+	ConnectTimeout time.Duration
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -75,6 +80,7 @@ type Stats struct {
 	BehindLiveMs  int64 // origin clock now minus the newest delivered chunk's timestamp
 	ClockOffsetMs int64 // server clock minus ours, estimated at join
 	SendDropped   int   // chunk sends dropped because a channel's buffer was full
+	SignalDropped int   // messages to the tracker dropped because its connection was too slow
 	BadMessages   int   // undecodable data channel messages (the sender is disconnected)
 	InboxDropped  int
 
@@ -108,6 +114,11 @@ type Node struct {
 	newestTS    int64
 	sendDropped int
 	badMessages int
+	// toTracker queues messages to the tracker for the writer
+	// (writeSignals), so that a slow tracker connection never holds
+	// up the loop; signalDropped counts those it had no room for.
+	toTracker     chan signaling.Message
+	signalDropped int
 	iceServers  []webrtc.ICEServer
 	guard       guard
 }
@@ -139,6 +150,9 @@ func New(cfg Config) (*Node, error) {
 	if cfg.MaxBuffered == 0 {
 		cfg.MaxBuffered = 4 << 20
 	}
+	if cfg.ConnectTimeout <= 0 {
+		cfg.ConnectTimeout = 10 * time.Second
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -154,14 +168,40 @@ func New(cfg Config) (*Node, error) {
 		inbox:      newInbox(16384),
 		links:      make(map[string]*link),
 		iceServers: cfg.ICEServers,
+		toTracker:  make(chan signaling.Message, signalQueue),
 	}, nil
 }
+
+// signalQueue bounds the messages waiting for the tracker connection:
+// a join's offers and ICE candidates for 16 neighbours, several times
+// over.
+const signalQueue = 256
+
+// QuarantineError is what Run returns when the tracker quarantined the
+// peer (its neighbours reported chunks from it that fail verification).
+// Quarantine is by peer id: a peer wrongly reported may join again with a
+// new connection, and so a new id, after Wait.
+type QuarantineError struct {
+	Wait time.Duration // how long the tracker asked us to stay away
+	Text string
+}
+
+// ErrQuarantined matches a *QuarantineError with errors.Is.
+var ErrQuarantined = errors.New("node: quarantined by the tracker")
+
+func (e *QuarantineError) Error() string {
+	return fmt.Sprintf("%v for %v: %s", ErrQuarantined, e.Wait, e.Text)
+}
+
+// Is makes errors.Is(err, ErrQuarantined) true.
+func (e *QuarantineError) Is(target error) bool { return target == ErrQuarantined }
 
 // events posted to the inbox
 type (
 	signalIn  struct{ m signaling.Message }
 	signalErr struct{ err error }
 	linkOpen  struct{ l *link }
+	linkLate  struct{ l *link } // ConnectTimeout has passed since the link began
 	linkDown  struct {
 		l      *link
 		reason string
@@ -197,6 +237,7 @@ func (n *Node) Run(ctx context.Context) error {
 		return err
 	}
 	go n.readSignals(ctx)
+	go n.writeSignals(ctx)
 	if n.cfg.OnJoined != nil {
 		n.cfg.OnJoined()
 	}
@@ -278,6 +319,24 @@ func (n *Node) readSignals(ctx context.Context) {
 	}
 }
 
+// writeSignals sends what signal queued, in order, until ctx ends. A
+// send that fails is logged and skipped: a lost connection surfaces in
+// readSignals.
+func (n *Node) writeSignals(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case m := <-n.toTracker:
+			sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			if err := n.cfg.Signal.Send(sctx, m); err != nil {
+				n.log.Debug("signaling send failed", "type", m.Type, "err", err)
+			}
+			cancel()
+		}
+	}
+}
+
 // ID is the id the tracker gave this peer; empty before Run has joined.
 // Call it only from OnDeliver or OnStats, or after Run returns.
 func (n *Node) ID() string { return n.id }
@@ -289,6 +348,7 @@ func (n *Node) Stats() Stats {
 		Stats:         n.engine.Stats(),
 		ID:            n.id,
 		SendDropped:   n.sendDropped,
+		SignalDropped: n.signalDropped,
 		BadMessages:   n.badMessages,
 		InboxDropped:  n.inbox.droppedCount(),
 		ClockOffsetMs: n.clockOffset.Milliseconds(),
@@ -319,6 +379,10 @@ func (n *Node) handle(ctx context.Context, ev any) error {
 			n.step(ctx, swarm.Live{Newest: ev.m.Newest, Keyframe: ev.m.Keyframe})
 			return nil
 		}
+		if ev.m.Type == signaling.TypeError && ev.m.Code == signaling.CodeQuarantined {
+			n.log.Warn("quarantined by the tracker", "text", ev.m.Text, "wait", time.Duration(ev.m.DurationMs)*time.Millisecond)
+			return &QuarantineError{Wait: time.Duration(ev.m.DurationMs) * time.Millisecond, Text: ev.m.Text}
+		}
 		n.onSignal(ctx, ev.m)
 	case linkOpen:
 		if n.links[ev.l.id] != ev.l || ev.l.open {
@@ -327,6 +391,12 @@ func (n *Node) handle(ctx context.Context, ev any) error {
 		ev.l.open = true
 		n.log.Debug("data channel open", "neighbour", ev.l.id)
 		n.step(ctx, swarm.PeerConnected{Peer: swarm.PeerID(ev.l.id), Origin: ev.l.origin})
+	case linkLate:
+		if n.links[ev.l.id] != ev.l || ev.l.open {
+			return nil
+		}
+		n.log.Debug("neighbour's data channel did not open", "neighbour", ev.l.id, "after", n.cfg.ConnectTimeout)
+		n.dropLink(ctx, ev.l, fmt.Sprintf("no data channel within %v", n.cfg.ConnectTimeout), true)
 	case linkDown:
 		if n.links[ev.l.id] != ev.l {
 			return nil
@@ -430,12 +500,17 @@ func (n *Node) fetch(ctx context.Context, seq uint64) {
 	}()
 }
 
-// signal sends to the tracker. A failure here surfaces in readSignals.
-func (n *Node) signal(ctx context.Context, m signaling.Message) {
-	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := n.cfg.Signal.Send(sctx, m); err != nil {
-		n.log.Debug("signaling send failed", "type", m.Type, "err", err)
+// signal queues m for the tracker (writeSignals sends it) without
+// blocking: when the connection is so slow that signalQueue messages
+// wait, m is dropped and counted. A lost offer or candidate costs that
+// one link, which then times out (ConnectTimeout).
+func (n *Node) signal(_ context.Context, m signaling.Message) {
+	select {
+	case n.toTracker <- m:
+	default:
+		if n.signalDropped++; n.signalDropped == 1 || n.signalDropped%100 == 0 {
+			n.log.Warn("tracker connection too slow: signaling message dropped", "type", m.Type, "dropped", n.signalDropped)
+		}
 	}
 }
 
