@@ -119,8 +119,8 @@ type Node struct {
 	// up the loop; signalDropped counts those it had no room for.
 	toTracker     chan signaling.Message
 	signalDropped int
-	iceServers  []webrtc.ICEServer
-	guard       guard
+	iceServers    []webrtc.ICEServer
+	guard         guard
 }
 
 // New checks cfg and builds a node. Call Run to join.
