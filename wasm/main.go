@@ -132,6 +132,12 @@ func (p *peer) run(ctx context.Context) {
 		}
 		wait := backoff/2 + rand.N(backoff/2+1)
 		backoff = min(2*backoff, retryMax)
+		if qe := (*node.QuarantineError)(nil); errors.As(err, &qe) {
+			// Reported by two neighbours (wrongly, if this page is
+			// honest): join again, as a new peer, once the tracker's
+			// wait is over; the page plays over HTTP meanwhile.
+			wait = qe.Wait + rand.N(qe.Wait/4+1)
+		}
 		slog.Info("signaling lost; joining again", "err", err, "in", wait.Round(time.Millisecond))
 		p.state("reconnecting", err.Error())
 		select {
