@@ -73,6 +73,10 @@ type Config struct {
 	// pruned (default 7 days and 1,000; see chat.Config).
 	ChatMaxAge      time.Duration
 	ChatMaxMessages int
+	// SetupToken is the one-time token the first-account page /setup
+	// requires while no account exists; empty for a random one, logged at
+	// start as a link.
+	SetupToken string
 	// SecureCookies marks the session cookie Secure on every response, for
 	// a server behind a TLS-terminating proxy (over TLS it always is).
 	SecureCookies bool

@@ -111,6 +111,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	s.startChat(ctx)
 	s.logPublishURLs(ln.Addr())
+	s.logSetupURL(ln.Addr())
 	hs := &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,

@@ -1,7 +1,6 @@
 package signal
 
 import (
-	"context"
 	"errors"
 	"html/template"
 	"io/fs"
@@ -24,6 +23,9 @@ type studio struct {
 	auth    *auth.Auth
 	authErr error
 	setupMu sync.Mutex // one first-account setup at a time
+
+	tokenOnce sync.Once
+	token     string // what /setup requires (studio_account.go)
 
 	mu      sync.Mutex
 	offload map[string][]uploadSample // per stream, the last few status polls
@@ -97,9 +99,6 @@ func (s *Server) mountStudio(r chi.Router) {
 		s.log.Error("studio disabled", "err", err)
 		return
 	}
-	if n, err := s.db.CountAccounts(context.Background()); err == nil && n == 0 {
-		s.log.Warn("no broadcaster account yet: open /setup in a browser to make the first one, or run `shoal -create-account NAME`")
-	}
 	r.Group(func(r chi.Router) {
 		r.Use(a.Protect) // no cross-origin POST, PUT, PATCH or DELETE
 		r.Get("/login", s.handleLoginPage)
@@ -119,6 +118,10 @@ func (s *Server) mountStudio(r chi.Router) {
 type signInPage struct {
 	Next, Username, Error string
 	NoAccounts            bool
+	// Token is the setup token the setup form sends back; NeedToken
+	// shows the setup page without a form (no or a wrong token).
+	Token     string
+	NeedToken bool
 }
 
 // renderSignIn renders the login or setup page with code.
@@ -221,7 +224,12 @@ func (s *Server) handleSetupPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return
 	}
-	s.renderSignIn(w, r, "setup.html", http.StatusOK, signInPage{})
+	token := r.URL.Query().Get("token")
+	if !s.validSetupToken(token) {
+		s.renderSignIn(w, r, "setup.html", http.StatusForbidden, signInPage{NeedToken: true})
+		return
+	}
+	s.renderSignIn(w, r, "setup.html", http.StatusOK, signInPage{Token: token})
 }
 
 // handleSetup makes the first account, only while there is none, and
@@ -230,7 +238,14 @@ func (s *Server) handleSetup(w http.ResponseWriter, r *http.Request) {
 	a, _ := s.authn()
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	username, password := r.PostFormValue("username"), r.PostFormValue("password")
-	page := signInPage{Username: username}
+	token := r.PostFormValue("token")
+	page := signInPage{Username: username, Token: token}
+	if !s.validSetupToken(token) {
+		s.log.Warn("setup refused: no or a wrong setup token")
+		page.NeedToken, page.Token = true, ""
+		s.renderSignIn(w, r, "setup.html", http.StatusForbidden, page)
+		return
+	}
 
 	s.studio.setupMu.Lock()
 	none, err := s.noAccounts(r)

@@ -21,6 +21,8 @@ import (
 // streams; another's answer 404 as if they did not exist.
 func (s *Server) studioAPI(r chi.Router) {
 	r.Get("/session", s.handleStudioSession)
+	r.Post("/password", s.handleChangePassword)      // studio_account.go
+	r.Delete("/sessions", s.handleSignOutEverywhere) // every session of the account
 	r.Get("/streams", s.handleOwnStreams)
 	r.Post("/streams", s.handleCreateStream)
 	r.Route("/streams/{stream}", func(r chi.Router) {
@@ -31,6 +33,8 @@ func (s *Server) studioAPI(r chi.Router) {
 		r.Post("/key", s.ownStream(s.handleRegenerateKey))
 		r.Post("/end", s.ownStream(s.handleEndStream))
 		r.Get("/status", s.ownStream(s.handleStudioStatus))
+		r.Get("/bans", s.ownStream(s.handleListBans)) // chat bans in force
+		r.Delete("/bans/{id}", s.ownStream(s.handleLiftBan))
 	})
 }
 

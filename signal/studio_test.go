@@ -3,6 +3,7 @@ package signal_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -405,12 +406,18 @@ func TestStreamsAPI(t *testing.T) {
 	}
 }
 
-// TestSetup: the first-account page works only while there is no account.
+// TestSetup: the first-account page works only while there is no account,
+// and only with the setup token the server logs.
 func TestSetup(t *testing.T) {
-	base, db := studioServer(t, signal.Config{}, true)
+	const token = "test-setup-token"
+	base, db := studioServer(t, signal.Config{SetupToken: token}, true)
 	form := func(user, pw, confirm string) url.Values {
-		return url.Values{"username": {user}, "password": {pw}, "confirm": {confirm}}
+		return url.Values{"username": {user}, "password": {pw}, "confirm": {confirm}, "token": {token}}
 	}
+	noToken := form("mallory", "long-enough-1", "long-enough-1")
+	noToken.Del("token")
+	badToken := form("mallory", "long-enough-1", "long-enough-1")
+	badToken.Set("token", "guess")
 	if resp, body := do(t, base, call{path: "/login"}); resp.StatusCode != 200 || !strings.Contains(body, `href="/setup"`) {
 		t.Fatalf("login page without accounts does not point to /setup: %d %s", resp.StatusCode, body)
 	}
@@ -420,7 +427,11 @@ func TestSetup(t *testing.T) {
 		status int
 		want   string
 	}{
-		{"page open", call{path: "/setup"}, 200, "Create the first account"},
+		{"page without the token", call{path: "/setup"}, 403, "setup link"},
+		{"page with a wrong token", call{path: "/setup?token=guess"}, 403, "setup link"},
+		{"page with the token", call{path: "/setup?token=" + token}, 200, `name="token" value="` + token + `"`},
+		{"post without the token", call{method: "POST", path: "/setup", form: noToken}, 403, "setup link"},
+		{"post with a wrong token", call{method: "POST", path: "/setup", form: badToken}, 403, "setup link"},
 		{"short password", call{method: "POST", path: "/setup", form: form("alice", "short", "short")}, 400, "at least 10"},
 		{"passwords differ", call{method: "POST", path: "/setup", form: form("alice", "long-enough-1", "long-enough-2")}, 400, "differ"},
 		{"bad username", call{method: "POST", path: "/setup", form: form("a b", "long-enough-1", "long-enough-1")}, 400, "username"},
@@ -442,5 +453,134 @@ func TestSetup(t *testing.T) {
 	}
 	if n, _ := db.CountAccounts(context.Background()); n != 1 {
 		t.Fatalf("%d accounts, want 1", n)
+	}
+}
+
+// TestPasswordChange: a wrong current password and a weak new one are
+// refused; a change ends every other session and keeps the asking browser
+// signed in with a new cookie; the old password no longer signs in.
+func TestPasswordChange(t *testing.T) {
+	base, _ := studioServer(t, signal.Config{}, false)
+	other, _ := login(t, base, "alice")
+	bob, _ := login(t, base, "bob")
+	me, csrf := login(t, base, "alice")
+	const path = "/api/studio/password"
+	for _, tc := range []struct {
+		name    string
+		c       call
+		status  int
+		want    string
+		changed bool
+	}{
+		{"no CSRF token", call{method: "POST", path: path, cookie: me, json: map[string]string{"current": "alice-password-1", "new": "a new passphrase"}}, 403, "CSRF", false},
+		{"wrong current password", call{method: "POST", path: path, cookie: me, csrf: csrf, json: map[string]string{"current": "guess", "new": "a new passphrase"}}, 403, "current password is wrong", false},
+		{"weak new password", call{method: "POST", path: path, cookie: me, csrf: csrf, json: map[string]string{"current": "alice-password-1", "new": "short"}}, 400, "at least 10", false},
+		{"changed", call{method: "POST", path: path, cookie: me, csrf: csrf, json: map[string]string{"current": "alice-password-1", "new": "a new passphrase"}}, 200, `"signedOut":1`, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := do(t, base, tc.c)
+			if resp.StatusCode != tc.status || !strings.Contains(body, tc.want) {
+				t.Fatalf("status %d %s; want %d %q", resp.StatusCode, body, tc.status, tc.want)
+			}
+			if !tc.changed {
+				return
+			}
+			var fresh string
+			for _, c := range resp.Cookies() {
+				if c.Name == auth.CookieName {
+					fresh = c.Value
+				}
+			}
+			for name, want := range map[string]int{me: 401, other: 401, bob: 200, fresh: 200} {
+				if resp, _ := do(t, base, call{path: "/api/studio/session", cookie: name}); resp.StatusCode != want {
+					t.Errorf("session %.8s…: %d, want %d", name, resp.StatusCode, want)
+				}
+			}
+			if resp, _ := do(t, base, call{method: "POST", path: "/login", form: url.Values{"username": {"alice"}, "password": {"alice-password-1"}}}); resp.StatusCode != 401 {
+				t.Errorf("the old password signs in: %d", resp.StatusCode)
+			}
+			if resp, _ := do(t, base, call{method: "POST", path: "/login", form: url.Values{"username": {"alice"}, "password": {"a new passphrase"}}}); resp.StatusCode != 303 {
+				t.Errorf("the new password does not sign in: %d", resp.StatusCode)
+			}
+		})
+	}
+}
+
+// TestSignOutEverywhere ends every session of the account and only its.
+func TestSignOutEverywhere(t *testing.T) {
+	base, _ := studioServer(t, signal.Config{}, false)
+	laptop, _ := login(t, base, "alice")
+	bob, _ := login(t, base, "bob")
+	me, csrf := login(t, base, "alice")
+	if resp, body := do(t, base, call{method: "DELETE", path: "/api/studio/sessions", cookie: me}); resp.StatusCode != 403 {
+		t.Fatalf("without the CSRF token: %d %s", resp.StatusCode, body)
+	}
+	resp, body := do(t, base, call{method: "DELETE", path: "/api/studio/sessions", cookie: me, csrf: csrf})
+	if resp.StatusCode != 200 || !strings.Contains(body, `"signedOut":2`) {
+		t.Fatalf("sign out everywhere: %d %s", resp.StatusCode, body)
+	}
+	for name, want := range map[string]int{me: 401, laptop: 401, bob: 200} {
+		if resp, _ := do(t, base, call{path: "/api/studio/session", cookie: name}); resp.StatusCode != want {
+			t.Errorf("session %.8s…: %d, want %d", name, resp.StatusCode, want)
+		}
+	}
+}
+
+// TestBansAPI: the owner lists a stream's chat bans (an address ban by
+// whom it was for, never its hash) and lifts them; another broadcaster
+// sees neither.
+func TestBansAPI(t *testing.T) {
+	base, db := studioServer(t, signal.Config{}, false)
+	alice, aliceCSRF := login(t, base, "alice")
+	bob, bobCSRF := login(t, base, "bob")
+	if resp, body := do(t, base, call{method: "POST", path: "/api/studio/streams", cookie: alice, csrf: aliceCSRF, json: map[string]string{"name": "show"}}); resp.StatusCode != 201 {
+		t.Fatalf("create: %d %s", resp.StatusCode, body)
+	}
+	ctx := t.Context()
+	st, err := db.StreamByName(ctx, "show")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nick, err := db.Ban(ctx, store.Ban{StreamID: st.ID, Kind: store.BanNickname, Value: "Troll", Label: "Troll"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Ban(ctx, store.Ban{StreamID: st.ID, Kind: store.BanFingerprint, Value: "addr:SECRETHASH", Label: "Troll", Until: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	const path = "/api/studio/streams/show/bans"
+	resp, body := do(t, base, call{path: path, cookie: alice})
+	var bans []struct {
+		ID    int64
+		Kind  string
+		Label string
+		Until *time.Time
+	}
+	if err := json.Unmarshal([]byte(body), &bans); err != nil || resp.StatusCode != 200 || len(bans) != 2 {
+		t.Fatalf("list: %d %s (%v)", resp.StatusCode, body, err)
+	}
+	if strings.Contains(body, "SECRETHASH") || bans[0].Kind != "nickname" || bans[1].Kind != "address" ||
+		bans[0].Label != "Troll" || bans[1].Label != "Troll" || bans[0].Until != nil || bans[1].Until == nil {
+		t.Fatalf("list: %s", body)
+	}
+	steps := []struct {
+		name   string
+		c      call
+		status int
+	}{
+		{"another broadcaster cannot list", call{path: path, cookie: bob}, 404},
+		{"another broadcaster cannot lift", call{method: "DELETE", path: fmt.Sprintf("%s/%d", path, nick.ID), cookie: bob, csrf: bobCSRF}, 404},
+		{"lifting needs the CSRF token", call{method: "DELETE", path: fmt.Sprintf("%s/%d", path, nick.ID), cookie: alice}, 403},
+		{"lifted", call{method: "DELETE", path: fmt.Sprintf("%s/%d", path, nick.ID), cookie: alice, csrf: aliceCSRF}, 204},
+		{"lifted already", call{method: "DELETE", path: fmt.Sprintf("%s/%d", path, nick.ID), cookie: alice, csrf: aliceCSRF}, 404},
+		{"not a ban id", call{method: "DELETE", path: path + "/x", cookie: alice, csrf: aliceCSRF}, 404},
+	}
+	for _, s := range steps {
+		if resp, body := do(t, base, s.c); resp.StatusCode != s.status {
+			t.Errorf("%s: %d %s, want %d", s.name, resp.StatusCode, body, s.status)
+		}
+	}
+	if _, banned, _ := db.Banned(ctx, st.ID, "troll", ""); banned {
+		t.Error("the nickname is still banned")
 	}
 }
