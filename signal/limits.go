@@ -41,6 +41,9 @@ func (s *Server) bodyLimit(next http.Handler) http.Handler {
 		}
 		if r.Body != nil && r.Body != http.NoBody {
 			r.Body = http.MaxBytesReader(w, r.Body, MaxRequestBody)
+			// A body must arrive within BodyReadTimeout: a client that
+			// sends headers and then stalls holds a connection no longer.
+			http.NewResponseController(w).SetReadDeadline(time.Now().Add(BodyReadTimeout))
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -10,7 +10,7 @@ import (
 // Handler returns every route the server serves.
 func (s *Server) Handler() http.Handler {
 	r := chi.NewRouter()
-	r.Use(middleware.ClientIPFromRemoteAddr) // the one client-IP strategy: no proxy is trusted
+	r.Use(s.clientIPMiddleware) // the one client-IP strategy: the TCP peer, or what a trusted proxy forwards
 	r.Use(s.recoverer)
 	r.Use(s.requestLog)
 	r.Use(securityHeaders)

@@ -114,12 +114,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.logSetupURL(ln.Addr())
 	hs := &http.Server{
 		Handler:           s.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: ReadHeaderTimeout, // and BodyReadTimeout in bodyLimit: see connlimit.go
+		IdleTimeout:       IdleTimeout,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	hln := newConnLimitListener(ln, s.cfg.MaxHTTPConnsPerIP, s.cfg.TrustedProxies, s.log)
+	go func() { errc <- hs.Serve(hln) }()
 	s.log.Info("serving", "addr", ln.Addr().String())
 
 	select {
