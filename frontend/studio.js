@@ -13,6 +13,7 @@
 import { loadShoal } from './lib/shoal.js';
 import { LivePlayer } from './lib/player.js';
 import { mountStudioExtras } from './lib/studio-extras.js';
+import { mountAccount } from './lib/studio-account.js';
 
 /** Keyframe intervals above this (seconds) get a warning, as the server's. */
 const KEYFRAME_WARN_SEC = 2;
@@ -442,6 +443,7 @@ class Studio {
     csrfToken = me.csrfToken;
     $('who').textContent = me.username;
     $('logout').addEventListener('click', () => this.#logout());
+    mountAccount($('account'));
     $('new-stream-toggle').addEventListener('click', () => this.#toggle('new-stream-toggle', 'new-stream'));
     $('new-stream').addEventListener('submit', (/** @type {Event} */ ev) => { ev.preventDefault(); this.#create(); });
     $('edit-toggle').addEventListener('click', () => this.#toggle('edit-toggle', 'edit-form'));

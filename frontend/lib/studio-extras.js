@@ -2,9 +2,10 @@
 /**
  * What the studio shows beside a stream's OBS settings, as one module the
  * studio page imports: the copyable <iframe> snippet of the embeddable
- * player, and the stream's chat with the broadcaster's moderation buttons
+ * player, the stream's chat with the broadcaster's moderation buttons
  * (delete, time out, ban; the signed-in owner's chat connection is a
- * moderator one).
+ * moderator one), and the list of the stream's chat bans, each with a
+ * "Lift" button (lib/studio-bans.js).
  *
  *     import { mountStudioExtras } from '/lib/studio-extras.js';
  *     // the page also links /css/chat.css
@@ -14,6 +15,7 @@
  * @module
  */
 import { mountChat } from './chat-panel.js';
+import { mountBans } from './studio-bans.js';
 
 /**
  * The snippet a site owner pastes to embed a stream.
@@ -74,7 +76,10 @@ export function mountStudioExtras(root, stream) {
   const chatBox = doc.createElement('section');
   chatBox.className = 'studio-chat';
   chatBox.style.height = '420px';
-  root.append(embed, chatBox);
+  const bansBox = doc.createElement('section');
+  bansBox.id = 'studio-bans';
+  root.append(embed, chatBox, bansBox);
   const panel = mountChat(chatBox, { stream, title: 'Chat (you moderate)' });
-  return { close: () => panel.close() };
+  const bans = mountBans(bansBox, stream);
+  return { close: () => { panel.close(); bans.close(); } };
 }
