@@ -58,3 +58,12 @@ func (p *publicIngestErrors) public(stream string, st origin.IngestStatus) origi
 	}
 	return st
 }
+
+// keyHint is what the log shows of a stream key: its first 4 characters,
+// enough to tell keys apart, never the key.
+func keyHint(key string) string {
+	if len(key) <= 8 {
+		return "…"
+	}
+	return key[:4] + "…"
+}

@@ -143,7 +143,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// logPublishURLs tells the operator how to point OBS at each stream.
+// logPublishURLs tells the operator how to point OBS at each stream; of
+// each key only a hint (keys are never logged).
 func (s *Server) logPublishURLs(httpAddr net.Addr) {
 	host := "localhost"
 	if a, ok := httpAddr.(*net.TCPAddr); ok && !a.IP.IsUnspecified() {
@@ -154,9 +155,9 @@ func (s *Server) logPublishURLs(httpAddr net.Addr) {
 		args := []any{"stream", stream, "watch", fmt.Sprintf("http://%s:%s/watch/%s", host, httpPort, stream)}
 		if s.cfg.RTMPAddr != "" {
 			_, rtmpPort, _ := net.SplitHostPort(s.cfg.RTMPAddr)
-			args = append(args, "rtmp_server", fmt.Sprintf("rtmp://%s:%s/live", host, rtmpPort), "stream_key", key)
+			args = append(args, "rtmp_server", fmt.Sprintf("rtmp://%s:%s/live", host, rtmpPort), "stream_key", keyHint(key))
 		}
-		args = append(args, "whip_server", fmt.Sprintf("http://%s:%s/api/whip/%s", host, httpPort, stream), "bearer_token", key)
+		args = append(args, "whip_server", fmt.Sprintf("http://%s:%s/api/whip/%s", host, httpPort, stream), "bearer_token", keyHint(key))
 		s.log.Info("publish with OBS (Settings → Stream: Custom… for RTMP, or WHIP)", args...)
 	}
 }

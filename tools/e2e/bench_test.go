@@ -34,7 +34,7 @@ func BenchmarkPlayback(b *testing.B) {
 	ctx, cancel := context.WithTimeout(b.Context(), time.Duration(secs)*time.Second+2*time.Minute)
 	defer cancel()
 	addr, rtmpAddr := freeAddr(b), freeAddr(b)
-	const key = "bench-key"
+	const key = "bench-key-0123456789"
 	startServer(ctx, b, bin, addr, "-demo", "", "-rtmp-addr", rtmpAddr, "-stream-keys", "live="+key)
 	enc := startEncoder(ctx, b, "rtmp://"+rtmpAddr+"/live/"+key)
 	defer enc.stop()

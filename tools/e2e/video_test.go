@@ -82,7 +82,7 @@ func TestVideoPlayback(t *testing.T) {
 	defer cancel()
 
 	addr, rtmpAddr := freeAddr(t), freeAddr(t)
-	const key = "e2e-secret-key"
+	const key = "e2e-secret-key-0123"
 	startServer(ctx, t, bin, addr, "-demo", "", "-rtmp-addr", rtmpAddr, "-stream-keys", "live="+key)
 	url := "rtmp://" + rtmpAddr + "/live/" + key
 

@@ -52,7 +52,7 @@ func TestWHIPPlayback(t *testing.T) {
 	video, audio := makeWHIPMedia(ctx, t)
 
 	addr := freeAddr(t)
-	const key = "whip-e2e-key"
+	const key = "whip-e2e-key-0123"
 	startServer(ctx, t, bin, addr, "-demo", "", "-rtmp-addr", "", "-stream-keys", "live="+key)
 
 	// A wrong token is refused before any media flows.

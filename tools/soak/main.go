@@ -232,7 +232,7 @@ func (s *soak) startServer(ctx context.Context) error {
 		return err
 	}
 	cmd := exec.Command(s.cfg.bin, "-addr", s.addr, "-rtmp-addr", s.rtmp, "-debug-addr", s.dbg,
-		"-data-dir", s.dir, "-demo", "", "-ice-loopback", "-stream-keys", "unused="+strconv.Itoa(rand.Int()))
+		"-data-dir", s.dir, "-demo", "", "-ice-loopback", "-stream-keys", fmt.Sprintf("unused=%016x%016x", rand.Uint64(), rand.Uint64()))
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start server: %w", err)

@@ -40,7 +40,7 @@ func run(args []string) error {
 		logFormat = fs.String("log-format", "text", "text or json")
 		ice       = fs.String("ice-servers", "", "comma-separated STUN/TURN URLs handed to peers (none needed on one machine or a LAN)")
 		origins   = fs.String("allowed-origins", "", "comma-separated extra host patterns allowed to open the signaling WebSocket")
-		keys      = fs.String("stream-keys", "", "comma-separated stream=key pairs allowed to publish (RTMP key, WHIP bearer token); empty: a random key for stream \"live\", logged at start")
+		keys      = fs.String("stream-keys", "", "comma-separated stream=key pairs allowed to publish (RTMP key, WHIP bearer token); empty: a random key for stream \"live\", kept in <data-dir>/live.key; keys are at least 16 characters")
 		dataDir   = fs.String("data-dir", defaultDataDir(), "directory of the database (shoal.db: accounts, streams and keys, chat)")
 		newAcct   = fs.String("create-account", "", "create a broadcaster account with this username, the password read from SHOAL_ADMIN_PASSWORD or stdin, and exit")
 	)
@@ -62,12 +62,23 @@ func run(args []string) error {
 	fs.IntVar(&cfg.ChatMaxMessages, "chat-max-messages", chat.DefaultMaxMessages, "chat messages kept per stream (the newest)")
 	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", false, "always mark the session cookie Secure (behind a TLS-terminating proxy)")
 	fs.StringVar(&cfg.FrameAncestors, "frame-ancestors", "*", "CSP frame-ancestors of the embed page /embed/<stream>: the sites that may embed the player ('self', https://example.com …)")
+	fs.IntVar(&cfg.RTMPMaxConns, "rtmp-max-conns", 64, "RTMP connections at once, in all")
+	fs.IntVar(&cfg.RTMPMaxConnsPerIP, "rtmp-max-conns-per-ip", 4, "RTMP connections at once from one address")
+	fs.IntVar(&cfg.MaxHTTPConnsPerIP, "max-http-conns-per-ip", 128, "open HTTP connections (WebSockets included) from one TCP peer; trusted proxies are not capped")
+	trusted := fs.String("trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose Forwarded / X-Forwarded-For names the client (e.g. 127.0.0.1/32); none: the TCP peer is the client")
+	whipOrigins := fs.String("whip-allowed-origins", "*", "comma-separated origins (https://host[:port]) whose pages may publish over WHIP from a browser; * for any (the bearer key authorizes), empty for none")
 
 	if err := applyEnv(fs); err != nil {
 		return err
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		// Parsing stops at the first non-flag: every flag after it
+		// would be silently ignored.
+		fs.Usage()
+		return fmt.Errorf("unexpected argument %q: shoal takes only flags", fs.Arg(0))
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -88,10 +99,19 @@ func run(args []string) error {
 		if !ok || key == "" {
 			return fmt.Errorf("-stream-keys: %q is not stream=key", kv)
 		}
+		if len(key) < minKeyLen {
+			return fmt.Errorf("-stream-keys: the key of %q has %d characters, fewer than %d (make one with `openssl rand -hex 16`)", stream, len(key), minKeyLen)
+		}
 		cfg.StreamKeys[stream] = key
 	}
-	if len(cfg.StreamKeys) == 0 {
-		cfg.StreamKeys["live"] = shoal.NewStreamKey()
+	tp, err := shoal.ParseTrustedProxies(*trusted)
+	if err != nil {
+		return fmt.Errorf("-trusted-proxies: %w", err)
+	}
+	cfg.TrustedProxies = tp
+	cfg.WHIPAllowedOrigins = splitList(*whipOrigins)
+	if cfg.WHIPAllowedOrigins == nil {
+		cfg.WHIPAllowedOrigins = []string{} // none, not the default
 	}
 
 	db, err := store.Open(context.Background(), store.Config{Path: filepath.Join(*dataDir, store.FileName), Logger: cfg.Logger})
@@ -104,6 +124,14 @@ func run(args []string) error {
 	}
 	cfg.Logger.Info("data", "dir", *dataDir)
 	cfg.Store = db
+	if len(cfg.StreamKeys) == 0 {
+		key, path, err := liveKey(*dataDir)
+		if err != nil {
+			return err
+		}
+		cfg.StreamKeys["live"] = key
+		cfg.Logger.Info("stream key of \"live\" (none given with -stream-keys)", "file", path)
+	}
 
 	if err := serveDebug(*debugAddr, cfg.Logger); err != nil {
 		return err
