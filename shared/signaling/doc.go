@@ -12,6 +12,8 @@
 //		// tell the sender: signaling.Errorf(signaling.CodeBadMessage, "%v", err)
 //	}
 //
-// Conn carries messages over a WebSocket (DialWebSocket, AcceptWebSocket) or
-// an in-memory Pipe; the server's own origin peer uses the pipe.
+// Conn carries messages over a WebSocket or an in-memory Pipe: a client
+// dials with DialWebSocket (the browser's WebSocket under js/wasm), a server
+// wraps a connection it accepted with WebSocket (not in the js/wasm build),
+// and the server's own origin peer uses the pipe.
 package signaling

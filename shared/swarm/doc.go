@@ -23,13 +23,23 @@
 // The same engine runs in the browser (wasm/), in native peers and the
 // server's origin (shared/node) and in the simulator on a virtual clock.
 //
-// # Protocol v0
+// # Protocol v1: stripe push trees with pull repair
 //
-// Peers announce what they hold with a BufferMap when a data channel opens
-// and a Have for every chunk they get afterwards. A peer requests a missing
-// chunk from a random neighbour that announced it, re-requests it from
-// another after RequestTimeout, and fetches it from the origin once it has
-// been known missing for FallbackAfter. The origin never announces; it
-// pushes each new chunk to OriginFanout of its neighbours in turn, and the
-// swarm spreads it from there. See docs/PROTOCOL.md.
+// The stream is cut into Config.Stripes stripes (chunk Seq belongs to
+// stripe Seq mod Stripes). Each peer takes every stripe from one parent,
+// found by Subscribe and confirmed by Accept, and pushes each chunk it gets
+// to its children in that stripe the moment it has it; the origin roots
+// every stripe's tree at depth 0 with its Slots. Every peer sends each
+// neighbour a Status (newest chunk, a bitmap of the 64 before it, free
+// slots, its depth per stripe) when the channel opens and every
+// StatusInterval, which is how parents are chosen and holes seen. A chunk
+// known to exist and missing for RepairAfter is requested from a neighbour
+// that holds it (Request, answered by Chunk or NotFound), again from
+// another after RequestTimeout, and fetched from the origin over HTTP
+// after FallbackAfter (1.2 s by default); a peer without any parent for
+// LonelyAfter fetches every chunk as it falls due. A parent that pushes
+// nothing for StarveRounds rounds, or a path deeper than MaxDepth, is left.
+// The wire messages Have, BufferMap and Announce of protocol v0 are
+// decoded but unused (see package wire). docs/PROTOCOL.md §3 gives the
+// whole protocol and the figures behind each default.
 package swarm

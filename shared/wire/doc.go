@@ -7,13 +7,24 @@
 // A frame is the protocol [Version] byte, the message [Type] byte, then the
 // body. Fields are big-endian and fixed-width:
 //
-//	Have       Seq u64
-//	BufferMap  Base u64, Count u16 (≤ MaxBufferMap), ceil(Count/8) bitmap bytes
-//	Request    Seq u64
-//	Chunk      Seq u64, Timestamp i64, Flags u8, PayloadLen u32 (≤ MaxPayload), payload,
-//	           and 64 signature bytes when Flags has FlagSigned (bit 7)
-//	NotFound   Seq u64
-//	Announce   Base u64, Count u8 (1..MaxAnnounce), Count×32 digest bytes, 64 signature bytes
+//	0x01 Have         Seq u64                                        (reserved)
+//	0x02 BufferMap    Base u64, Count u16 (≤ MaxBufferMap),
+//	                  ceil(Count/8) bitmap bytes                     (reserved)
+//	0x03 Request      Seq u64
+//	0x04 Chunk        Seq u64, Timestamp i64, Flags u8, PayloadLen u32 (≤ MaxPayload),
+//	                  payload, and 64 signature bytes when Flags has FlagSigned (bit 7)
+//	0x05 NotFound     Seq u64
+//	0x06 Announce     Base u64, Count u8 (1..MaxAnnounce), Count×32 digest bytes,
+//	                  64 signature bytes                             (reserved)
+//	0x07 Status       Newest u64, Recent u64, Slots u8, Free u8, Count u8 (≤ MaxStripes),
+//	                  Count depth bytes
+//	0x08 Subscribe    Stripe u8, Slots u8
+//	0x09 Unsubscribe  Stripe u8
+//	0x0a Accept       Stripe u8, Depth u8
+//
+// Status, Subscribe, Unsubscribe and Accept build the stripe push trees
+// (tree.go; docs/PROTOCOL.md §3.2). The reserved types are decoded but sent
+// by no Shoal peer: see the comment on the [Type] constants.
 //
 // The BufferMap bitmap is LSB-first: bit i%8 of byte i/8 is set when the
 // sender holds chunk Base+i. Unused bits of the last byte are zero.
@@ -31,7 +42,7 @@
 //		// Misbehaving or incompatible peer: disconnect.
 //	}
 //	switch m := m.(type) {
-//	case wire.Have:
+//	case wire.Status:
 //		// ...
 //	case wire.Chunk:
 //		// m.Payload is a copy; data may be reused.

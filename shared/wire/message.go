@@ -21,7 +21,8 @@ const (
 	FlagSigned uint8 = 1 << 7
 )
 
-// Have announces that the sender now holds chunk Seq.
+// Have announces that the sender now holds chunk Seq. Reserved (protocol
+// v0; see [TypeHave]).
 type Have struct {
 	Seq uint64
 }
@@ -35,7 +36,7 @@ func (m Have) AppendEncode(b []byte) []byte {
 }
 
 // BufferMap lists the chunks the sender holds: Bits[i] reports whether it
-// holds chunk Base+i. Bits has at most [MaxBufferMap] entries, and
+// holds chunk Base+i. Reserved (protocol v0; see [TypeHave]). Bits has at most [MaxBufferMap] entries, and
 // Base+len(Bits)-1 must not overflow uint64.
 type BufferMap struct {
 	Base uint64
@@ -209,7 +210,7 @@ func (m NotFound) AppendEncode(b []byte) []byte {
 	return binary.BigEndian.AppendUint64(appendHeader(b, TypeNotFound), m.Seq)
 }
 
-// Announce is reserved for signed chunk announcements: Digests[i] is the
+// Announce is reserved (see [TypeHave]) for signed chunk announcements: Digests[i] is the
 // SHA-256 digest of chunk Base+i, and Signature is the origin's Ed25519
 // signature over [Announce.SignedBytes]. Digests has 1 to [MaxAnnounce]
 // entries, and Base+len(Digests)-1 must not overflow uint64.

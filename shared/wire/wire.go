@@ -43,13 +43,21 @@ const SignatureSize = 64
 type Type uint8
 
 // Message types.
+//
+// Reserved: Have, BufferMap and Announce are decoded and encoded (so that a
+// peer speaking them is refused by the engine, not by the codec, and the
+// hostile peer tools/malpeer can send them), but no Shoal peer sends them
+// and the engine ignores them. Have and BufferMap were protocol v0's
+// announcements, replaced by [Status]; Announce is kept for signed batch
+// announcements (chunks are signed one by one instead, see
+// shared/integrity). This comment is the one place that says so.
 const (
-	TypeHave      Type = 0x01
-	TypeBufferMap Type = 0x02
+	TypeHave      Type = 0x01 // reserved (v0)
+	TypeBufferMap Type = 0x02 // reserved (v0)
 	TypeRequest   Type = 0x03
 	TypeChunk     Type = 0x04
 	TypeNotFound  Type = 0x05
-	TypeAnnounce  Type = 0x06
+	TypeAnnounce  Type = 0x06 // reserved
 	// Push-tree messages, see tree.go.
 	TypeStatus      Type = 0x07
 	TypeSubscribe   Type = 0x08

@@ -27,7 +27,8 @@ type Config struct {
 	// signaling.Pipe whose other end the server serves as an origin.
 	Signal signaling.Conn
 	// Keep is how many of the newest chunks stay available for fallback
-	// fetches (default 128).
+	// fetches (default 256: 32 s of 125 ms chunks, twice the engine's
+	// Window).
 	Keep int
 	// Copies is how many copies of the stream the origin's upload may
 	// carry to the swarm (default 4): its stripe slots, see package swarm.

@@ -53,7 +53,7 @@ func TestDeterminism(t *testing.T) {
 // no churn, every viewer plays every chunk from its first one to the end
 // exactly once, in order, without stalling, and the engine delivers each
 // chunk at most once. The startup buffer (3 s) covers the engine's worst
-// case in such a swarm: its origin fallback after FallbackAfter (2 s).
+// case in such a swarm: its origin fallback after FallbackAfter (1.2 s).
 func TestIdealSwarmPlaysEverything(t *testing.T) {
 	sc := Scenario{Seed: 3, Peers: 40, Duration: Duration(40 * time.Second), Ramp: Duration(5 * time.Second),
 		UploadMix: Mix{{1, 20}}, DownloadMult: 40, StartupChunks: 12}
@@ -126,7 +126,7 @@ func TestLeavingNeighbourGap(t *testing.T) {
 		Churn: 1, UploadMix: Mix{{1, 20}}, DownloadMult: 40}
 	r := mustRun(t, sc, Options{})
 	sc, _ = sc.WithDefaults()
-	const fallback = 2 * time.Second // engine v0 default FallbackAfter
+	const fallback = 1200 * time.Millisecond // swarm.Config's default FallbackAfter
 	rtt := 2 * time.Duration(sc.LatencyMax)
 	bound := fallback + rtt + time.Duration(sc.ChunkInterval) + 100*time.Millisecond // ticks, serialisation
 	if r.Viewers.Left < 30 {
