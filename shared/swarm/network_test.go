@@ -3,12 +3,8 @@ package swarm_test
 import (
 	"container/heap"
 	"fmt"
-	"go/parser"
-	"go/token"
 	"maps"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -280,36 +276,6 @@ func TestDeterministicBySeed(t *testing.T) {
 	}
 	if a, b := stats(3), stats(3); a != b {
 		t.Fatalf("two runs with seed 3 differ:\n%s\n---\n%s", a, b)
-	}
-}
-
-// TestEngineIsSansIO: the engine package must not reach for the clock,
-// goroutines, locks, sockets or logs.
-func TestEngineIsSansIO(t *testing.T) {
-	forbidden := map[string]bool{"net": true, "net/http": true, "log": true, "log/slog": true, "sync": true, "os": true, "syscall/js": true}
-	files, _ := filepath.Glob("*.go")
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		src, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		af, err := parser.ParseFile(token.NewFileSet(), f, src, parser.ImportsOnly)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, imp := range af.Imports {
-			if p, _ := strconv.Unquote(imp.Path.Value); forbidden[p] {
-				t.Errorf("%s imports %s", f, p)
-			}
-		}
-		for _, bad := range []string{"time.Now(", "time.Sleep(", "time.After(", "time.NewTimer(", "time.NewTicker(", "go func"} {
-			if strings.Contains(string(src), bad) {
-				t.Errorf("%s uses %s", f, bad)
-			}
-		}
 	}
 }
 
