@@ -165,6 +165,13 @@ func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	a, _ := s.authn()
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		// A body that is late (BodyReadTimeout), cut off or too large:
+		// the client's fault, and a flood of them must not flood the log.
+		s.log.Debug("sign-in form unreadable", "err", err)
+		httpError(w, http.StatusBadRequest, "unreadable form")
+		return
+	}
 	username, password := r.PostFormValue("username"), r.PostFormValue("password")
 	next := r.PostFormValue("next")
 	_, err := a.Login(w, r, username, password)
@@ -185,6 +192,8 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.renderSignIn(w, r, "login.html", http.StatusTooManyRequests, page)
 	case errors.Is(err, auth.ErrCrossOrigin):
 		httpError(w, http.StatusForbidden, "cross-origin sign-in refused")
+	case r.Context().Err() != nil: // the client went away
+		s.log.Debug("sign-in abandoned", "username", username, "err", err)
 	default:
 		s.log.Error("sign-in failed", "username", username, "err", err)
 		httpError(w, http.StatusInternalServerError, "internal error")

@@ -40,16 +40,17 @@ import (
 
 // result is one attack's line in the report.
 type result struct {
-	Name      string  `json:"name"`
-	Limit     string  `json:"limit"`
-	Err       string  `json:"error,omitempty"`
-	Seconds   float64 `json:"seconds"`
-	Before    usage   `json:"before"`
-	Peak      usage   `json:"peak"`
-	After     usage   `json:"after"`
-	LogErrors int     `json:"log_errors"` // level=ERROR lines the server wrote during the attack
-	LogLines  int     `json:"log_lines"`  // all lines it wrote during the attack
-	Survived  bool    `json:"survived"`   // /healthz answered after the attack
+	Name      string   `json:"name"`
+	Limit     string   `json:"limit"`
+	Err       string   `json:"error,omitempty"`
+	Seconds   float64  `json:"seconds"`
+	Before    usage    `json:"before"`
+	Peak      usage    `json:"peak"`
+	After     usage    `json:"after"`
+	LogErrors int      `json:"log_errors"`           // level=ERROR lines the server wrote during the attack
+	LogLines  int      `json:"log_lines"`            // all lines it wrote during the attack
+	ErrorLogs []string `json:"error_logs,omitempty"` // the first few ERROR lines
+	Survived  bool     `json:"survived"`             // /healthz answered after the attack
 }
 
 type config struct {
@@ -254,7 +255,7 @@ func runOne(ctx context.Context, cfg config, a Attack) (result, error) {
 	r.After = measure(ctx, s.tg)
 	r.Peak = maxUsage(r.Peak, r.After)
 	r.Survived = healthy(s.tg)
-	r.LogLines, r.LogErrors = countLog(s.tg.Log, logStart)
+	r.LogLines, r.LogErrors, r.ErrorLogs = countLog(s.tg.Log, logStart)
 	return r, nil
 }
 
@@ -275,15 +276,15 @@ func fileSize(path string) int64 {
 }
 
 // countLog counts the lines, and the level=ERROR ones, written to the
-// server's log after offset.
-func countLog(path string, offset int64) (lines, errs int) {
+// server's log after offset, and returns the first 3 ERROR lines.
+func countLog(path string, offset int64) (lines, errs int, sample []string) {
 	f, err := os.Open(path)
 	if err != nil {
-		return 0, 0
+		return 0, 0, nil
 	}
 	defer f.Close()
 	if _, err := f.Seek(offset, io.SeekStart); err != nil {
-		return 0, 0
+		return 0, 0, nil
 	}
 	b, _ := io.ReadAll(f)
 	for _, l := range bytes.Split(b, []byte("\n")) {
@@ -293,9 +294,12 @@ func countLog(path string, offset int64) (lines, errs int) {
 		lines++
 		if bytes.Contains(l, []byte("level=ERROR")) {
 			errs++
+			if len(sample) < 3 {
+				sample = append(sample, string(l))
+			}
 		}
 	}
-	return lines, errs
+	return lines, errs, sample
 }
 
 func printReport(w io.Writer, results []result) {
@@ -315,6 +319,9 @@ func printReport(w io.Writer, results []result) {
 		fmt.Fprintf(w, "   peak:   %s\n", r.Peak)
 		fmt.Fprintf(w, "   after:  %s\n", r.After)
 		fmt.Fprintf(w, "   log:    %d lines, %d at ERROR\n", r.LogLines, r.LogErrors)
+		for _, l := range r.ErrorLogs {
+			fmt.Fprintf(w, "           %s\n", l)
+		}
 	}
 }
 
