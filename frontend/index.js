@@ -33,8 +33,8 @@ function render(streams) {
     name.className = 'stream-title';
     name.textContent = s.name;
     const live = document.createElement('span');
-    live.className = 'badge';
-    live.textContent = 'live';
+    live.className = s.live ? 'badge' : 'badge badge-off';
+    live.textContent = s.live ? 'live' : 'offline';
     const meta = document.createElement('span');
     meta.className = 'muted';
     meta.textContent = `${s.viewers} ${s.viewers === 1 ? 'viewer' : 'viewers'} · chunk #${s.newestSeq}`;

@@ -58,6 +58,11 @@ type Config struct {
 	// signaling connection, in bytes (default DefaultSendQueueBytes, 1
 	// MiB); a connection that lets more pile up is closed as too slow.
 	SendQueueBytes int
+	// OriginIdle is how long a stream's origin runs on without a
+	// publisher before it stops, freeing its peer connection, ticker
+	// and chunks (default 2 min); the next publish starts another, and
+	// the stream's viewers resume from it. The demo's never stops.
+	OriginIdle time.Duration
 	// MaxConnsPerIP bounds signaling connections from one client address
 	// (default 32).
 	MaxConnsPerIP int
@@ -117,6 +122,9 @@ func (c Config) withDefaults() Config {
 	setInt(&c.MessageBurst, 200)
 	setInt(&c.MaxConnsPerIP, 32)
 	setInt(&c.SendQueueBytes, DefaultSendQueueBytes)
+	if c.OriginIdle <= 0 {
+		c.OriginIdle = 2 * time.Minute
+	}
 	if c.FragmentDuration <= 0 {
 		c.FragmentDuration = 125 * time.Millisecond
 	}

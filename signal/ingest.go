@@ -66,19 +66,13 @@ type ingestSession struct {
 	endOnce  sync.Once
 }
 
-// beginIngest finds or starts the stream's origin for a new session.
+// beginIngest finds or starts the stream's origin for a new session
+// (admit, origins.go: one publisher per stream).
 func (s *Server) beginIngest(stream, protocol string) (*ingestSession, error) {
-	o := s.origin(stream)
-	if o == nil {
-		var err error
-		if o, err = s.StartOrigin(s.runCtx(), stream); err != nil {
-			return nil, err
-		}
+	o, err := s.admit(stream, protocol)
+	if err != nil {
+		return nil, err
 	}
-	if st := o.Status(); st.Connected {
-		return nil, fmt.Errorf("stream %q already has a %s publisher", stream, st.Protocol)
-	}
-	o.SetStatus(origin.IngestStatus{Connected: true, Protocol: protocol, Since: time.Now()})
 	s.log.Info("ingest started", "stream", stream, "protocol", protocol)
 	in := &ingestSession{s: s, o: o, stream: stream, protocol: protocol, ended: make(chan struct{})}
 	s.ingests.add(in)
@@ -122,23 +116,21 @@ func (in *ingestSession) End(err error) {
 	default:
 		in.s.log.Info("ingest ended", "stream", in.stream, "protocol", in.protocol)
 	}
-	in.o.SetStatus(st)
+	in.s.release(in.stream, in.o, func() { in.o.SetStatus(st) })
 }
 
 // ingestRefused records why a publisher with a valid key was turned away,
-// in the stream's ingest status.
+// in the stream's ingest status. It starts no origin: a refused publisher
+// costs the server nothing that outlives its connection.
 func (s *Server) ingestRefused(stream string, err error) {
-	o := s.origin(stream)
-	if o == nil {
-		var serr error
-		if o, serr = s.StartOrigin(s.runCtx(), stream); serr != nil {
-			return
-		}
-	}
-	st := o.Status()
-	st.Error = err.Error()
 	s.ingestErrs.set(stream, err)
-	o.SetStatus(st)
+	if o := s.origin(stream); o != nil {
+		st := o.Status()
+		st.Error = err.Error()
+		o.SetStatus(st)
+		return
+	}
+	s.refusedWithoutOrigin(stream, err)
 }
 
 // runCtx is the context Serve runs under, for origins started later.

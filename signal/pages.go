@@ -75,6 +75,11 @@ func (s *Server) handleStreams(w http.ResponseWriter, r *http.Request) {
 	}
 	out := []stream{}
 	for _, st := range s.tracker.Streams() {
+		// Joining any valid name makes a swarm; only streams that are
+		// published, configured or stored are listed.
+		if !st.HasOrigin && !s.streamExists(r.Context(), st.Name) {
+			continue
+		}
 		v := stream{Name: st.Name, Viewers: st.Viewers}
 		if o := s.origin(st.Name); o != nil {
 			_, v.Media = o.Init()
@@ -94,7 +99,7 @@ func (s *Server) handleStreams(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 	name := chi.URLParam(r, "stream")
 	o := s.origin(name)
-	if o == nil {
+	if o == nil && !s.streamExists(r.Context(), name) {
 		httpError(w, http.StatusNotFound, "no such live stream")
 		return
 	}
@@ -104,11 +109,17 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 			viewers = st.Viewers
 		}
 	}
-	newest, _ := o.Newest()
+	// A stream without an origin (none published yet, or it stopped
+	// when idle, origins.go) is offline, with its last ingest status.
+	live, newest, ingest := false, uint64(0), s.lastIngest(name)
+	if o != nil {
+		live, ingest = o.Live(), o.Status()
+		newest, _ = o.Newest()
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	json.NewEncoder(w).Encode(map[string]any{
-		"name": name, "live": o.Live(), "viewers": viewers, "newestSeq": newest, "ingest": s.ingestErrs.public(name, o.Status()),
+		"name": name, "live": live, "viewers": viewers, "newestSeq": newest, "ingest": s.ingestErrs.public(name, ingest),
 	})
 }
 

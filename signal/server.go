@@ -37,6 +37,7 @@ type Server struct {
 	chat    *chat.Hub
 
 	ingestErrs publicIngestErrors // what the public status says of an ingest error
+	admission  admission          // ingest admission and the origins it starts and stops (origins.go)
 
 	mu      sync.Mutex
 	origins map[string]*origin.Origin
@@ -202,13 +203,20 @@ func (s *Server) startDemo(ctx context.Context, o *origin.Origin) error {
 
 // StartOrigin starts the origin peer of a stream; it runs until ctx ends.
 func (s *Server) StartOrigin(ctx context.Context, stream string) (*origin.Origin, error) {
+	o, _, err := s.startOrigin(ctx, stream)
+	return o, err
+}
+
+// startOrigin is StartOrigin; done closes once the origin has stopped and
+// left s.origins.
+func (s *Server) startOrigin(ctx context.Context, stream string) (o *origin.Origin, done <-chan struct{}, err error) {
 	if !signaling.ValidStream(stream) {
-		return nil, fmt.Errorf("signal: invalid stream name %q", stream)
+		return nil, nil, fmt.Errorf("signal: invalid stream name %q", stream)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.origins[stream]; ok {
-		return nil, fmt.Errorf("signal: stream %q already has an origin", stream)
+		return nil, nil, fmt.Errorf("signal: stream %q already has an origin", stream)
 	}
 	peerEnd, serverEnd := signaling.Pipe()
 	ice := make([]webrtc.ICEServer, 0, len(s.cfg.ICEServers))
@@ -217,9 +225,9 @@ func (s *Server) StartOrigin(ctx context.Context, stream string) (*origin.Origin
 	}
 	signer, err := s.chunkSigner(ctx, stream)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	o, err := origin.New(origin.Config{
+	o, err = origin.New(origin.Config{
 		Signer:       signer,
 		Stream:       stream,
 		Signal:       peerEnd,
@@ -232,9 +240,10 @@ func (s *Server) StartOrigin(ctx context.Context, stream string) (*origin.Origin
 		OnPublish: func(newest, keyframe uint64) { s.tracker.Live(stream, newest, keyframe) },
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	s.origins[stream] = o
+	stopped := make(chan struct{})
 	s.wg.Add(2)
 	go func() {
 		defer s.wg.Done()
@@ -246,10 +255,13 @@ func (s *Server) StartOrigin(ctx context.Context, stream string) (*origin.Origin
 			s.log.Error("origin stopped", "stream", stream, "err", err)
 		}
 		s.mu.Lock()
-		delete(s.origins, stream)
+		if s.origins[stream] == o {
+			delete(s.origins, stream)
+		}
 		s.mu.Unlock()
+		close(stopped)
 	}()
-	return o, nil
+	return o, stopped, nil
 }
 
 func (s *Server) origin(stream string) *origin.Origin {

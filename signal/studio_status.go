@@ -69,6 +69,7 @@ func (s *Server) handleStudioStatus(w http.ResponseWriter, r *http.Request, st s
 	}
 	o := s.origin(st.Name)
 	if o == nil {
+		out.Ingest = s.lastIngest(st.Name) // its last session's, or a refusal's
 		writeJSON(w, http.StatusOK, out)
 		return
 	}

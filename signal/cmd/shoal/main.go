@@ -57,6 +57,8 @@ func run(args []string) error {
 	fs.IntVar(&cfg.DemoChunkSize, "demo-chunk-size", 48<<10, "bytes per demo chunk")
 	fs.Float64Var(&cfg.MaxMessagesPerSecond, "max-msg-rate", 50, "signaling messages per second per connection")
 	fs.IntVar(&cfg.MaxConnsPerIP, "max-conns-per-ip", 32, "signaling connections per client address")
+	fs.IntVar(&cfg.SendQueueBytes, "signal-queue-bytes", shoal.DefaultSendQueueBytes, "bytes queued to one signaling connection before it is closed as too slow")
+	fs.DurationVar(&cfg.OriginIdle, "origin-idle", 2*time.Minute, "a stream's origin stops after this long without a publisher (the next publish starts another)")
 	debugAddr := fs.String("debug-addr", "", "serve /debug/vars (goroutines, memory) and /debug/pprof on this address, e.g. 127.0.0.1:6060; off when empty, keep it on loopback")
 	fs.DurationVar(&cfg.ChatMaxAge, "chat-max-age", chat.DefaultMaxAge, "chat messages older than this are deleted")
 	fs.IntVar(&cfg.ChatMaxMessages, "chat-max-messages", chat.DefaultMaxMessages, "chat messages kept per stream (the newest)")
