@@ -5,10 +5,14 @@ import (
 	"encoding/binary"
 	"io"
 	"net"
+	"net/url"
 	"runtime"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/bluenviron/gortmplib"
+	"github.com/bluenviron/gortmplib/pkg/codecs"
 
 	"github.com/shoal-live/shoal/signal/ingest/rtmp"
 )
@@ -123,6 +127,77 @@ func TestMemoryBomb(t *testing.T) {
 			}
 			if refused < tc.wantRefusedMin {
 				t.Errorf("%d connections refused at once, want at least %d", refused, tc.wantRefusedMin)
+			}
+		})
+	}
+}
+
+// TestGuardFollowsRealStreams publishes with gortmplib's own client (chunk
+// size 65536, the largest allowed) access units larger than a chunk,
+// with timestamps past 0xFFFFFF ms (the extended-timestamp fields, on
+// every continuation chunk too): the guard must keep in step with the
+// chunk stream and pass it all, or the session fails.
+func TestGuardFollowsRealStreams(t *testing.T) {
+	cases := []struct {
+		name  string
+		start time.Duration
+		size  int
+	}{
+		{name: "small frames", size: 100},
+		{name: "frames over one chunk", size: 200 << 10},
+		{name: "extended timestamps", start: 5 * time.Hour, size: 150 << 10},
+	}
+	sps := mustHex(t, "67640020accac05005bb0169e0000003002000000c9c4c000432380008647c12401cb1c31380")
+	pps := mustHex(t, "68b5df20")
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+			defer cancel()
+			s := startServer(t)
+			u, _ := url.Parse("rtmp://" + s.addr + "/live#k-good")
+			c := &gortmplib.Client{URL: u, Publish: true}
+			if err := c.Initialize(ctx); err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.NetConn().SetDeadline(time.Now().Add(15 * time.Second))
+			track := &gortmplib.Track{Codec: &codecs.H264{SPS: sps, PPS: pps}}
+			w := &gortmplib.Writer{Conn: c, Tracks: []*gortmplib.Track{track}}
+			if err := w.Initialize(); err != nil {
+				t.Fatal(err)
+			}
+			for i := range 120 { // 4 s: gortmplib analyzes the first 2 s for tracks
+				ts := tc.start + time.Duration(i)*time.Second/30
+				slice := make([]byte, tc.size)
+				slice[0], slice[1] = 0x41, 0x9a
+				if i%30 == 0 {
+					slice[0], slice[1] = 0x65, 0x88
+				}
+				if err := w.WriteH264(track, ts, ts, [][]byte{slice}); err != nil {
+					t.Fatalf("write frame %d: %v", i, err)
+				}
+			}
+			// End cleanly: half-close, then drain what the server sent
+			// (acknowledgements), or closing would reset the connection.
+			c.NetConn().(*net.TCPConn).CloseWrite()
+			io.Copy(io.Discard, c.NetConn())
+			c.Close()
+			var sess *session
+			select {
+			case sess = <-s.sink.started:
+			case <-ctx.Done():
+				t.Fatal("not started")
+			}
+			select {
+			case err := <-sess.ended:
+				if err != nil {
+					t.Fatalf("End(%v)", err)
+				}
+			case <-ctx.Done():
+				t.Fatal("not ended")
+			}
+			if !sess.hasFragments() {
+				t.Error("no fragments")
 			}
 		})
 	}
