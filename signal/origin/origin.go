@@ -104,6 +104,13 @@ type Init struct {
 	Generation int // counts ingest sessions
 }
 
+// ConnectTimeout is how long a viewer linked to the origin has to open
+// its data channel before the origin drops the link and the tracker gives
+// the place to another viewer: shorter than a viewer's own (10 s), so a
+// viewer that joins while idle clients hold every origin link reaches the
+// origin within 10 s.
+const ConnectTimeout = 8 * time.Second
+
 // New builds the origin of one stream.
 func New(cfg Config) (*Origin, error) {
 	if cfg.Keep <= 0 {
@@ -116,7 +123,12 @@ func New(cfg Config) (*Origin, error) {
 		ICEServers:   cfg.ICEServers,
 		LoopbackOnly: cfg.LoopbackOnly,
 		Engine:       swarm.Config{Origin: true, Upload: cfg.Copies, MaxPeers: 64},
-		Logger:       cfg.Logger,
+		// The origin's links are few (tracker.Config.OriginLinks) and
+		// the first to be wanted: one whose data channel is not open
+		// after ConnectTimeout goes to another viewer, so that clients
+		// that never do WebRTC cannot hold them.
+		ConnectTimeout: ConnectTimeout,
+		Logger:         cfg.Logger,
 		OnStats:      func(st node.Stats) { up.pushed.Store(st.Uploaded) },
 	})
 	if err != nil {

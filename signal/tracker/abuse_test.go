@@ -66,8 +66,14 @@ func TestIdleClientsCannotHoldTheOrigin(t *testing.T) {
 			if want := min(tc.later, 16); got != want {
 				t.Fatalf("%d of %d later viewers linked to the origin, want %d", got, tc.later, want)
 			}
-			if d := tr.Degree(o); d != 16 {
-				t.Fatalf("origin has %d links, want 16 (refilled)", d)
+			if d := tr.Degree(o); d != min(tc.later, 16) {
+				t.Fatalf("origin has %d links, want %d: the real viewers only", d, min(tc.later, 16))
+			}
+			// The idle clients are not linked to it again: a viewer
+			// that joins now is linked at once.
+			late, _ := join(t, tr, "s", false)
+			if tc.later < 16 && !linked(tr, late, o) {
+				t.Fatal("a viewer joining after the idle links timed out was not linked to the origin")
 			}
 		})
 	}

@@ -255,10 +255,12 @@ func noteFailed(m, n *member) {
 
 // refillOrigin links the swarm's origin to viewers until it has
 // OriginLinks of them: viewers not linked to it yet whose link to it
-// never failed. A link to a viewer that never opens its data channel is
-// dropped by the origin (node.Config.ConnectTimeout), and that viewer's
-// place goes to another, so WebSocket-only clients cannot hold the
-// origin's links.
+// never failed (of the last maxFailedWith that did). A link to a viewer
+// that never opens its data channel is dropped by the origin
+// (origin.ConnectTimeout), and that viewer's place goes to another, so
+// WebSocket-only clients cannot hold the origin's links: once timed out
+// they are not linked to it again, and the places stay free for the
+// viewers that join next.
 func (t *Tracker) refillOrigin(sw *swarm) {
 	o := sw.origin
 	if o == nil {
@@ -268,7 +270,7 @@ func (t *Tracker) refillOrigin(sw *swarm) {
 	if want <= 0 {
 		return
 	}
-	for _, p := range t.pick(o, want, func(*member) bool { return true }) {
+	for _, p := range t.pick(o, want, false, func(*member) bool { return true }) {
 		t.link(p, o)
 	}
 }
@@ -396,18 +398,19 @@ func (t *Tracker) nonOriginDegree(m *member) int {
 // stays O(k) however large the swarm. (Always taking the least connected
 // would link every newcomer to the newest peers and grow a chain.)
 func (t *Tracker) candidates(m *member, k int) []*member {
-	return t.pick(m, k, func(n *member) bool { return len(n.links) < t.cfg.MaxDegree })
+	return t.pick(m, k, true, func(n *member) bool { return len(n.links) < t.cfg.MaxDegree })
 }
 
 // pick draws up to k non-origin members that are not m, not linked to
 // it, not shunned (report.go) and that pass ok; members whose link with m
-// failed before (failedWith) only when there are too few others.
-func (t *Tracker) pick(m *member, k int, ok func(n *member) bool) []*member {
+// failed before (failedWith) only with again, when there are too few
+// others.
+func (t *Tracker) pick(m *member, k int, again bool, ok func(n *member) bool) []*member {
 	fits := func(n *member) bool {
 		return n != m && !n.origin && m.links[n.id] == nil && ok(n) && !t.abuse.shuns(m, n)
 	}
 	out := t.draw(m.swarm.list, k, nil, func(n *member) bool { return fits(n) && !m.failedWith[n.id] })
-	if len(out) < k && len(m.failedWith) > 0 {
+	if again && len(out) < k && len(m.failedWith) > 0 {
 		out = t.draw(m.swarm.list, k, out, fits)
 	}
 	return out
