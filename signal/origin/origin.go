@@ -129,7 +129,7 @@ func New(cfg Config) (*Origin, error) {
 		// that never do WebRTC cannot hold them.
 		ConnectTimeout: ConnectTimeout,
 		Logger:         cfg.Logger,
-		OnStats:      func(st node.Stats) { up.pushed.Store(st.Uploaded) },
+		OnStats:        func(st node.Stats) { up.pushed.Store(st.Uploaded) },
 	})
 	if err != nil {
 		return nil, fmt.Errorf("origin %s: %w", cfg.Stream, err)
