@@ -1,0 +1,179 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/shoal-live/shoal/shared/signaling"
+)
+
+// signal_padding: 32 signaling connections from one address (the
+// per-address cap) join the live swarm, learn their neighbours, stop
+// reading, and send each neighbour as many of the largest offers as the
+// rate limit lets them (190 each, under the burst of 200), padded with
+// fields an offer does not need. The server used to queue up to 256
+// relayed messages of ~64 KiB per connection that did not read (issue
+// #12: RSS 75 → 453 MB); now it queues at most 1 MiB per connection,
+// relays only an offer's SDP (≤ 16 KiB), and closes a connection that
+// lets more pile up. The heap must grow by less than 50 MB.
+func init() {
+	register(Attack{Name: "signal_padding", Run: attackSignalPadding})
+}
+
+const (
+	paddingConns  = 32
+	paddingOffers = 190
+	paddingHeapMB = 50
+)
+
+func attackSignalPadding(ctx context.Context, tg Target) (string, error) {
+	before := measure(ctx, tg)
+	type attacker struct {
+		c          *websocket.Conn
+		mu         sync.Mutex
+		neighbours []string
+	}
+	var as []*attacker
+	defer func() {
+		for _, a := range as {
+			a.c.CloseNow()
+		}
+	}()
+	for i := range paddingConns {
+		c, _, err := sigJoin(ctx, tg, tg.Live)
+		if err != nil {
+			return "", fmt.Errorf("connection %d: %w", i, err)
+		}
+		a := &attacker{c: c}
+		as = append(as, a)
+		go func() { // learn neighbours for 2 s, then stop reading
+			// coder/websocket closes a connection whose Read is
+			// cancelled: past the deadline the last Read just hangs.
+			for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); {
+				_, b, err := c.Read(ctx)
+				if err != nil {
+					return
+				}
+				if m, err := signaling.Decode(b); err == nil && m.Type == signaling.TypeNeighbour {
+					a.mu.Lock()
+					a.neighbours = append(a.neighbours, m.Peer)
+					a.mu.Unlock()
+				}
+			}
+		}()
+	}
+	sleepCtx(ctx, 2500*time.Millisecond)
+
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		sent int
+		peak = before
+	)
+	done := make(chan struct{})
+	go func() { // the server's heap while the offers pile up
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(200 * time.Millisecond):
+			}
+			u := measure(ctx, tg)
+			mu.Lock()
+			peak = maxUsage(peak, u)
+			mu.Unlock()
+		}
+	}()
+	for _, a := range as {
+		a.mu.Lock()
+		ns := append([]string(nil), a.neighbours...)
+		a.mu.Unlock()
+		if len(ns) == 0 {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range paddingOffers {
+				msg := paddedOffer(ns[i%len(ns)], signaling.MaxSDPSize, signaling.MaxMessageSize-64)
+				if err := a.c.Write(ctx, websocket.MessageText, msg); err != nil {
+					return // closed by the server: too slow
+				}
+				mu.Lock()
+				sent++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	sleepCtx(ctx, 3*time.Second) // relayed and queued, or closed
+	close(done)
+	after := measure(ctx, tg)
+	mu.Lock()
+	peak = maxUsage(peak, after)
+	mu.Unlock()
+	slow := countInLog(tg.Log, "signaling peer too slow")
+	grew := peak.HeapMiB - before.HeapMiB
+	if sent < paddingConns*paddingOffers/2 {
+		return "", fmt.Errorf("only %d of %d padded offers went out: the attack did not run", sent, paddingConns*paddingOffers)
+	}
+	limit := fmt.Sprintf("signaling send queue 1 MiB per connection, relays carry the SDP alone (≤ %d KiB): %d padded ~64 KiB offers from %d connections; %d connections closed as too slow; heap +%.1f MiB at peak (limit %d)",
+		signaling.MaxSDPSize>>10, sent, paddingConns, slow, grew, paddingHeapMB)
+	if grew >= paddingHeapMB {
+		return limit, fmt.Errorf("heap grew by %.1f MiB under padded signaling, want < %d", grew, paddingHeapMB)
+	}
+	return limit, nil
+}
+
+// sigJoin opens a signaling WebSocket to tg and joins stream; it returns
+// the connection and the welcome.
+func sigJoin(ctx context.Context, tg Target, stream string) (*websocket.Conn, signaling.Message, error) {
+	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(dctx, "ws://"+tg.HTTP+"/api/signal", nil)
+	if err != nil {
+		return nil, signaling.Message{}, fmt.Errorf("dial: %w", err)
+	}
+	c.SetReadLimit(1 << 20)
+	if err := c.Write(dctx, websocket.MessageText, []byte(`{"v":1,"type":"join","stream":"`+stream+`"}`)); err != nil {
+		c.CloseNow()
+		return nil, signaling.Message{}, fmt.Errorf("join: %w", err)
+	}
+	_, b, err := c.Read(dctx)
+	if err != nil {
+		return nil, signaling.Message{}, fmt.Errorf("welcome: %w", err)
+	}
+	m, err := signaling.Decode(b)
+	if err != nil || m.Type != signaling.TypeWelcome {
+		c.CloseNow()
+		return nil, signaling.Message{}, fmt.Errorf("welcome: got %+v, %v", m, err)
+	}
+	return c, m, nil
+}
+
+// paddedOffer is an offer to peer of about size bytes of JSON: an SDP of
+// sdp bytes, the rest in ICE servers, which an offer does not need.
+func paddedOffer(peer string, sdp, size int) []byte {
+	m := map[string]any{"v": 1, "type": "offer", "peer": peer, "sdp": strings.Repeat("a", sdp)}
+	if rest := size - sdp - 200; rest > 0 {
+		m["iceServers"] = []map[string]any{{"urls": []string{"stun:" + strings.Repeat("p", rest)}}}
+	}
+	b, _ := json.Marshal(m)
+	return b
+}
+
+// countInLog counts the server log's lines containing s.
+func countInLog(path, s string) int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	return strings.Count(string(b), s)
+}
