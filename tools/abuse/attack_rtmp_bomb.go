@@ -39,7 +39,7 @@ func attackRTMPBomb(ctx context.Context, tg Target) (string, error) {
 		return "", err
 	}
 	limit := fmt.Sprintf("RTMP connection cap 4/address: %d of 100 refused at once, %d closed for SetChunkSize 10 MiB (limit 64 KiB); "+
-		"cap 64 in all (100 addresses): %d of 100 refused, %d held silent (heap +%.1f MiB)",
+		"cap 64 in all (100 addresses): %d of 100 refused, %d held silent (heap %+.1f MiB)",
 		one.refused, one.closed, many.refused, many.held, many.heapSys-before.HeapSysMiB)
 	grew := max(one.heapSys, many.heapSys) - before.HeapSysMiB
 	if grew >= 50 {
