@@ -14,6 +14,15 @@
 // A connection goes through these steps, and is closed with one log line at
 // the first that fails:
 //
+//  0. Config.MaxConns and Config.MaxConnsPerAddr (64 and 4) bound the
+//     connections served at once; one over either is closed unread, and
+//     refusals are logged at most once every 10 s. From the first byte a
+//     guard follows the chunk stream and closes the connection, with
+//     [ErrLimit], at a chunk size over Config.MaxChunkSize (64 KiB) or a
+//     message over 64 KiB before the key is accepted and
+//     Config.MaxMessageBytes (8 MiB) after: gortmplib allocates a chunk's
+//     body before it arrives, so without these a few bytes could reserve
+//     10 MiB.
 //  1. RTMP handshake and connect; only publishing is accepted, not playing.
 //  2. The path must be /live/<key>, and Config.Authorize must accept the key
 //     and name the stream. A refused key gets NetStream.Publish.Unauthorized;
