@@ -228,7 +228,9 @@ func (s *Server) serveSignal(ctx context.Context, conn signaling.Conn, who strin
 		}
 		switch m.Type {
 		case signaling.TypeOffer, signaling.TypeAnswer, signaling.TypeCandidate:
-			if err := s.tracker.Relay(id, m); err != nil {
+			if err := s.tracker.Relay(id, m); errors.Is(err, tracker.ErrRelayLimit) {
+				sess.Deliver(signaling.Errorf(signaling.CodeRateLimited, "%v", err))
+			} else if err != nil {
 				sess.Deliver(signaling.Errorf(signaling.CodeNoSuchPeer, "%v", err))
 			}
 		case signaling.TypeDrop:

@@ -1,6 +1,7 @@
 package tracker
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -200,5 +201,56 @@ func TestQuarantineSaysWhenToRejoin(t *testing.T) {
 	}
 	if err := errs[0].Validate(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestRelayBudgetPerLink: a peer can push at most MaxRelayMessages and
+// MaxRelayBytes of offers, answers and candidates to one neighbour over
+// one link, however fast it sends; a new link starts a new budget.
+func TestRelayBudgetPerLink(t *testing.T) {
+	sdp := string(make([]byte, 16<<10))
+	tests := []struct {
+		name string
+		msg  signaling.Message
+		want int // relayed before ErrRelayLimit
+	}{
+		{"largest offers", signaling.Message{Type: signaling.TypeOffer, SDP: sdp}, MaxRelayBytes / (16 << 10)},
+		{"small candidates", signaling.Message{Type: signaling.TypeCandidate, Candidate: &signaling.Candidate{Candidate: "candidate:1 1 udp 1 127.0.0.1 5000 typ host"}}, MaxRelayMessages},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := newTracker(Config{Neighbours: 1})
+			a, _ := join(t, tr, "s", false)
+			b, bb := join(t, tr, "s", false)
+			send := func() int {
+				n := 0
+				for range 1000 {
+					m := tc.msg
+					m.Peer = b
+					err := tr.Relay(a, m)
+					if errors.Is(err, ErrRelayLimit) {
+						break
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+					n++
+				}
+				return n
+			}
+			if n := send(); n != tc.want {
+				t.Fatalf("relayed %d before the limit, want %d", n, tc.want)
+			}
+			if got := len(bb.of(tc.msg.Type)); got != tc.want {
+				t.Fatalf("b got %d, want %d", got, tc.want)
+			}
+			tr.Drop(a, b, "ice failed") // the refill links them again: a new budget
+			if !linked(tr, a, b) {
+				t.Fatal("not linked again")
+			}
+			if n := send(); n != tc.want {
+				t.Fatalf("after a new link: relayed %d, want %d", n, tc.want)
+			}
+		})
 	}
 }

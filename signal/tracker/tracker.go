@@ -64,6 +64,16 @@ var (
 	ErrSwarmFull    = errors.New("tracker: swarm is full")
 	ErrNotNeighbour = errors.New("tracker: not a neighbour")
 	ErrUnknownPeer  = errors.New("tracker: unknown peer")
+	ErrRelayLimit   = errors.New("tracker: relay limit for this link reached")
+)
+
+// What one peer may relay to one neighbour over one link (Relay): an
+// honest peer sends one offer or answer (0.5-4 KiB) and a few dozen ICE
+// candidates. The bound keeps what a peer can push into a neighbour's
+// queue to MaxRelayBytes per link, however fast it sends.
+const (
+	MaxRelayMessages = 64
+	MaxRelayBytes    = 64 << 10
 )
 
 // Tracker holds every swarm. It is safe for concurrent use.
@@ -104,7 +114,12 @@ type member struct {
 	// maxFailedWith.
 	failedWith map[string]bool
 	reports    bucket // its reports that count (report.go)
+	// relayed counts what it relayed to each neighbour since their
+	// link began (MaxRelayMessages, MaxRelayBytes).
+	relayed map[string]relayCount
 }
+
+type relayCount struct{ messages, bytes int }
 
 // maxFailedWith bounds a member's failedWith; past it the oldest
 // failures are forgotten at random (map order).
@@ -310,7 +325,22 @@ func (t *Tracker) Relay(id string, m signaling.Message) error {
 	if to == nil {
 		return fmt.Errorf("%w: %s is not a neighbour of %s", ErrNotNeighbour, m.Peer, id)
 	}
-	t.deliver(to, relayed(m, id, from.origin))
+	out := relayed(m, id, from.origin)
+	size := len(out.SDP)
+	if c := out.Candidate; c != nil {
+		size += len(c.Candidate)
+	}
+	if from.relayed == nil {
+		from.relayed = make(map[string]relayCount)
+	}
+	rc := from.relayed[to.id]
+	if !from.origin && (rc.messages >= MaxRelayMessages || rc.bytes+size > MaxRelayBytes) {
+		return fmt.Errorf("%w: %d messages, %d bytes to %s", ErrRelayLimit, rc.messages, rc.bytes, to.id)
+	}
+	rc.messages++
+	rc.bytes += size
+	from.relayed[to.id] = rc
+	t.deliver(to, out)
 	return nil
 }
 
@@ -445,6 +475,17 @@ func (t *Tracker) draw(list []*member, k int, out []*member, fits func(n *member
 // first, so it knows a before a's offer arrives.
 func (t *Tracker) link(a, b *member) {
 	a.links[b.id], b.links[a.id] = b, a
+	for _, p := range [2][2]*member{{a, b}, {b, a}} {
+		x, y := p[0], p[1]
+		delete(x.relayed, y.id) // a new link, a new budget
+		if len(x.relayed) > 2*t.cfg.MaxDegree {
+			for id := range x.relayed {
+				if x.links[id] == nil {
+					delete(x.relayed, id)
+				}
+			}
+		}
+	}
 	t.deliver(b, signaling.Message{Type: signaling.TypeNeighbour, Peer: a.id, Origin: a.origin})
 	t.deliver(a, signaling.Message{Type: signaling.TypeNeighbour, Peer: b.id, Initiator: true, Origin: b.origin})
 }
