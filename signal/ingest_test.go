@@ -94,6 +94,9 @@ func TestRTMPIngest(t *testing.T) {
 		t.Errorf("good stream after the bad publishers: %+v", st)
 	}
 	resp, err := http.Get(base + "/api/streams/good/init")
+	if err == nil {
+		resp.Body.Close() // an unread body keeps the client's connection goroutines
+	}
 	if err != nil || resp.StatusCode != 200 || resp.Header.Get("X-Shoal-Mime") == "" {
 		t.Errorf("good stream's init segment: %v %v", resp, err)
 	}

@@ -29,6 +29,8 @@ func TestBrowserPeerCaching(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	first := srv
+	t.Cleanup(func() { first.Close() })
 	h := srv.Handler()
 	get := func(path string, hdr ...string) *httptest.ResponseRecorder {
 		r := httptest.NewRequest(http.MethodGet, path, nil)
@@ -82,6 +84,8 @@ func TestBrowserPeerCaching(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	second := srv
+	t.Cleanup(func() { second.Close() })
 	r := httptest.NewRequest(http.MethodGet, "/wasm/shoal.wasm", nil)
 	rec := httptest.NewRecorder()
 	srv.Handler().ServeHTTP(rec, r)

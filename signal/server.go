@@ -32,6 +32,7 @@ type Server struct {
 	static  *static.Files // pages, scripts, styles and the browser peer
 	whip    *whip.Handler
 	db      *store.DB
+	dbOnce  sync.Once   // Close closes db once, if New opened it
 	ingests liveIngests // running ingest sessions, for the studio
 	studio  studio      // accounts, sign-in and the studio's API
 	chat    *chat.Hub
@@ -90,6 +91,7 @@ func (s *Server) Store() *store.DB { return s.db }
 // accepting, lets requests in flight finish (up to 10 s) and stops the
 // origins.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	defer s.Close()
 	defer ln.Close() // also on the early returns below
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

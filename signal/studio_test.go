@@ -289,8 +289,10 @@ func TestCSRF(t *testing.T) {
 		})
 	}
 	// The other mutations and the logout form are guarded the same way.
-	if _, err := http.Get(base + "/"); err != nil {
+	if resp, err := http.Get(base + "/"); err != nil {
 		t.Fatal(err)
+	} else {
+		resp.Body.Close()
 	}
 	for _, c := range []call{
 		{method: "PATCH", path: "/api/studio/streams/sb", json: map[string]string{"title": "x"}},

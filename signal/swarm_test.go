@@ -172,6 +172,9 @@ func TestNativeSwarm(t *testing.T) {
 		v.stop(t)
 	}
 	resp, err := http.Get(base + "/healthz")
+	if err == nil {
+		resp.Body.Close() // an unread body keeps the client's connection goroutines
+	}
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Errorf("healthz after run: %v %v", resp, err)
 	}

@@ -1,0 +1,13 @@
+package main
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+// TestMain fails the run if a goroutine outlives the tests: a native peer,
+// the server under load or pion.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
