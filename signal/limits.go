@@ -2,6 +2,7 @@ package signal
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"sync"
 	"time"
@@ -40,13 +41,32 @@ func (s *Server) bodyLimit(next http.Handler) http.Handler {
 			return
 		}
 		if r.Body != nil && r.Body != http.NoBody {
-			r.Body = http.MaxBytesReader(w, r.Body, MaxRequestBody)
 			// A body must arrive within BodyReadTimeout: a client that
 			// sends headers and then stalls holds a connection no longer.
-			http.NewResponseController(w).SetReadDeadline(time.Now().Add(BodyReadTimeout))
+			// Once it is read the deadline goes, or net/http's background
+			// read would hit it and cancel a handler that takes its time
+			// (a WHIP answer waits for ICE gathering).
+			rc := http.NewResponseController(w)
+			rc.SetReadDeadline(time.Now().Add(BodyReadTimeout))
+			r.Body = &deadlineBody{ReadCloser: http.MaxBytesReader(w, r.Body, MaxRequestBody), rc: rc}
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// deadlineBody lifts the connection's read deadline when its body has
+// been read to the end.
+type deadlineBody struct {
+	io.ReadCloser
+	rc *http.ResponseController
+}
+
+func (b *deadlineBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF {
+		b.rc.SetReadDeadline(time.Time{})
+	}
+	return n, err
 }
 
 // limitChunkFetches answers 429 to an address fetching fallback chunks
