@@ -28,6 +28,10 @@ const (
 // reading, or a neighbour floods it) is disconnected.
 const DefaultSendQueueBytes = 1 << 20
 
+// originSendQueueBytes bounds the origin's own queue: its 16 links'
+// relays (tracker.MaxRelayBytes each) many times over.
+const originSendQueueBytes = 16 << 20
+
 // handleSignal upgrades to a WebSocket and serves one peer.
 func (s *Server) handleSignal(w http.ResponseWriter, r *http.Request) {
 	ip := middleware.GetClientIP(r.Context())
@@ -128,7 +132,14 @@ func (s *Server) serveSignal(ctx context.Context, conn signaling.Conn, who strin
 	reason := "bye"
 	defer func() { conn.Close(reason) }()
 
-	sess := newSession(s.cfg.SendQueueBytes)
+	queue := s.cfg.SendQueueBytes
+	if isOrigin {
+		// The origin reads its pipe at once; were its queue ever
+		// full, closing it would end the stream. Its links' relays are
+		// bounded (tracker.MaxRelayBytes each) well below this.
+		queue = max(queue, originSendQueueBytes)
+	}
+	sess := newSession(queue)
 	final := make(chan signaling.Message, 1)
 	written := make(chan struct{})
 	go func() { // the writer: the only goroutine that sends on conn
