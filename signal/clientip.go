@@ -14,14 +14,16 @@ import (
 // fetches, chat bans) reads its result with middleware.GetClientIP.
 //
 // The TCP peer is the client unless it is one of Config.TrustedProxies:
-// then the client is the nearest address in Forwarded (RFC 7239, for=)
-// or, without it, X-Forwarded-For that is not itself a trusted proxy,
-// walking from the right, since each proxy appends the address it saw.
-// A client that reaches the server directly cannot choose its address
-// with these headers: they are read only from a trusted peer.
+// then the client is the nearest address in Config.TrustedProxyHeader
+// (X-Forwarded-For, or Forwarded's for=) that is not itself a trusted
+// proxy, walking from the right, since each proxy appends the address it
+// saw. A client that reaches the server directly cannot choose its
+// address with these headers: they are read only from a trusted peer.
+// Only the one header the proxies write is read: a proxy passes the other
+// on from the client untouched.
 func (s *Server) clientIPMiddleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ip := clientAddr(r, s.cfg.TrustedProxies)
+		ip := clientAddr(r, s.cfg.TrustedProxies, s.cfg.TrustedProxyHeader)
 		if !ip.IsValid() {
 			middleware.ClientIPFromRemoteAddr(next).ServeHTTP(w, r)
 			return
@@ -37,15 +39,16 @@ func (s *Server) clientIPMiddleware(next http.Handler) http.Handler {
 }
 
 // clientAddr is the address of the client that sent r, given the trusted
-// proxies; invalid if r.RemoteAddr does not parse.
-func clientAddr(r *http.Request, trusted []netip.Prefix) netip.Addr {
+// proxies and the header they write ("Forwarded", else X-Forwarded-For);
+// invalid if r.RemoteAddr does not parse.
+func clientAddr(r *http.Request, trusted []netip.Prefix, header string) netip.Addr {
 	peer, ok := parseAddr(r.RemoteAddr, true)
 	if !ok || !inPrefixes(peer, trusted) {
 		return peer
 	}
 	var hops []string
-	if fwd := r.Header.Values("Forwarded"); len(fwd) > 0 {
-		hops = forwardedFor(fwd)
+	if strings.EqualFold(header, "Forwarded") {
+		hops = forwardedFor(r.Header.Values("Forwarded"))
 	} else {
 		for _, h := range r.Header.Values("X-Forwarded-For") {
 			hops = append(hops, strings.Split(h, ",")...)

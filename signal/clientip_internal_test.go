@@ -17,6 +17,7 @@ func TestClientAddr(t *testing.T) {
 		trusted []netip.Prefix
 		xff     []string
 		fwd     []string
+		header  string // TrustedProxyHeader
 		want    string
 	}{
 		{name: "no proxies trusted: headers ignored", remote: "198.51.100.7:4000", xff: []string{"203.0.113.9"}, want: "198.51.100.7"},
@@ -27,9 +28,11 @@ func TestClientAddr(t *testing.T) {
 		{name: "XFF over several headers", remote: "10.1.2.3:4000", trusted: proxies, xff: []string{"1.2.3.4", "203.0.113.9"}, want: "203.0.113.9"},
 		{name: "garbage to the right", remote: "10.1.2.3:4000", trusted: proxies, xff: []string{"203.0.113.9, nonsense"}, want: "10.1.2.3"},
 		{name: "trusted peer, no header", remote: "10.1.2.3:4000", trusted: proxies, want: "10.1.2.3"},
-		{name: "Forwarded wins over XFF", remote: "10.1.2.3:4000", trusted: proxies, xff: []string{"1.1.1.1"}, fwd: []string{`for=203.0.113.9;proto=https`}, want: "203.0.113.9"},
-		{name: "Forwarded IPv6 with port", remote: "[2001:db8::1]:443", trusted: proxies, fwd: []string{`for="[2001:db8:cafe::17]:4711"`, `for="[2600::1]:80"`}, want: "2600::1"},
-		{name: "Forwarded obfuscated", remote: "10.1.2.3:4000", trusted: proxies, fwd: []string{"for=_hidden"}, want: "10.1.2.3"},
+		{name: "XFF proxy: a client's Forwarded is ignored", remote: "10.1.2.3:4000", trusted: proxies, xff: []string{"203.0.113.9"}, fwd: []string{"for=1.1.1.1"}, want: "203.0.113.9"},
+		{name: "Forwarded proxy", remote: "10.1.2.3:4000", trusted: proxies, header: "Forwarded", xff: []string{"1.1.1.1"}, fwd: []string{`for=203.0.113.9;proto=https`}, want: "203.0.113.9"},
+		{name: "Forwarded IPv6 with port", remote: "[2001:db8::1]:443", trusted: proxies, header: "Forwarded", fwd: []string{`for="[2001:db8:cafe::17]:4711"`, `for="[2600::1]:80"`}, want: "2600::1"},
+		{name: "Forwarded list in one value", remote: "10.1.2.3:4000", trusted: proxies, header: "forwarded", fwd: []string{`for=1.1.1.1, for=203.0.113.9;by=10.1.2.3`}, want: "203.0.113.9"},
+		{name: "Forwarded obfuscated", remote: "10.1.2.3:4000", trusted: proxies, header: "Forwarded", fwd: []string{"for=_hidden"}, want: "10.1.2.3"},
 		{name: "mapped IPv4 peer", remote: "[::ffff:10.1.2.3]:4000", trusted: proxies, xff: []string{"::ffff:203.0.113.9"}, want: "203.0.113.9"},
 	}
 	for _, tc := range cases {
@@ -42,7 +45,7 @@ func TestClientAddr(t *testing.T) {
 			for _, v := range tc.fwd {
 				r.Header.Add("Forwarded", v)
 			}
-			if got := clientAddr(r, tc.trusted).String(); got != tc.want {
+			if got := clientAddr(r, tc.trusted, tc.header).String(); got != tc.want {
 				t.Errorf("clientAddr = %s, want %s", got, tc.want)
 			}
 		})

@@ -97,6 +97,9 @@ type Config struct {
 	// peer is in one of these prefixes is believed. Every per-address limit
 	// uses the address found so. None: the TCP peer is the client.
 	TrustedProxies []netip.Prefix
+	// TrustedProxyHeader is the header those proxies write: "Forwarded"
+	// (RFC 7239) or, by default, "X-Forwarded-For". Only that one is read.
+	TrustedProxyHeader string
 	// WHIPAllowedOrigins are the origins (scheme://host[:port]) whose
 	// pages may publish over WHIP from a browser; "*" is any. Nil means
 	// any: the bearer key is what authorizes a publisher (see README).

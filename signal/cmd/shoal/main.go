@@ -67,7 +67,8 @@ func run(args []string) error {
 	fs.IntVar(&cfg.RTMPMaxConns, "rtmp-max-conns", 64, "RTMP connections at once, in all")
 	fs.IntVar(&cfg.RTMPMaxConnsPerIP, "rtmp-max-conns-per-ip", 4, "RTMP connections at once from one address")
 	fs.IntVar(&cfg.MaxHTTPConnsPerIP, "max-http-conns-per-ip", 128, "open HTTP connections (WebSockets included) from one TCP peer; trusted proxies are not capped")
-	trusted := fs.String("trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose Forwarded / X-Forwarded-For names the client (e.g. 127.0.0.1/32); none: the TCP peer is the client")
+	trusted := fs.String("trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose -trusted-proxy-header names the client (e.g. 127.0.0.1/32); none: the TCP peer is the client")
+	fs.StringVar(&cfg.TrustedProxyHeader, "trusted-proxy-header", "X-Forwarded-For", "the header -trusted-proxies write: X-Forwarded-For or Forwarded (only that one is read)")
 	whipOrigins := fs.String("whip-allowed-origins", "*", "comma-separated origins (https://host[:port]) whose pages may publish over WHIP from a browser; * for any (the bearer key authorizes), empty for none")
 
 	if err := applyEnv(fs); err != nil {
@@ -111,6 +112,9 @@ func run(args []string) error {
 		return fmt.Errorf("-trusted-proxies: %w", err)
 	}
 	cfg.TrustedProxies = tp
+	if h := cfg.TrustedProxyHeader; !strings.EqualFold(h, "X-Forwarded-For") && !strings.EqualFold(h, "Forwarded") {
+		return fmt.Errorf("-trusted-proxy-header: %q is neither X-Forwarded-For nor Forwarded", h)
+	}
 	cfg.WHIPAllowedOrigins = splitList(*whipOrigins)
 	if cfg.WHIPAllowedOrigins == nil {
 		cfg.WHIPAllowedOrigins = []string{} // none, not the default

@@ -22,6 +22,7 @@ func TestRefusedCommandLines(t *testing.T) {
 		{name: "short key", args: []string{"-data-dir", "DIR", "-stream-keys", "live=short"}, wantErr: "fewer than 16"},
 		{name: "one short key of two", args: []string{"-data-dir", "DIR", "-stream-keys", "a=0123456789abcdef,b=123"}, wantErr: `the key of "b"`},
 		{name: "bad proxy", args: []string{"-data-dir", "DIR", "-trusted-proxies", "10.0.0.0/40"}, wantErr: "-trusted-proxies"},
+		{name: "bad proxy header", args: []string{"-data-dir", "DIR", "-trusted-proxy-header", "X-Real-IP"}, wantErr: "-trusted-proxy-header"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
