@@ -61,6 +61,10 @@ class Viewer {
   #lastChunkAt = null;
   #hookChunkCount = 0;
   #reconnectWhy = '';
+  /** @type {ChunkInfo[]} the newest chunks, oldest first: the log shows them while the swarm panel is open */
+  #recent = [];
+  /** @type {Stats | null} */
+  #lastStats = null;
 
   /**
    * @param {Document} doc
@@ -91,7 +95,17 @@ class Viewer {
       id: el('s-id'),
       log: el('chunk-log'),
       logEmpty: el('chunk-log-empty'),
+      panel: /** @type {HTMLDetailsElement} */ (el('swarm')),
     };
+    // The swarm panel is closed unless the viewer opens it: its figures
+    // and chunk log are drawn only while it is open (8 chunks a second
+    // would otherwise cost layout and paint for nothing).
+    this.#els.panel.addEventListener('toggle', () => {
+      if (!this.#els.panel.open) return;
+      if (this.#lastStats) this.#drawStats(this.#lastStats);
+      this.#els.log.replaceChildren();
+      for (const info of this.#recent) this.#logChunk(info);
+    });
     this.#render();
   }
 
@@ -150,12 +164,21 @@ class Viewer {
       if (++this.#hookChunkCount > HOOK_MAX_CHUNKS) this.#pruneHook();
     }
     if (this.#state === 'loading' || this.#state === 'connecting' || this.#state === 'stalled') this.#set('live');
-    this.#logChunk(info);
+    this.#recent.push(info);
+    if (this.#recent.length > LOG_SIZE) this.#recent.shift();
+    if (this.#els.panel.open) this.#logChunk(info);
   }
 
   /** @param {Stats} s */
   stats(s) {
     this.#hook.stats = s;
+    this.#lastStats = s;
+    if (this.#els.panel.open) this.#drawStats(s);
+    if (this.#state === 'live') this.#render();
+  }
+
+  /** @param {Stats} s */
+  #drawStats(s) {
     const e = this.#els;
     const total = s.bytesFromPeers + s.bytesFromOrigin;
     const share = total > 0 ? (100 * s.bytesFromPeers) / total : null;
@@ -169,7 +192,6 @@ class Viewer {
     e.uploaded.textContent = bytes(s.uploadedBytes);
     e.dups.textContent = String(s.duplicates);
     e.id.textContent = s.id || '—';
-    if (this.#state === 'live') this.#render();
   }
 
   /** Called once a second: notices a stream that stopped arriving. */

@@ -88,6 +88,7 @@
  * @property {string} [execURL]    Go's JS glue; default the page's preload of it, else /wasm/wasm_exec.js
  * @property {string} [wasmURL]    the Go program; default the page's preload of it, else /wasm/shoal.wasm
  * @property {number} [timeoutMs]  how long to wait for globalThis.Shoal; default 10000
+ * @property {boolean} [inPage]    run the Go program on the page's main thread instead of a worker
  */
 
 /** Default budget for the Go program to publish `globalThis.Shoal`. */
@@ -110,8 +111,96 @@ const scripts = new Map();
  * @returns {Promise<ShoalAPI>}
  */
 export async function loadShoal(opts = {}) {
-  loading ??= load(opts);
+  loading ??= opts.inPage || typeof Worker !== 'function' ? load(opts) : loadInWorker(opts);
   return loading;
+}
+
+/** The worker that runs the Go program (lib/peer-worker.js), beside this module. */
+const WORKER_URL = new URL('./peer-worker.js', import.meta.url).href;
+
+/**
+ * Runs the Go program in a dedicated worker (lib/peer-worker.js): its
+ * compilation, start-up and every chunk it checks stay off the main thread.
+ * The page compiles the module (streaming, from the preloaded response:
+ * the work happens on the browser's background threads) and hands it over;
+ * the worker's WebRTC calls come back here (lib/rtc-host.js).
+ * @param {LoadOptions} opts
+ * @returns {Promise<ShoalAPI>}
+ */
+async function loadInWorker({ execURL = preloaded('/wasm/wasm_exec.js'), wasmURL = preloaded('/wasm/shoal.wasm'), timeoutMs = READY_TIMEOUT_MS }) {
+  let module;
+  try {
+    module = await WebAssembly.compileStreaming(fetch(wasmURL));
+  } catch (err) {
+    throw new Error(`shoal: loading ${wasmURL}: ${message(err)}`);
+  }
+  const { RTCHost } = await import('./rtc-host.js');
+  const worker = new Worker(WORKER_URL, { name: 'shoal-peer' });
+  const host = new RTCHost(worker);
+  /** @type {Map<number, {opts: JoinOptions & Record<string, any>, resolve: (h: Handle) => void, reject: (e: Error) => void}>} */
+  const joins = new Map();
+  let nextJoin = 1;
+  /** @type {(v: void) => void} */
+  let ready = () => {};
+  /** @type {(e: Error) => void} */
+  let failed = () => {};
+  const started = new Promise((resolve, reject) => { ready = resolve; failed = reject; });
+  /** @param {() => void} fn */
+  const guarded = (fn) => {
+    try {
+      fn();
+    } catch (err) {
+      console.error('shoal: callback failed:', err);
+    }
+  };
+  worker.onmessage = (e) => {
+    const m = e.data;
+    const j = joins.get(m.jid);
+    switch (m.t) {
+      case 'rtc': host.handle(m); break;
+      case 'ready': ready(); break;
+      case 'failed': failed(new Error(`shoal: ${m.message}`)); break;
+      case 'chunk': if (j) guarded(() => j.opts.onChunk?.(m.info)); break;
+      case 'stats': if (j) guarded(() => j.opts.onStats?.(m.s)); break;
+      case 'state': if (j) guarded(() => j.opts.onState?.(m.s)); break;
+      case 'joined':
+        j?.resolve({
+          leave() {
+            joins.delete(m.jid);
+            worker.postMessage({ t: 'leave', jid: m.jid });
+          },
+        });
+        break;
+      case 'joinFailed':
+        joins.delete(m.jid);
+        j?.reject(new Error(m.message));
+        break;
+    }
+  };
+  worker.onerror = (e) => {
+    failed(new Error(`shoal: the peer worker failed: ${e.message}`));
+    host.closeAll();
+  };
+  worker.postMessage({ t: 'start', execURL: new URL(execURL, location.href).href, module });
+  let timer;
+  await Promise.race([
+    started,
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`shoal: the wasm program did not start within ${timeoutMs / 1000} s`)), timeoutMs);
+    }),
+  ]).finally(() => clearTimeout(timer));
+  return {
+    join(opts) {
+      const jid = nextJoin++;
+      /** @type {Record<string, any>} */
+      const plain = {};
+      for (const [k, v] of Object.entries(opts)) if (typeof v !== 'function') plain[k] = v;
+      return new Promise((resolve, reject) => {
+        joins.set(jid, { opts, resolve, reject });
+        worker.postMessage({ t: 'join', jid, opts: plain });
+      });
+    },
+  };
 }
 
 /**
