@@ -23,6 +23,8 @@ import { HTTPFeed } from './httpfeed.js';
 
 /** The HTTP feed stops at the first chunk over a data channel, or this long (ms) after the swarm's first chunk. */
 const HANDOVER_MAX_MS = 6000;
+/** How long the peer's join waits for the feed's first answer (ms), to start where the feed got to. */
+const FEED_FIRST_WAIT_MS = 1500;
 
 /** @typedef {import('./shoal.js').ChunkInfo} ChunkInfo */
 /** @typedef {import('./shoal.js').Stats} Stats */
@@ -75,6 +77,13 @@ export function watchStream(stream, media, hooks = {}) {
 
   (async () => {
     const shoal = await loadShoal();
+    // Join where the feed got to, so that the engine does not fetch again
+    // what the feed brings: on a fast page the peer can be ready before
+    // the feed's first answer (then without it, startSeq 0 = from the
+    // swarm's live edge, the engine fetches the join backlog itself).
+    for (const until = Date.now() + FEED_FIRST_WAIT_MS; feed.next === null && media.nextSeq == null && Date.now() < until;) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
     if (gone) return;
     const h = await shoal.join({
       stream,
