@@ -2,7 +2,9 @@
 /**
  * Moderation controls for a chat line, shown to the stream's owner: delete
  * the line for everyone, time its author out for 5 minutes, or ban them
- * (nickname and connection) for good. The chat panel (lib/chat-panel.js)
+ * (nickname and address) for good. Each action that was sent dispatches a
+ * bubbling `shoal:moderated` event from the buttons (the studio refreshes
+ * its list of bans on it). The chat panel (lib/chat-panel.js)
  * adds them by itself when its connection is the owner's; a page that
  * draws its own chat (the studio, say) can use them too:
  *
@@ -42,8 +44,12 @@ export function moderationButtons(client, line, tell) {
     b.title = label;
     b.setAttribute('aria-label', `${label}: ${line.nick}`);
     b.addEventListener('click', () => {
-      if (act()) tell(done, 'info');
-      else tell('Not connected: try again in a moment.');
+      if (act()) {
+        tell(done, 'info');
+        box.dispatchEvent(new CustomEvent('shoal:moderated', { bubbles: true, detail: { action: cls, nick: line.nick } }));
+      } else {
+        tell('Not connected: try again in a moment.');
+      }
     });
     return b;
   };

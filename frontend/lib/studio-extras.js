@@ -81,5 +81,8 @@ export function mountStudioExtras(root, stream) {
   root.append(embed, chatBox, bansBox);
   const panel = mountChat(chatBox, { stream, title: 'Chat (you moderate)' });
   const bans = mountBans(bansBox, stream);
+  // A ban or time-out from the chat shows in the list once the server has
+  // stored it (it sends no answer): look again shortly after.
+  chatBox.addEventListener('shoal:moderated', () => { setTimeout(() => bans.refresh(), 500); });
   return { close: () => { panel.close(); bans.close(); } };
 }
