@@ -29,6 +29,8 @@ export class HTTPFeed {
   next = null;
   /** server clock minus ours (ms), from the answers' X-Shoal-Server-Time */
   clockOffsetMs = 0;
+  /** round trip of the answer clockOffsetMs came from (ms) */
+  #offsetRTT = Infinity;
   /** chunks and bytes delivered */
   chunks = 0;
   bytes = 0;
@@ -88,7 +90,14 @@ export class HTTPFeed {
       const body = new Uint8Array(await r.arrayBuffer());
       if (signal.aborted) return;
       const server = Number(r.headers.get('X-Shoal-Server-Time'));
-      if (server > 0) this.clockOffsetMs = server - (sent + Date.now()) / 2;
+      // The offset from the quickest round trip: a long poll's answer
+      // waited on the server, and a busy page reads any answer late, both
+      // of which would put the server's clock in the middle of the wait.
+      const rtt = Date.now() - sent;
+      if (server > 0 && rtt <= this.#offsetRTT) {
+        this.#offsetRTT = rtt;
+        this.clockOffsetMs = server - (sent + Date.now()) / 2;
+      }
       let at = 0;
       for (const entry of index.split(',')) {
         const [seq, timestamp, flags, size] = entry.split(':').map(Number);

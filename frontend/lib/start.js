@@ -59,8 +59,10 @@ export function watchStream(stream, media, hooks = {}) {
       console.error('watch: callback failed:', err);
     }
   };
+  /** the swarm has told the server's clock: it wins over the feed's estimate */
+  let swarmClock = false;
   const feed = new HTTPFeed(stream, (c) => {
-    if (media.clockOffsetMs === 0) media.clockOffsetMs = feed.clockOffsetMs;
+    if (!swarmClock) media.clockOffsetMs = feed.clockOffsetMs;
     media.chunk(c);
     guarded(() => hooks.onChunk?.({ seq: c.seq, from: c.from, size: c.data.length }));
   });
@@ -104,7 +106,10 @@ export function watchStream(stream, media, hooks = {}) {
         guarded(() => hooks.onChunk?.(info));
       },
       onStats: (/** @type {Stats} */ s) => {
-        if (s.clockOffsetMs) media.clockOffsetMs = s.clockOffsetMs;
+        if (s.clockOffsetMs) {
+          media.clockOffsetMs = s.clockOffsetMs;
+          swarmClock = true;
+        }
         guarded(() => hooks.onStats?.(s));
       },
       onState: (/** @type {{state: PeerState, detail: string}} */ s) => {
