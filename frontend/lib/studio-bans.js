@@ -29,8 +29,8 @@ const REFRESH_MS = 10_000;
  */
 
 /**
- * Groups the rows one moderator action made (same label, same time, same
- * end) into one entry.
+ * Groups the rows of one person's ban (same label, same end: one moderator
+ * action stores its two rows a millisecond or so apart) into one entry.
  * @param {Ban[]} bans
  * @returns {{label: string, kinds: string[], until: string | null, ids: number[]}[]}
  */
@@ -38,7 +38,7 @@ export function groupBans(bans) {
   /** @type {Map<string, {label: string, kinds: string[], until: string | null, ids: number[]}>} */
   const groups = new Map();
   for (const b of bans) {
-    const key = `${b.label.toLowerCase()}\u0000${b.created}\u0000${b.until ?? ''}`;
+    const key = `${b.label.toLowerCase()}\u0000${b.until ?? ''}`;
     let g = groups.get(key);
     if (!g) {
       g = { label: b.label, kinds: [], until: b.until, ids: [] };
@@ -48,6 +48,20 @@ export function groupBans(bans) {
     g.ids.push(b.id);
   }
   return [...groups.values()];
+}
+
+/**
+ * "nickname and address", "nickname and 2 addresses", "address".
+ * @param {string[]} kinds
+ * @returns {string}
+ */
+export function describeKinds(kinds) {
+  const n = kinds.filter((k) => k === 'address').length;
+  const parts = [];
+  if (kinds.includes('nickname')) parts.push('nickname');
+  if (n === 1) parts.push('address');
+  if (n > 1) parts.push(`${n} addresses`);
+  return parts.join(' and ');
 }
 
 /**
@@ -117,7 +131,7 @@ export function mountBans(root, stream) {
         who.textContent = g.label || '(unknown)'; // text, never HTML
         const what = doc.createElement('span');
         what.className = 'muted';
-        what.textContent = ` ${g.kinds.sort().reverse().join(' and ')}, ${describeUntil(g.until)} `;
+        what.textContent = ` ${describeKinds(g.kinds)}, ${describeUntil(g.until)} `;
         const lift = doc.createElement('button');
         lift.type = 'button';
         lift.className = 'btn btn-small';

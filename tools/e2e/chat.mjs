@@ -250,6 +250,34 @@ try {
       await screenshot(phone, 'viewer-phone-scrolled');
       return true;
     });
+
+    // Bans cover the address: every tab here is 127.0.0.1, so banning bob
+    // refuses alice too, whatever nickname she takes.
+    await step('ban by address', async () => {
+      await b.waitForTimeout(1200); // a fresh rate-limit token
+      await say(b, 'bob', 'buy followers now');
+      await waitText(m, 'buy followers now');
+      const li = m.locator('.chat-msg', { hasText: 'buy followers now' });
+      await li.hover();
+      await li.locator('.chat-ban').click({ timeout: STEP_MS });
+      await m.waitForTimeout(1000);
+      await say(a, 'someone-new', 'am I still here?');
+      await a.waitForFunction(() => /banned/.test(document.querySelector('.chat-notice')?.textContent ?? ''), null, { timeout: STEP_MS });
+      return a.textContent('.chat-notice');
+    });
+    await step('studio lifts the ban', async () => {
+      const s = await tab('studio', { cookie: opt.token });
+      await s.goto(`${opt.base}/studio#${opt.stream}`, { waitUntil: 'domcontentloaded' });
+      await s.waitForSelector('#ban-list .ban', { timeout: 3 * STEP_MS });
+      const listed = await s.$$eval('#ban-list .ban', (lis) => lis.map((li) => li.textContent ?? ''));
+      await screenshot(s, 'studio-bans');
+      await s.locator('#ban-list .ban button').first().click({ timeout: STEP_MS });
+      await s.waitForSelector('#ban-list .ban', { state: 'detached', timeout: STEP_MS });
+      await a.waitForTimeout(1200);
+      await say(a, 'someone-new', 'back again');
+      await waitText(m, 'back again');
+      return { listed };
+    });
   } else if (opt.phase === 'embed') {
     const host = await tab('host');
     await host.goto(opt.host);

@@ -221,6 +221,15 @@ func TestChatModerationAndEmbed(t *testing.T) {
 			t.Errorf("stats overlay %q", overlay)
 		}
 		r.step(t, "screenshots", nil)
+		var banned string
+		if r.step(t, "ban by address", &banned) && !strings.Contains(banned, "banned") {
+			t.Errorf("a new nickname from the banned address was told %q, want a ban", banned)
+		}
+		var lifted struct{ Listed []string }
+		if r.step(t, "studio lifts the ban", &lifted) &&
+			(len(lifted.Listed) != 1 || !strings.Contains(lifted.Listed[0], "bob") || !strings.Contains(lifted.Listed[0], "nickname and address")) {
+			t.Errorf("the studio listed %q, want one line for bob's nickname and address", lifted.Listed)
+		}
 		t.Logf("chat: screenshots %v; overlay %q; counts %+v", r.Screenshots, overlay, count)
 
 		// The embed, framed by a page on a second origin.
