@@ -216,33 +216,33 @@ class Viewer {
   /** @param {string} [detail] */
   #render(detail) {
     const e = this.#els;
-    e.status.dataset.state = this.#state;
+    if (e.status.dataset.state !== this.#state) e.status.dataset.state = this.#state;
     switch (this.#state) {
       case 'loading':
-        e.statusText.textContent = 'Loading the Shoal engine…';
+        setText(e.statusText, 'Loading the Shoal engine…');
         break;
       case 'connecting':
-        e.statusText.textContent = 'Connecting to the swarm…';
+        setText(e.statusText, 'Connecting to the swarm…');
         break;
       case 'live': {
         const peers = this.#hook.stats?.peers ?? 0;
-        e.statusText.textContent = `Live · ${peers} ${peers === 1 ? 'peer' : 'peers'}`;
+        setText(e.statusText, `Live · ${peers} ${peers === 1 ? 'peer' : 'peers'}`);
         break;
       }
       case 'stalled': {
         const since = this.#lastChunkAt === null ? 0 : Date.now() - this.#lastChunkAt;
-        e.statusText.textContent = `Stalled · no chunk for ${Math.floor(since / 1000)} s`;
+        setText(e.statusText, `Stalled · no chunk for ${Math.floor(since / 1000)} s`);
         break;
       }
       case 'error':
-        e.statusText.textContent = `Error: ${detail ?? this.#hook.error ?? 'unknown'}`;
+        setText(e.statusText, `Error: ${detail ?? this.#hook.error ?? 'unknown'}`);
         break;
       case 'reconnecting':
-        e.statusText.textContent = 'Reconnecting to the server… (the video goes on over HTTP)';
+        setText(e.statusText, 'Reconnecting to the server… (the video goes on over HTTP)');
         e.status.title = this.#reconnectWhy;
         break;
       case 'left':
-        e.statusText.textContent = 'Left the stream';
+        setText(e.statusText, 'Left the stream');
         break;
     }
   }
@@ -459,3 +459,13 @@ async function main() {
 }
 
 main();
+
+/**
+ * Sets el's text when it differs: a write, even of the same text, costs a
+ * style and layout pass.
+ * @param {HTMLElement} el
+ * @param {string} text
+ */
+function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
+}

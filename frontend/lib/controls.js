@@ -102,8 +102,10 @@ export class Controls {
   update(s) {
     const lat = s.latency;
     const live = lat !== null && lat < 5 && !this.#video.paused;
-    this.#els.live.dataset.live = String(live);
-    this.#els.latency.textContent = lat === null ? '' : `−${Math.max(0, lat).toFixed(1)} s`;
+    // Written only when changed: each write costs a style and layout pass.
+    if (this.#els.live.dataset.live !== String(live)) this.#els.live.dataset.live = String(live);
+    const text = lat === null ? '' : `−${Math.max(0, lat).toFixed(1)} s`;
+    if (this.#els.latency.textContent !== text) this.#els.latency.textContent = text;
   }
 
   #render() {
