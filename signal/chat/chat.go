@@ -254,8 +254,14 @@ func (h *Hub) Join(ctx context.Context, stream string, accountID int64, addr str
 		moderator:   accountID != 0 && accountID == st.OwnerID,
 		limit:       rate.NewLimiter(rate.Limit(h.cfg.Rate), h.cfg.Burst),
 	}
-	if c.moderator {
+	switch {
+	case c.moderator:
 		c.fingerprint = "account:" + strconv.FormatInt(accountID, 10)
+	case addr == "":
+		// No address known (a caller without the server's client-IP
+		// middleware): ban this connection only, not everyone else
+		// without one.
+		c.fingerprint = "conn:" + rand.Text()[:16]
 	}
 	h.mu.Lock()
 	r := h.rooms[stream]

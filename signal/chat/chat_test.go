@@ -449,6 +449,7 @@ func TestBanHoldsAcrossReconnects(t *testing.T) {
 		{"another IPv6 /64", "2001:db8:1:2::10", "2001:db8:1:3::10", "newname", false, false},
 		{"another address, banned nickname", "203.0.113.7", "203.0.113.8", "Spammer", false, true},
 		{"another address, new nickname", "203.0.113.7", "203.0.113.8", "newname", false, false},
+		{"no address known: only the connection", "", "", "newname", false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
