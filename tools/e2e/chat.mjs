@@ -17,6 +17,7 @@
  * Usage:
  *   node chat.mjs --phase chat --base http://127.0.0.1:8080 --stream show --token T --shots DIR
  *   node chat.mjs --phase embed --base … --host http://127.0.0.1:9090/host.html --embed-stream demo --shots DIR
+ *   node chat.mjs --phase studio --base … --stream show --token SESSION [--shots DIR]
  *   node chat.mjs --phase after --base … --stream show
  *
  * Environment: CHROMIUM overrides the browser binary (default /usr/bin/chromium).
@@ -41,7 +42,7 @@ const { values: opt } = parseArgs({
   strict: true,
 });
 if (!opt.phase || !opt.base) {
-  process.stderr.write('usage: node chat.mjs --phase chat|embed|after --base URL [...]\n');
+  process.stderr.write('usage: node chat.mjs --phase chat|studio|embed|after --base URL [...]\n');
   process.exit(2);
 }
 
@@ -265,6 +266,18 @@ try {
       await a.waitForFunction(() => /banned/.test(document.querySelector('.chat-notice')?.textContent ?? ''), null, { timeout: STEP_MS });
       return a.textContent('.chat-notice');
     });
+  } else if (opt.phase === 'studio') {
+    // After the chat phase banned bob: a fresh viewer from the same
+    // address is still refused until the owner lifts the ban in the
+    // studio; then the studio's account card.
+    const v = await tab('viewer-again');
+    await v.goto(watch, { waitUntil: 'domcontentloaded' });
+    await step('still banned', async () => {
+      await v.waitForSelector('.chat[data-state="open"]', { timeout: 3 * STEP_MS });
+      await say(v, 'another-name', 'let me in');
+      await v.waitForFunction(() => /banned/.test(document.querySelector('.chat-notice')?.textContent ?? ''), null, { timeout: STEP_MS });
+      return v.textContent('.chat-notice');
+    });
     await step('studio lifts the ban', async () => {
       const s = await tab('studio', { cookie: opt.token });
       await s.goto(`${opt.base}/studio#${opt.stream}`, { waitUntil: 'domcontentloaded' });
@@ -273,10 +286,43 @@ try {
       await screenshot(s, 'studio-bans');
       await s.locator('#ban-list .ban button').first().click({ timeout: STEP_MS });
       await s.waitForSelector('#ban-list .ban', { state: 'detached', timeout: STEP_MS });
-      await a.waitForTimeout(1200);
-      await say(a, 'someone-new', 'back again');
-      await waitText(m, 'back again');
+      await v.waitForTimeout(1200);
+      await say(v, 'someone-new', 'back again');
+      await waitText(v, 'back again');
+      // Every tab here is one address: close what is done with, so the
+      // server's connections per address stay for the tabs still open.
+      await s.context().close();
       return { listed };
+    });
+    await step('studio account', async () => {
+      const s = await tab('account', { cookie: opt.token });
+      // "Sign out everywhere" asks first: say yes (a dialog the harness
+      // would dismiss, and count as a failure).
+      await s.addInitScript(() => { window.confirm = () => true; });
+      await s.goto(`${opt.base}/studio`, { waitUntil: 'domcontentloaded' });
+      await s.waitForSelector('#password-form', { timeout: 3 * STEP_MS });
+      await s.fill('#pw-current', 'correct horse battery');
+      await s.fill('#pw-new', 'a better passphrase');
+      await s.fill('#pw-again', 'a better passphrase');
+      // The page reloads itself after a change, to use its new session.
+      const reloaded = s.waitForEvent('load', { timeout: 3 * STEP_MS });
+      await s.click('#password-form button[type="submit"]');
+      await s.waitForFunction(() => /Password changed/.test(document.getElementById('account-status')?.textContent ?? ''), null, { timeout: STEP_MS });
+      const status = await s.textContent('#account-status');
+      await reloaded;
+      await s.waitForFunction(() => document.getElementById('who')?.textContent === 'host', null, { timeout: 3 * STEP_MS });
+      // The other sessions ended: the one the chat tab and the first studio
+      // tab used sends the browser to the sign-in page now.
+      const old = await tab('old-session', { cookie: opt.token });
+      await old.goto(`${opt.base}/studio`, { waitUntil: 'domcontentloaded' });
+      const oldURL = new URL(old.url()).pathname;
+      await old.context().close();
+      await s.click('#sign-out-everywhere');
+      await s.waitForURL(/\/login/, { timeout: STEP_MS });
+      await s.goto(`${opt.base}/studio`, { waitUntil: 'domcontentloaded' });
+      const afterSignOut = new URL(s.url()).pathname;
+      await s.context().close();
+      return { status, oldURL, afterSignOut };
     });
   } else if (opt.phase === 'embed') {
     const host = await tab('host');

@@ -114,8 +114,11 @@ document.getElementById('play').onclick = () => send('play');
 // an HTML message shows as text; the broadcaster (signed in) deletes a
 // message and it disappears for everyone; the chat is rate limited; the
 // embed, framed by a page on another origin, sends that page ready,
-// playing, stats and paused and obeys its commands; after a restart the
-// chat history is still there. Screenshots go to $SHOAL_ARTIFACTS.
+// playing, stats and paused and obeys its commands; a ban covers the
+// author's address (every tab is 127.0.0.1) and the studio lifts it; the
+// studio changes the password (other sessions end) and signs out
+// everywhere; after a restart the chat history is still there.
+// Screenshots go to $SHOAL_ARTIFACTS.
 func TestChatModerationAndEmbed(t *testing.T) {
 	bin := requireTools(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 2*testTimeout)
@@ -146,7 +149,10 @@ func TestChatModerationAndEmbed(t *testing.T) {
 	addr, rtmpAddr := freeAddr(t), freeAddr(t)
 	base := "http://" + addr
 	shots := artifactsDir(t)
-	args := []string{"-data-dir", dataDir, "-rtmp-addr", rtmpAddr, "-demo", "demo"}
+	// Every tab is 127.0.0.1: seven browser contexts with their peers,
+	// WebSockets and pollers can pass the 128 connections one address may
+	// hold, which a real audience never shares.
+	args := []string{"-data-dir", dataDir, "-rtmp-addr", rtmpAddr, "-demo", "demo", "-max-http-conns-per-ip", "1024"}
 
 	t.Run("live", func(t *testing.T) {
 		startServer(ctx, t, bin, addr, args...)
@@ -225,10 +231,21 @@ func TestChatModerationAndEmbed(t *testing.T) {
 		if r.step(t, "ban by address", &banned) && !strings.Contains(banned, "banned") {
 			t.Errorf("a new nickname from the banned address was told %q, want a ban", banned)
 		}
+
+		sp := runChat(ctx, t, "--phase", "studio", "--base", base, "--stream", "show", "--token", token, "--shots", shots)
+		var still string
+		if sp.step(t, "still banned", &still) && !strings.Contains(still, "banned") {
+			t.Errorf("a new tab from the banned address was told %q, want a ban", still)
+		}
 		var lifted struct{ Listed []string }
-		if r.step(t, "studio lifts the ban", &lifted) &&
+		if sp.step(t, "studio lifts the ban", &lifted) &&
 			(len(lifted.Listed) != 1 || !strings.Contains(lifted.Listed[0], "bob") || !strings.Contains(lifted.Listed[0], "nickname and address")) {
 			t.Errorf("the studio listed %q, want one line for bob's nickname and address", lifted.Listed)
+		}
+		var account struct{ Status, OldURL, AfterSignOut string }
+		if sp.step(t, "studio account", &account) &&
+			(!strings.Contains(account.Status, "Password changed") || account.OldURL != "/login" || account.AfterSignOut != "/login") {
+			t.Errorf("password change and sign out everywhere: %+v, want the old session and then every session signed out", account)
 		}
 		t.Logf("chat: screenshots %v; overlay %q; counts %+v", r.Screenshots, overlay, count)
 
