@@ -33,10 +33,23 @@ func main() {
 	args := append([]string{"tool", "-modfile=" + filepath.Join(root, "tools", "task", "task.mod"), "task"}, os.Args[1:]...)
 	cmd := exec.Command("go", args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	// Ctrl-C reaches go-task too (same process group): let it decide
-	// when to stop, and wait for it.
-	signal.Ignore(os.Interrupt, syscall.SIGTERM)
-	err = cmd.Run()
+	// Ctrl-C reaches go-task too (same process group): let it decide when
+	// to stop, and wait for it. A SIGTERM or SIGHUP sent to this process
+	// alone is passed on.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, "task:", err)
+		os.Exit(1)
+	}
+	go func() {
+		for s := range sigs {
+			if s != os.Interrupt {
+				cmd.Process.Signal(s)
+			}
+		}
+	}()
+	err = cmd.Wait()
 	var exit *exec.ExitError
 	switch {
 	case errors.As(err, &exit):
