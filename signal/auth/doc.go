@@ -41,6 +41,14 @@
 // username and client address with an in-memory token bucket (5, then one a
 // minute by default).
 //
+// # Password changes and revocation
+//
+// [Auth.ChangePassword] checks the current password (under the same rate
+// limit as a login, so a stolen session guesses no faster), stores the new
+// hash and ends every session of the account in one transaction, then
+// opens a fresh one for the browser that asked. [Auth.LogoutEverywhere]
+// ends every session of the account. Both belong behind RequireAccount.
+//
 // # CSRF
 //
 // Two layers. First, net/http's CrossOriginProtection ([Auth.Protect], and

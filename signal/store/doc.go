@@ -17,8 +17,10 @@
 //
 // # Interfaces
 //
-// [*DB] implements five small interfaces, one per concern: [Accounts],
-// [Sessions], [Streams], [Chat] and [Bans]. There is deliberately no
+// [*DB] implements small interfaces, one per concern: [Accounts],
+// [Sessions], [Streams], [Chat] and [Bans], [SigningKeys] (each stream's
+// chunk-signing key) and [Secrets] (random values the server keeps across
+// restarts, such as the salt of the chat's address hashes). There is deliberately no
 // interface of everything: a consumer declares the few methods it uses (the
 // way package auth does), and the server holds the *DB.
 //
@@ -36,10 +38,17 @@
 //
 // Every method is safe for concurrent use. The database runs in WAL mode
 // through a single connection, so statements from one process are
-// serialised; another process on the same file (the shoal user add command
+// serialised; another process on the same file (`shoal -create-account`
 // while the server runs) waits for the lock up to a busy timeout of 5 s, and
 // every transaction takes the write lock when it begins (BEGIN IMMEDIATE)
 // so two writers never deadlock.
+//
+// # Chat retention
+//
+// [DB.PruneChat] deletes a stream's messages by age and by count; the chat
+// hub calls it for a stream on every message and for all streams on a
+// schedule, so chat_messages (with the senders' address fingerprints) stays
+// bounded.
 //
 // # Errors
 //
