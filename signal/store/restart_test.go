@@ -123,7 +123,7 @@ func TestRestartSurvival(t *testing.T) {
 }
 
 // TestConcurrentWriters appends chat from several goroutines through one DB
-// and through a second DB on the same file (as the shoal user add command
+// and through a second DB on the same file (as `shoal -create-account`
 // beside the running server would): nothing fails and nothing is lost.
 func TestConcurrentWriters(t *testing.T) {
 	ctx := testCtx(t)
