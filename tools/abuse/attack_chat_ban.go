@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,7 +30,9 @@ import (
 //
 // Bans need a moderator, the owner of a stream with a row in the store: the
 // attack makes the first account on the fresh server with the setup link
-// the server logged, creates a stream, and joins its chat signed in.
+// the server logged (or, on a server where an earlier round made it, signs
+// in), creates a stream of its own, and joins its chat signed in. So it can
+// run again and again against one server, as the soak under attack does.
 func init() {
 	register(Attack{Name: "chat_ban", Run: attackChatBan})
 }
@@ -37,19 +41,22 @@ const chatBanReconnects = 20
 
 func attackChatBan(ctx context.Context, tg Target) (string, error) {
 	base := "http://" + tg.HTTP
-	mod, err := newModerator(ctx, tg, base, "banroom")
+	rb := make([]byte, 4)
+	rand.Read(rb)
+	room := "banroom-" + hex.EncodeToString(rb) // a new room each round: bans are per stream
+	mod, err := newModerator(ctx, tg, base, room)
 	if err != nil {
 		return "", err
 	}
 	wsURL := "ws://" + tg.HTTP + "/api/signal"
-	modConn, err := joinChat(ctx, wsURL, "banroom", "", mod.cookie)
+	modConn, err := joinChat(ctx, wsURL, room, "", mod.cookie)
 	if err != nil {
 		return "", fmt.Errorf("moderator: %w", err)
 	}
 	defer modConn.Close("done")
 
 	// The troll posts once and is banned for good by message.
-	troll, err := joinChat(ctx, wsURL, "banroom", "127.0.0.1", "")
+	troll, err := joinChat(ctx, wsURL, room, "127.0.0.1", "")
 	if err != nil {
 		return "", fmt.Errorf("troll: %w", err)
 	}
@@ -70,7 +77,7 @@ func attackChatBan(ctx context.Context, tg Target) (string, error) {
 	// Reconnect with a new nickname each time: every one must be refused.
 	refused := 0
 	for i := range chatBanReconnects {
-		c, err := joinChat(ctx, wsURL, "banroom", "127.0.0.1", "")
+		c, err := joinChat(ctx, wsURL, room, "127.0.0.1", "")
 		if err != nil {
 			return "", fmt.Errorf("reconnect %d: %w", i, err)
 		}
@@ -88,7 +95,7 @@ func attackChatBan(ctx context.Context, tg Target) (string, error) {
 	}
 
 	// An honest viewer on another address is not caught by the ban.
-	honest, err := joinChat(ctx, wsURL, "banroom", "127.0.0.2", "")
+	honest, err := joinChat(ctx, wsURL, room, "127.0.0.2", "")
 	if err != nil {
 		return "", fmt.Errorf("honest viewer: %w", err)
 	}
@@ -99,7 +106,7 @@ func attackChatBan(ctx context.Context, tg Target) (string, error) {
 
 	// The studio lists the ban by whom it was for, never the address.
 	var bans []struct{ Kind, Label string }
-	if err := mod.getJSON(ctx, base+"/api/studio/streams/banroom/bans", &bans); err != nil {
+	if err := mod.getJSON(ctx, base+"/api/studio/streams/"+room+"/bans", &bans); err != nil {
 		return "", err
 	}
 	if len(bans) != 2 {
@@ -141,13 +148,26 @@ func newModerator(ctx context.Context, tg Target, base, stream string) (*moderat
 	}
 	resp.Body.Close()
 	b, _ := url.Parse(base)
-	for _, c := range jar.Cookies(b) {
-		if c.Name == "shoal_session" {
-			m.cookie = c.Value
+	session := func() {
+		for _, c := range jar.Cookies(b) {
+			if c.Name == "shoal_session" {
+				m.cookie = c.Value
+			}
 		}
 	}
-	if m.cookie == "" {
-		return nil, fmt.Errorf("setup: no session (status %d)", resp.StatusCode)
+	if session(); m.cookie == "" {
+		// The setup link is good once: an earlier round made the account.
+		login := url.Values{"username": {"moderator"}, "password": {pw}}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/login", strings.NewReader(login.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		lresp, err := m.client.Do(req)
+		if err != nil {
+			return nil, fmt.Errorf("sign in: %w", err)
+		}
+		lresp.Body.Close()
+		if session(); m.cookie == "" {
+			return nil, fmt.Errorf("setup: no session (status %d), sign-in: status %d", resp.StatusCode, lresp.StatusCode)
+		}
 	}
 	var sess struct{ CSRFToken string }
 	if err := m.getJSON(ctx, base+"/api/studio/session", &sess); err != nil {

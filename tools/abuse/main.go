@@ -4,6 +4,7 @@
 //
 //	go tool task abuse                    # build, then every attack in a loopback-only namespace
 //	go run ./tools/abuse -only rtmp_bomb  # one attack (comma-separated names)
+//	go tool task abuse:soak               # the soak under attack (-soak 20m, soak.go)
 //
 // Each attack gets a fresh bin/shoal on loopback ports with a temporary data
 // directory, so one attack's per-address counters do not spoil the next.
@@ -14,6 +15,12 @@
 // calls register from init(). It gets a Target (the server's addresses,
 // a stream with its key, its pid and log file) and returns the limit it hit
 // or an error when the server did not hold.
+//
+// With -soak DURATION it runs the soak under attack instead (soak.go): one
+// server, an ffmpeg ingest, honest native viewers and Chromium tabs for the
+// whole duration while the attacks that can share a server run against it
+// round after round; it fails if an honest viewer lost a chunk or the
+// server's memory grew.
 package main
 
 import (
@@ -59,6 +66,12 @@ type config struct {
 	out     string
 	timeout time.Duration
 	extra   string
+
+	soak        time.Duration // 0: the attacks one by one; else the soak under attack for this long
+	soakViewers int           // honest native viewers
+	soakTabs    int           // Chromium tabs
+	soakAttacks string        // comma-separated attacks run round after round
+	harness     string        // the browser harness (tools/e2e/browser.mjs)
 }
 
 func main() {
@@ -68,6 +81,11 @@ func main() {
 	flag.StringVar(&cfg.out, "json", "", "also write the report as JSON to this file")
 	flag.DurationVar(&cfg.timeout, "timeout", 2*time.Minute, "longest one attack may run")
 	flag.StringVar(&cfg.extra, "server-flags", "", "extra flags for the server, space-separated (e.g. \"-rtmp-max-conns 8\")")
+	flag.DurationVar(&cfg.soak, "soak", 0, "run the soak under attack for this long instead (e.g. 20m)")
+	flag.IntVar(&cfg.soakViewers, "soak-viewers", 4, "soak: honest native viewers")
+	flag.IntVar(&cfg.soakTabs, "soak-tabs", 2, "soak: honest Chromium tabs")
+	flag.StringVar(&cfg.soakAttacks, "soak-attacks", soakAttacks, "soak: the attacks run round after round")
+	flag.StringVar(&cfg.harness, "browser-harness", "tools/e2e/browser.mjs", "soak: the Chromium harness (node)")
 	list := flag.Bool("list", false, "list the attacks and exit")
 	flag.Parse()
 	if flag.NArg() > 0 {
@@ -83,6 +101,9 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if cfg.soak > 0 {
+		os.Exit(soakMain(ctx, cfg))
+	}
 	results, err := run(ctx, cfg)
 	printReport(os.Stdout, results)
 	if cfg.out != "" {
@@ -138,7 +159,10 @@ type server struct {
 	exited chan struct{}
 }
 
-func startServer(ctx context.Context, cfg config) (*server, error) {
+// startServer starts bin/shoal on free loopback ports; with bind (say
+// "0.0.0.0") its HTTP and RTMP listeners take those ports on that address
+// instead, and Target still names them on 127.0.0.1.
+func startServer(ctx context.Context, cfg config, bind string) (*server, error) {
 	dir, err := os.MkdirTemp("", "shoal-abuse-")
 	if err != nil {
 		return nil, fmt.Errorf("temp dir: %w", err)
@@ -154,7 +178,14 @@ func startServer(ctx context.Context, cfg config) (*server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server log: %w", err)
 	}
-	args := []string{"-addr", tg.HTTP, "-rtmp-addr", tg.RTMP, "-debug-addr", tg.Debug,
+	listen := func(a string) string {
+		if bind == "" {
+			return a
+		}
+		_, port, _ := net.SplitHostPort(a)
+		return net.JoinHostPort(bind, port)
+	}
+	args := []string{"-addr", listen(tg.HTTP), "-rtmp-addr", listen(tg.RTMP), "-debug-addr", tg.Debug,
 		"-data-dir", dir, "-demo", tg.Live, "-demo-source", "synthetic", "-ice-loopback",
 		"-stream-keys", tg.Stream + "=" + tg.Key}
 	args = append(args, strings.Fields(cfg.extra)...)
@@ -209,7 +240,7 @@ func healthy(tg Target) bool {
 }
 
 func runOne(ctx context.Context, cfg config, a Attack) (result, error) {
-	s, err := startServer(ctx, cfg)
+	s, err := startServer(ctx, cfg, "")
 	if err != nil {
 		return result{}, err
 	}
