@@ -23,9 +23,12 @@ import (
 // bin/shoal, an ffmpeg RTMP ingest, honest native viewers (tools/honest)
 // and Chromium tabs (tools/e2e/browser.mjs) watching it for the whole
 // duration, while the attacks that can share a server run against it one
-// after the other, round after round. Honest viewers come from another
-// address (honestIP, added to lo) than the attackers (127.0.0.1 and
-// 127.0.1.x), as on the internet: every cap is per address.
+// after the other, round after round. The attackers connect from another
+// address (attackIP, added to lo) than the honest viewers (127.0.0.1), as
+// on the internet: every cap is per address. Two attacks pick their own
+// source addresses: rtmp_bomb's first wave comes from 127.0.0.1 (beside
+// ffmpeg's connection), its second from 127.0.1.x, and chat_ban's troll
+// from 127.0.0.1 in a room of its own.
 //
 // It fails when an honest viewer lost a chunk, when the server's memory
 // was not flat (the median of the last window more than flatTolerance
@@ -37,7 +40,7 @@ import (
 const soakAttacks = "rtmp_bomb,signal_padding,idle_links,stalled_posts,chat_ban,report_flood"
 
 const (
-	honestIP      = "10.77.0.1"      // the honest viewers' address, added to lo in the namespace
+	attackIP      = "10.77.0.1"      // the attackers' address, added to lo in the namespace
 	sampleEvery   = 10 * time.Second // server resources
 	flatWindow    = 5 * time.Minute  // first and last window compared (a quarter of shorter runs)
 	flatTolerance = 0.15             // the last window's median may exceed the first's by this much
@@ -49,6 +52,7 @@ const (
 type soakReport struct {
 	Duration   string          `json:"duration"`
 	HonestAddr string          `json:"honest_addr"`
+	AttackAddr string          `json:"attack_addr"`
 	Note       string          `json:"note,omitempty"`
 	Natives    []honest.Result `json:"natives"`
 	Tabs       []tabResult     `json:"tabs"`
@@ -97,17 +101,17 @@ func runSoak(ctx context.Context, cfg config) (*soakReport, error) {
 	if _, err := exec.LookPath("ffmpeg"); err != nil {
 		return nil, fmt.Errorf("ffmpeg: %w (go tool task deps)", err)
 	}
-	host, err := honestAddress()
+	// Honest viewers on 127.0.0.1 (Chromium's WebRTC is proven there by
+	// the e2e tests); the attackers reach the server at attackIP.
+	host := "127.0.0.1"
+	atk, err := attackAddress()
+	bind := "0.0.0.0"
 	if err != nil {
-		rep.Note = fmt.Sprintf("honest viewers share 127.0.0.1 with the attackers (%v): per-address caps hit them too", err)
+		rep.Note = fmt.Sprintf("attackers share 127.0.0.1 with the honest viewers (%v): per-address caps hit them too", err)
 		log.Warn(rep.Note)
-		host = "127.0.0.1"
+		atk, bind = host, ""
 	}
-	rep.HonestAddr = host
-	bind := ""
-	if host != "127.0.0.1" {
-		bind = "0.0.0.0"
-	}
+	rep.HonestAddr, rep.AttackAddr = host, atk
 	srv, err := startServer(ctx, cfg, bind)
 	if err != nil {
 		return nil, err
@@ -117,6 +121,7 @@ func runSoak(ctx context.Context, cfg config) (*soakReport, error) {
 	tg.Live = tg.Stream // the attacks' swarm is the honest viewers' one
 	_, httpPort, _ := net.SplitHostPort(tg.HTTP)
 	_, rtmpPort, _ := net.SplitHostPort(tg.RTMP)
+	tg.HTTP, tg.RTMP = net.JoinHostPort(atk, httpPort), net.JoinHostPort(atk, rtmpPort)
 	base := "http://" + net.JoinHostPort(host, httpPort)
 
 	var wg sync.WaitGroup
@@ -186,19 +191,19 @@ func runSoak(ctx context.Context, cfg config) (*soakReport, error) {
 	return rep, nil
 }
 
-// honestAddress adds honestIP to lo (inside the test's network namespace,
+// attackAddress adds attackIP to lo (inside the test's network namespace,
 // where the tool runs as root of its user namespace), so that connections
-// to it come from it: the honest viewers' own address.
-func honestAddress() (string, error) {
-	if l, err := net.Listen("tcp", honestIP+":0"); err == nil {
+// to it come from it: the attackers' own address.
+func attackAddress() (string, error) {
+	if l, err := net.Listen("tcp", attackIP+":0"); err == nil {
 		l.Close()
-		return honestIP, nil
+		return attackIP, nil
 	}
-	out, err := exec.Command("ip", "addr", "add", honestIP+"/32", "dev", "lo").CombinedOutput()
+	out, err := exec.Command("ip", "addr", "add", attackIP+"/32", "dev", "lo").CombinedOutput()
 	if err != nil {
-		return "", fmt.Errorf("ip addr add %s: %v: %s", honestIP, err, strings.TrimSpace(string(out)))
+		return "", fmt.Errorf("ip addr add %s: %v: %s", attackIP, err, strings.TrimSpace(string(out)))
 	}
-	return honestIP, nil
+	return attackIP, nil
 }
 
 // encoder keeps ffmpeg publishing a 640×360 test pattern with a tone to
@@ -389,7 +394,7 @@ func median(ss []soakSample, get func(usage) float64) float64 {
 }
 
 func (r *soakReport) print(w io.Writer) {
-	fmt.Fprintf(w, "\n== soak under attack, %s: honest viewers from %s, attackers from 127.0.0.1 and 127.0.1.x\n", r.Duration, r.HonestAddr)
+	fmt.Fprintf(w, "\n== soak under attack, %s: honest viewers from %s, attackers from %s (rtmp_bomb also from 127.0.0.1 and 127.0.1.x, chat_ban's troll from 127.0.0.1)\n", r.Duration, r.HonestAddr, r.AttackAddr)
 	if r.Note != "" {
 		fmt.Fprintf(w, "   note: %s\n", r.Note)
 	}
