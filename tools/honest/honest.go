@@ -59,7 +59,8 @@ type Result struct {
 	VerifyFailures int      `json:"verifyFailures"`
 	DeliveredBad   int      `json:"deliveredBad"`
 	ForwardedBad   int      `json:"forwardedBad"`
-	Ends           []string `json:"ends,omitempty"` // why each session ended (the first 20)
+	Ends           []string `json:"ends,omitempty"`    // why each session ended (the first 20)
+	Missing        []uint64 `json:"missing,omitempty"` // the first 20 chunks never received
 }
 
 // Viewer is one honest native viewer.
@@ -67,9 +68,11 @@ type Viewer struct {
 	cfg   Config
 	fetch node.FetchFunc
 
-	mu  sync.Mutex
-	got map[uint64]struct{}
-	res Result
+	mu     sync.Mutex
+	got    map[uint64]struct{}
+	skip   map[uint64]bool // holes the origin no longer holds: lost, not waited for
+	cursor uint64          // every chunk from First to cursor-1 is received or skipped
+	res    Result
 }
 
 // New returns a viewer; Run starts it.
@@ -85,6 +88,7 @@ func New(cfg Config) *Viewer {
 		cfg:   cfg,
 		fetch: node.HTTPFetcher(cfg.Base, &http.Client{Timeout: 5 * time.Second}),
 		got:   map[uint64]struct{}{},
+		skip:  map[uint64]bool{},
 	}
 }
 
@@ -120,6 +124,11 @@ func (v *Viewer) Result() Result {
 	r.Chunks = len(v.got)
 	if r.Chunks > 0 {
 		r.Lost = int(r.Last-r.First+1) - r.Chunks
+		for q := r.First; q <= r.Last && len(r.Missing) < 20 && len(r.Missing) < r.Lost; q++ {
+			if _, ok := v.got[q]; !ok {
+				r.Missing = append(r.Missing, q)
+			}
+		}
 	}
 	return r
 }
@@ -152,14 +161,30 @@ func (v *Viewer) record(seq uint64) {
 	v.got[seq] = struct{}{}
 }
 
-// next is the first chunk after the newest one received (0 before any).
-func (v *Viewer) next() uint64 {
+// needed is the first chunk the viewer still needs, as a player's next
+// chunk: the first hole after First, or the one after the newest (0
+// before any chunk).
+func (v *Viewer) needed() uint64 {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if len(v.got) == 0 {
 		return 0
 	}
-	return v.res.Last + 1
+	v.cursor = max(v.cursor, v.res.First)
+	for v.cursor <= v.res.Last {
+		if _, ok := v.got[v.cursor]; !ok && !v.skip[v.cursor] {
+			break
+		}
+		v.cursor++
+	}
+	return v.cursor
+}
+
+// isHole reports whether seq is before the newest chunk received.
+func (v *Viewer) isHole(seq uint64) bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return len(v.got) > 0 && seq < v.res.Last
 }
 
 // session is one join, from dial to its end.
@@ -171,7 +196,7 @@ func (v *Viewer) session(ctx context.Context) error {
 	n, err := node.New(node.Config{
 		Stream: v.cfg.Stream, Signal: conn, LoopbackOnly: true,
 		Fetch:     v.fetch,
-		StartAt:   v.next(),
+		StartAt:   v.needed(),
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 		OnDeliver: func(d node.Delivery) { v.record(d.Chunk.Seq) },
 	})
@@ -193,18 +218,21 @@ func (v *Viewer) session(ctx context.Context) error {
 	return err
 }
 
-// catchUp fetches, until the deadline, each chunk after the newest one
-// received as the origin cuts it, as the page's HTTP feed does while its
-// peer is away. Before the first chunk there is nothing to catch up.
+// catchUp fetches, until the deadline, the chunks the viewer still needs
+// — a hole left by the session that ended (a chunk in flight), then each
+// chunk as the origin cuts it — as the page's HTTP feed does from the
+// player's next chunk while its peer is away. A hole the origin no longer
+// holds is skipped (and stays lost). Before the first chunk there is
+// nothing to catch up.
 func (v *Viewer) catchUp(ctx context.Context, until time.Time) {
 	ctx, cancel := context.WithDeadline(ctx, until)
 	defer cancel()
-	if v.next() == 0 {
+	if v.needed() == 0 {
 		<-ctx.Done()
 		return
 	}
 	for ctx.Err() == nil {
-		seq := v.next()
+		seq := v.needed()
 		c, err := v.fetch(ctx, v.cfg.Stream, seq)
 		if err == nil && c.Seq == seq {
 			v.record(seq)
@@ -213,8 +241,15 @@ func (v *Viewer) catchUp(ctx context.Context, until time.Time) {
 			v.mu.Unlock()
 			continue
 		}
-		pause := 125 * time.Millisecond // not cut yet (404); a 429 or an error waits longer
-		if err != nil && !strings.Contains(err.Error(), "404") {
+		notCut := err != nil && strings.Contains(err.Error(), "404")
+		if notCut && v.isHole(seq) {
+			v.mu.Lock()
+			v.skip[seq] = true // gone from the origin's window
+			v.mu.Unlock()
+			continue
+		}
+		pause := 125 * time.Millisecond // not cut yet; a 429 or another error waits longer
+		if !notCut {
 			pause = 500 * time.Millisecond
 		}
 		select {
