@@ -6,6 +6,7 @@ require (
 	github.com/Eyevinn/mp4ff v0.56.0
 	github.com/andybalholm/brotli v1.3.0
 	github.com/bluenviron/gortmplib v1.0.1
+	github.com/cockroachdb/datadriven v1.0.3
 	github.com/coder/websocket v1.8.15
 	github.com/go-chi/chi/v5 v5.5.0
 	github.com/klauspost/compress v1.19.2
@@ -45,6 +46,7 @@ require (
 	github.com/pion/stun/v4 v4.0.1 // indirect
 	github.com/pion/transport/v5 v5.1.4 // indirect
 	github.com/pion/turn/v5 v5.1.3 // indirect
+	github.com/pmezard/go-difflib v1.0.0 // indirect
 	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // indirect
 	github.com/wlynxg/anet v0.0.5 // indirect
 	golang.org/x/image v0.30.0 // indirect
