@@ -39,13 +39,8 @@ func (s *Server) newChat() (*chat.Hub, error) {
 		MaxAge:      s.cfg.ChatMaxAge,
 		MaxMessages: s.cfg.ChatMaxMessages,
 		Store:       s.db,
-		Known: func(stream string) bool {
-			if stream == s.cfg.DemoStream || s.cfg.StreamKeys[stream] != "" {
-				return true
-			}
-			return s.origin(stream) != nil
-		},
-		Logger: s.log.With("part", "chat"),
+		Known:       s.streams.Known,
+		Logger:      s.log.With("part", "chat"),
 	}), nil
 }
 

@@ -72,20 +72,12 @@ func (s *Server) handleStreamInfo(w http.ResponseWriter, r *http.Request) {
 		s.log.Error("stream info", "stream", name, "err", err)
 		httpError(w, http.StatusInternalServerError, "internal error")
 		return
-	case s.origin(name) == nil && name != s.cfg.DemoStream && s.cfg.StreamKeys[name] == "":
+	case !s.streams.Known(name):
 		httpError(w, http.StatusNotFound, "no such stream")
 		return
 	}
-	if o := s.origin(name); o != nil {
-		_, media := o.Init()
-		_, any := o.Newest()
-		info.Live = o.Live() || (!media && any)
-	}
-	for _, t := range s.tracker.Streams() {
-		if t.Name == name {
-			info.Viewers = t.Viewers
-		}
-	}
+	now := s.streams.State(name)
+	info.Live, info.Viewers = now.OnAir(), now.Viewers
 	info.ChatViewers = s.chat.Count(name)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")

@@ -144,7 +144,7 @@ func (s *Server) mediaOrigin(w http.ResponseWriter, r *http.Request) (*origin.Or
 		httpError(w, http.StatusBadRequest, "bad stream name")
 		return nil, false
 	}
-	o := s.origin(stream)
+	o := s.streams.Origin(stream)
 	if o == nil {
 		httpError(w, http.StatusNotFound, "no such live stream")
 		return nil, false

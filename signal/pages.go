@@ -77,15 +77,12 @@ func (s *Server) handleStreams(w http.ResponseWriter, r *http.Request) {
 	for _, st := range s.tracker.Streams() {
 		// Joining any valid name makes a swarm; only streams that are
 		// published, configured or stored are listed.
-		if !st.HasOrigin && !s.streamExists(r.Context(), st.Name) {
+		if !st.HasOrigin && !s.streams.Exists(r.Context(), st.Name) {
 			continue
 		}
 		v := stream{Name: st.Name, Viewers: st.Viewers}
-		if o := s.origin(st.Name); o != nil {
-			_, v.Media = o.Init()
-			var any bool
-			v.NewestSeq, any = o.Newest()
-			v.Live = o.Live() || (!v.Media && any)
+		if now := s.streams.State(st.Name); now.Origin {
+			v.Media, v.NewestSeq, v.Live = now.Media, now.NewestSeq, now.OnAir()
 		}
 		out = append(out, v)
 	}
@@ -98,35 +95,24 @@ func (s *Server) handleStreams(w http.ResponseWriter, r *http.Request) {
 // errors) and audience.
 func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 	name := chi.URLParam(r, "stream")
-	o := s.origin(name)
-	if o == nil && !s.streamExists(r.Context(), name) {
+	// A stream without an origin (none published yet, or it stopped
+	// when idle) is offline, with its last ingest status.
+	st := s.streams.State(name)
+	if !st.Origin && !s.streams.Exists(r.Context(), name) {
 		httpError(w, http.StatusNotFound, "no such live stream")
 		return
-	}
-	viewers := 0
-	for _, st := range s.tracker.Streams() {
-		if st.Name == name {
-			viewers = st.Viewers
-		}
-	}
-	// A stream without an origin (none published yet, or it stopped
-	// when idle, origins.go) is offline, with its last ingest status.
-	live, newest, ingest := false, uint64(0), s.lastIngest(name)
-	if o != nil {
-		live, ingest = o.Live(), o.Status()
-		newest, _ = o.Newest()
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	json.NewEncoder(w).Encode(map[string]any{
-		"name": name, "live": live, "viewers": viewers, "newestSeq": newest, "ingest": s.ingestErrs.public(name, ingest),
+		"name": name, "live": st.Live, "viewers": st.Viewers, "newestSeq": st.NewestSeq, "ingest": st.PublicIngest,
 	})
 }
 
 // handleInit serves the stream's current CMAF init segment; the
 // X-Shoal-Mime header carries the MIME type with codecs for MSE.
 func (s *Server) handleInit(w http.ResponseWriter, r *http.Request) {
-	o := s.origin(chi.URLParam(r, "stream"))
+	o := s.streams.Origin(chi.URLParam(r, "stream"))
 	if o == nil {
 		httpError(w, http.StatusNotFound, "no such live stream")
 		return
@@ -152,7 +138,7 @@ func (s *Server) handleChunk(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, "bad stream name or sequence number")
 		return
 	}
-	o := s.origin(stream)
+	o := s.streams.Origin(stream)
 	if o == nil {
 		httpError(w, http.StatusNotFound, "no such live stream")
 		return

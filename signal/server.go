@@ -20,6 +20,7 @@ import (
 	"github.com/shoal-live/shoal/signal/origin"
 	"github.com/shoal-live/shoal/signal/static"
 	"github.com/shoal-live/shoal/signal/store"
+	"github.com/shoal-live/shoal/signal/streams"
 	"github.com/shoal-live/shoal/signal/tracker"
 )
 
@@ -32,20 +33,16 @@ type Server struct {
 	static  *static.Files // pages, scripts, styles and the browser peer
 	whip    *whip.Handler
 	db      *store.DB
-	dbOnce  sync.Once   // Close closes db once, if New opened it
-	ingests liveIngests // running ingest sessions, for the studio
-	studio  studio      // accounts, sign-in and the studio's API
+	dbOnce  sync.Once        // Close closes db once, if New opened it
+	streams *streams.Streams // every stream's origin, ingest and status
+	studio  studio           // accounts, sign-in and the studio's API
 	chat    *chat.Hub
 
-	ingestErrs publicIngestErrors // what the public status says of an ingest error
-	admission  admission          // ingest admission and the origins it starts and stops (origins.go)
-
-	mu      sync.Mutex
-	origins map[string]*origin.Origin
-	perIP   map[string]int
-	limits  limits
-	ctx     context.Context // Serve's, once it runs
-	wg      sync.WaitGroup  // origin and ingest goroutines
+	mu     sync.Mutex
+	perIP  map[string]int
+	limits limits
+	ctx    context.Context // Serve's, once it runs
+	wg     sync.WaitGroup  // the streams', the ingests' and the chat's goroutines
 }
 
 // New builds a server that serves pages from the given file system (see
@@ -53,11 +50,10 @@ type Server struct {
 func New(cfg Config, pages fs.FS) (*Server, error) {
 	cfg = cfg.withDefaults()
 	s := &Server{
-		cfg:     cfg,
-		log:     cfg.Logger,
-		pages:   pages,
-		origins: make(map[string]*origin.Origin),
-		perIP:   make(map[string]int),
+		cfg:   cfg,
+		log:   cfg.Logger,
+		pages: pages,
+		perIP: make(map[string]int),
 		tracker: tracker.New(tracker.Config{
 			Neighbours:  cfg.Neighbours,
 			MaxPeers:    cfg.MaxPeersPerSwarm,
@@ -70,6 +66,25 @@ func New(cfg Config, pages fs.FS) (*Server, error) {
 			return nil, fmt.Errorf("signal: in-memory store: %w", err)
 		}
 	}
+	ice := make([]webrtc.ICEServer, 0, len(cfg.ICEServers))
+	for _, u := range cfg.ICEServers {
+		ice = append(ice, webrtc.ICEServer{URLs: []string{u}})
+	}
+	s.streams = streams.New(streams.Config{
+		Store:   s.db,
+		Tracker: s.tracker,
+		Join:    func(ctx context.Context, c signaling.Conn) { s.serveSignal(ctx, c, "origin", true) },
+		Demo:    cfg.DemoStream,
+		Keys:    cfg.StreamKeys,
+		Idle:    cfg.OriginIdle,
+		Origin: origin.Config{
+			Copies:       cfg.OriginCopies,
+			ICEServers:   ice,
+			LoopbackOnly: cfg.LoopbackOnly,
+			Logger:       cfg.Logger.With("role", "origin"),
+		},
+		Logger: cfg.Logger,
+	})
 	if s.chat, err = s.newChat(); err != nil {
 		return nil, err
 	}
@@ -98,8 +113,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.mu.Lock()
 	s.ctx = ctx
 	s.mu.Unlock()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.streams.Run(ctx)
+	}()
 	if s.cfg.DemoStream != "" {
-		o, err := s.StartOrigin(ctx, s.cfg.DemoStream)
+		o, err := s.streams.Start(ctx, s.cfg.DemoStream)
 		if err != nil {
 			return err
 		}
@@ -180,17 +200,15 @@ func (s *Server) startDemo(ctx context.Context, o *origin.Origin) error {
 	if err != nil {
 		return fmt.Errorf("signal: demo clip: %w", err)
 	}
-	o.SetStatus(origin.IngestStatus{Connected: true, Protocol: "demo", Since: time.Now()})
+	in, err := s.streams.Begin(s.cfg.DemoStream, "demo")
+	if err != nil {
+		return fmt.Errorf("signal: demo: %w", err)
+	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		defer o.EndSession()
-		start := func(mime string, init []byte) {
-			o.StartSession(mime, init)
-			st := o.Status()
-			st.MIME = mime
-			o.SetStatus(st)
-		}
+		defer in.End(nil)
+		start := func(mime string, init []byte) { in.Init(mime, init, 0, 0) }
 		err := clip.Play(ctx, s.cfg.FragmentDuration, start, func(f cmaf.Fragment) {
 			if err := o.PublishFragment(f.Data, f.Keyframe); err != nil {
 				s.log.Warn("demo fragment dropped", "err", err)
@@ -203,71 +221,11 @@ func (s *Server) startDemo(ctx context.Context, o *origin.Origin) error {
 	return nil
 }
 
-// StartOrigin starts the origin peer of a stream; it runs until ctx ends.
-func (s *Server) StartOrigin(ctx context.Context, stream string) (*origin.Origin, error) {
-	o, _, err := s.startOrigin(ctx, stream)
-	return o, err
-}
-
-// startOrigin is StartOrigin; done closes once the origin has stopped and
-// left s.origins.
-func (s *Server) startOrigin(ctx context.Context, stream string) (o *origin.Origin, done <-chan struct{}, err error) {
-	if !signaling.ValidStream(stream) {
-		return nil, nil, fmt.Errorf("signal: invalid stream name %q", stream)
+// keyHint is what the log shows of a stream key: its first 4 characters,
+// enough to tell keys apart, never the key.
+func keyHint(key string) string {
+	if len(key) <= 8 {
+		return "…"
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.origins[stream]; ok {
-		return nil, nil, fmt.Errorf("signal: stream %q already has an origin", stream)
-	}
-	peerEnd, serverEnd := signaling.Pipe()
-	ice := make([]webrtc.ICEServer, 0, len(s.cfg.ICEServers))
-	for _, u := range s.cfg.ICEServers {
-		ice = append(ice, webrtc.ICEServer{URLs: []string{u}})
-	}
-	signer, err := s.chunkSigner(ctx, stream)
-	if err != nil {
-		return nil, nil, err
-	}
-	o, err = origin.New(origin.Config{
-		Signer:       signer,
-		Stream:       stream,
-		Signal:       peerEnd,
-		Copies:       s.cfg.OriginCopies,
-		ICEServers:   ice,
-		LoopbackOnly: s.cfg.LoopbackOnly,
-		Logger:       s.log.With("role", "origin"),
-		// Viewers hear the live edge through the tracker (welcome and
-		// "live" messages, docs/PROTOCOL.md §1).
-		OnPublish: func(newest, keyframe uint64) { s.tracker.Live(stream, newest, keyframe) },
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	s.origins[stream] = o
-	stopped := make(chan struct{})
-	s.wg.Add(2)
-	go func() {
-		defer s.wg.Done()
-		s.serveSignal(ctx, serverEnd, "origin", true)
-	}()
-	go func() {
-		defer s.wg.Done()
-		if err := o.Run(ctx); err != nil {
-			s.log.Error("origin stopped", "stream", stream, "err", err)
-		}
-		s.mu.Lock()
-		if s.origins[stream] == o {
-			delete(s.origins, stream)
-		}
-		s.mu.Unlock()
-		close(stopped)
-	}()
-	return o, stopped, nil
-}
-
-func (s *Server) origin(stream string) *origin.Origin {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.origins[stream]
+	return key[:4] + "…"
 }

@@ -3,6 +3,7 @@ package signal
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -197,7 +198,7 @@ func (s *Server) serveSignal(ctx context.Context, conn signaling.Conn, who strin
 	for _, u := range s.cfg.ICEServers {
 		welcome.ICEServers = append(welcome.ICEServers, signaling.ICEServer{URLs: []string{u}})
 	}
-	welcome.StreamKey = s.welcomeKey(ctx, m.Stream) // peers verify every chunk against it
+	welcome.StreamKey = s.streams.WelcomeKey(ctx, m.Stream) // peers verify every chunk against it
 	if !isOrigin {
 		welcome.Newest = s.liveEdge(m.Stream) // joiners fetch the first chunks at once
 	}
@@ -264,10 +265,22 @@ var _ tracker.Session = (*session)(nil)
 // liveEdge returns the newest chunk the stream's origin holds, 0 when it
 // holds none (or the stream has no origin here).
 func (s *Server) liveEdge(stream string) uint64 {
-	if o := s.origin(stream); o != nil {
+	if o := s.streams.Origin(stream); o != nil {
 		if n, ok := o.Newest(); ok {
 			return n
 		}
 	}
 	return 0
+}
+
+// onReport handles a peer's report that a neighbour sent it a chunk that
+// failed verification (or flooded it): the tracker unlinks the two and,
+// once enough distinct peers agree, stops introducing the offender.
+func (s *Server) onReport(log *slog.Logger, id string, m signaling.Message) {
+	res := s.tracker.Report(id, m.Peer, m.Text)
+	if !res.Counted {
+		return
+	}
+	log.Warn("peer reported a neighbour", "reported", m.Peer, "reason", m.Text,
+		"reporters", res.Reporters, "quarantined", res.Quarantined)
 }

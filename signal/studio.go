@@ -31,50 +31,10 @@ type studio struct {
 	offload map[string][]uploadSample // per stream, the last few status polls
 }
 
-// liveIngests tracks the running ingest sessions by stream, so the studio
-// can read their meters and end them.
-type liveIngests struct {
-	mu sync.Mutex
-	m  map[string]*ingestSession
-}
-
-func (l *liveIngests) add(in *ingestSession) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.m == nil {
-		l.m = make(map[string]*ingestSession)
-	}
-	l.m[in.stream] = in
-}
-
-func (l *liveIngests) remove(in *ingestSession) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.m[in.stream] == in {
-		delete(l.m, in.stream)
-	}
-}
-
-func (l *liveIngests) get(stream string) *ingestSession {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.m[stream]
-}
-
-// Ended is closed when the studio ends the session (rtmp.Ender).
-func (in *ingestSession) Ended() <-chan struct{} { return in.ended }
-
-// end asks the session to end: RTMP closes the connection (rtmp.Ender).
-func (in *ingestSession) end() { in.endOnce.Do(func() { close(in.ended) }) }
-
 // endIngest disconnects whoever publishes stream, over RTMP or WHIP, and
 // reports whether anyone did.
 func (s *Server) endIngest(stream string) bool {
-	ended := false
-	if in := s.ingests.get(stream); in != nil {
-		in.end()
-		ended = true
-	}
+	ended := s.streams.EndSession(stream)
 	if s.whip.EndStream(stream) > 0 {
 		ended = true
 	}

@@ -137,20 +137,6 @@ func (s *Server) handleOwnStreams(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// reservedStream reports whether name belongs to the server's own streams
-// (the demo, -stream-keys), which no account may take.
-func (s *Server) reservedStream(name string) bool {
-	if strings.EqualFold(name, s.cfg.DemoStream) {
-		return true
-	}
-	for k := range s.cfg.StreamKeys {
-		if strings.EqualFold(k, name) {
-			return true
-		}
-	}
-	return false
-}
-
 func (s *Server) handleCreateStream(w http.ResponseWriter, r *http.Request) {
 	var in struct{ Name, Title, Description string }
 	if err := readJSON(w, r, &in); err != nil {
@@ -161,7 +147,7 @@ func (s *Server) handleCreateStream(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, "a stream name is 1 to 64 of A-Z a-z 0-9 _ -")
 		return
 	}
-	if s.reservedStream(in.Name) {
+	if s.streams.Reserved(in.Name) {
 		httpError(w, http.StatusConflict, "that name is taken")
 		return
 	}

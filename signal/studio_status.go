@@ -5,8 +5,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/shoal-live/shoal/signal/origin"
 	"github.com/shoal-live/shoal/signal/store"
+	"github.com/shoal-live/shoal/signal/streams"
 )
 
 // Thresholds of the studio's live status.
@@ -30,9 +30,9 @@ type uploadSample struct {
 
 // studioStatus is the studio's live status of one stream.
 type studioStatus struct {
-	Name   string              `json:"name"`
-	Live   bool                `json:"live"`
-	Ingest origin.IngestStatus `json:"ingest"`
+	Name   string               `json:"name"`
+	Live   bool                 `json:"live"`
+	Ingest streams.IngestStatus `json:"ingest"`
 	// Codecs are the RFC 6381 codecs of the feed ("avc1.64001f,
 	// mp4a.40.2").
 	Codecs string `json:"codecs,omitempty"`
@@ -61,37 +61,25 @@ type studioStatus struct {
 // second by the studio page.
 func (s *Server) handleStudioStatus(w http.ResponseWriter, r *http.Request, st store.Stream) {
 	now := time.Now()
-	out := studioStatus{Name: st.Name}
-	for _, t := range s.tracker.Streams() {
-		if t.Name == st.Name {
-			out.Viewers = t.Viewers
-		}
-	}
-	o := s.origin(st.Name)
-	if o == nil {
-		out.Ingest = s.lastIngest(st.Name) // its last session's, or a refusal's
+	cur := s.streams.State(st.Name)
+	out := studioStatus{Name: st.Name, Viewers: cur.Viewers, Ingest: cur.Ingest} // without an origin: its last session's, or a refusal's
+	if !cur.Origin {
 		writeJSON(w, http.StatusOK, out)
 		return
 	}
-	out.Live = o.Live()
-	out.Ingest = o.Status()
-	out.NewestSeq, _ = o.Newest()
+	out.Live, out.NewestSeq = cur.Live, cur.NewestSeq
 	if _, codecs, ok := strings.Cut(out.Ingest.MIME, "codecs="); ok {
 		out.Codecs = strings.Trim(codecs, `"`)
 	}
 	if out.Ingest.Connected && !out.Ingest.Since.IsZero() {
 		out.UptimeSec = now.Sub(out.Ingest.Since).Seconds()
 	}
-	var published int64
-	if in := s.ingests.get(st.Name); in != nil {
-		m := in.meter.Read(now)
-		out.BitrateKbps = m.BitsPerSecond / 1000
-		out.KeyframeIntervalSec = m.KeyframeInterval.Seconds()
-		out.KeyframeWarning = m.KeyframeInterval > maxGoodKeyframeInterval
-		out.Fragments, out.Bytes = m.Fragments, m.Bytes
-		published = m.Bytes
-	}
-	out.Offload = s.offload(st.Name, uploadSample{at: now, published: published, uploaded: o.Uploaded(), viewers: out.Viewers})
+	m := cur.Meter // zero without an ingest session
+	out.BitrateKbps = m.BitsPerSecond / 1000
+	out.KeyframeIntervalSec = m.KeyframeInterval.Seconds()
+	out.KeyframeWarning = m.KeyframeInterval > maxGoodKeyframeInterval
+	out.Fragments, out.Bytes = m.Fragments, m.Bytes
+	out.Offload = s.offload(st.Name, uploadSample{at: now, published: m.Bytes, uploaded: cur.Uploaded, viewers: out.Viewers})
 	writeJSON(w, http.StatusOK, out)
 }
 

@@ -64,36 +64,8 @@ type Origin struct {
 	next    uint64 // sequence number of the next media chunk (FirstSeq at the start)
 	newInit bool   // the next chunk starts a new ingest session
 	live    bool
-	status  IngestStatus
 	now     func() time.Time
 	up      *uploadCounter
-}
-
-// IngestStatus describes the broadcaster's feed, for the studio and for
-// operators.
-type IngestStatus struct {
-	Connected bool      `json:"connected"`
-	Protocol  string    `json:"protocol,omitempty"` // "rtmp", "whip", "demo"
-	MIME      string    `json:"mime,omitempty"`
-	Width     int       `json:"width,omitempty"`
-	Height    int       `json:"height,omitempty"`
-	Since     time.Time `json:"since,omitzero"`
-	// Error is why the last session failed or was refused, if it did.
-	Error string `json:"error,omitempty"`
-}
-
-// SetStatus records the state of the ingest feed.
-func (o *Origin) SetStatus(st IngestStatus) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.status = st
-}
-
-// Status returns the state of the ingest feed.
-func (o *Origin) Status() IngestStatus {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.status
 }
 
 // Init is a stream's CMAF initialization segment and the MIME type (with

@@ -384,6 +384,22 @@ func (t *Tracker) Streams() []StreamInfo {
 	return out
 }
 
+// Viewers is how many viewers stream's swarm has (its origin not
+// counted), 0 for a stream without a swarm.
+func (t *Tracker) Viewers(stream string) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	sw := t.swarms[stream]
+	if sw == nil {
+		return 0
+	}
+	v := len(sw.members)
+	if sw.origin != nil {
+		v--
+	}
+	return v
+}
+
 // Degree returns how many neighbours id has, or -1 for an unknown peer.
 func (t *Tracker) Degree(id string) int {
 	t.mu.Lock()

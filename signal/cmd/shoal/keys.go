@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	shoal "github.com/shoal-live/shoal/signal"
+	"github.com/shoal-live/shoal/signal/streams"
 )
 
 // minKeyLen is the shortest -stream-keys key accepted: a stream key is
@@ -33,7 +33,7 @@ func liveKey(dir string) (key, path string, err error) {
 	if !errors.Is(err, fs.ErrNotExist) {
 		return "", path, fmt.Errorf("read stream key: %w", err)
 	}
-	key = shoal.NewStreamKey()
+	key = streams.NewKey()
 	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
 		return "", path, fmt.Errorf("write stream key: %w", err)
 	}
