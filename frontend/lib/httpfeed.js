@@ -15,6 +15,8 @@
  * @module
  */
 
+import { takeEarly, mediaURL } from './stream-name.js';
+
 /** @typedef {import('./player.js').MediaChunk} MediaChunk */
 
 /** Wait after an error or while the stream is offline, ms. */
@@ -40,7 +42,7 @@ export class HTTPFeed {
    * @param {(c: MediaChunk & {from: 'http'}) => void} onChunk
    */
   constructor(stream, onChunk) {
-    this.#url = `/api/streams/${encodeURIComponent(stream)}/media`;
+    this.#url = mediaURL(stream);
     this.#onChunk = onChunk;
   }
 
@@ -68,10 +70,12 @@ export class HTTPFeed {
   async #run(signal) {
     while (!signal.aborted) {
       const url = this.next === null ? this.#url : `${this.#url}?from=${this.next}`;
-      const sent = Date.now();
+      const early = takeEarly(url); // the page's first request, started by lib/early.js
+      const sent = early?.sentAt ?? Date.now();
       let r;
       try {
-        r = await fetch(url, { cache: 'no-store', signal });
+        // High priority: the page's other fetches (the wasm peer above all) wait.
+        r = await (early?.response ?? fetch(url, { cache: 'no-store', signal, priority: 'high' }));
       } catch (err) {
         if (signal.aborted) return;
         await sleep(RETRY_MS, signal);

@@ -18,6 +18,7 @@
  */
 import { LivePlayer } from './player.js';
 import { Controls } from './controls.js';
+import { takeEarly, initURL } from './stream-name.js';
 
 /** A failed player is replaced at most this often (ms). */
 const RESTART_MS = 5000;
@@ -161,7 +162,8 @@ export class Media {
 
   /** @returns {Promise<import('./player.js').InitSegment>} */
   async #fetchInitNow() {
-    const r = await fetch(`/api/streams/${encodeURIComponent(this.#stream)}/init`, { cache: 'no-store' });
+    const url = initURL(this.#stream);
+    const r = await (takeEarly(url)?.response ?? fetch(url, { cache: 'no-store', priority: 'high' }));
     if (!r.ok) throw new Error(`init segment: HTTP ${r.status}`);
     const mime = r.headers.get('X-Shoal-Mime');
     if (!mime) throw new Error('init segment without a MIME type');

@@ -12,7 +12,7 @@
  * channel states, bufferedAmount — the stand-ins keep from those events.
  *
  * Messages, page → worker:
- *   {t: 'start', execURL, module}          start the Go program (module: compiled by the page)
+ *   {t: 'start', execURL, wasmURL}         compile and start the Go program
  *   {t: 'join', jid, opts}                 Shoal.join(opts) without its callbacks
  *   {t: 'leave', jid}
  *   {t: 'rtc', ...}                        replies and events for the stand-ins
@@ -198,10 +198,16 @@
   /** @type {Map<number, {leave(): void} | null>} joins by the page's id; null until joined */
   const handles = new Map();
 
-  /** @param {string} execURL @param {WebAssembly.Module} module compiled by the page */
-  async function start(execURL, module) {
+  /** @param {string} execURL @param {string} wasmURL */
+  async function start(execURL, wasmURL) {
     g.importScripts(execURL);
     const go = new g.Go();
+    let module;
+    try {
+      module = await WebAssembly.compileStreaming(fetch(wasmURL));
+    } catch (err) {
+      throw new Error(`loading ${wasmURL}: ${err instanceof Error ? err.message : err}`);
+    }
     const instance = await WebAssembly.instantiate(module, go.importObject);
     let exited = false;
     go.run(instance).finally(() => { exited = true; });
@@ -235,7 +241,7 @@
         rtcEvent(m);
         break;
       case 'start':
-        start(m.execURL, m.module).then(
+        start(m.execURL, m.wasmURL).then(
           () => post({ t: 'ready' }),
           (err) => post({ t: 'failed', message: err instanceof Error ? err.message : String(err) }),
         );

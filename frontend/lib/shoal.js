@@ -121,19 +121,14 @@ const WORKER_URL = new URL('./peer-worker.js', import.meta.url).href;
 /**
  * Runs the Go program in a dedicated worker (lib/peer-worker.js): its
  * compilation, start-up and every chunk it checks stay off the main thread.
- * The page compiles the module (streaming, from the preloaded response:
- * the work happens on the browser's background threads) and hands it over;
- * the worker's WebRTC calls come back here (lib/rtc-host.js).
+ * The worker compiles the module itself (streaming, from the response the
+ * page preloaded into the HTTP cache): compiling it on the page cost the
+ * main thread long tasks while the first frame was due. The worker's
+ * WebRTC calls come back here (lib/rtc-host.js).
  * @param {LoadOptions} opts
  * @returns {Promise<ShoalAPI>}
  */
 async function loadInWorker({ execURL = preloaded('/wasm/wasm_exec.js'), wasmURL = preloaded('/wasm/shoal.wasm'), timeoutMs = READY_TIMEOUT_MS }) {
-  let module;
-  try {
-    module = await WebAssembly.compileStreaming(fetch(wasmURL));
-  } catch (err) {
-    throw new Error(`shoal: loading ${wasmURL}: ${message(err)}`);
-  }
   const { RTCHost } = await import('./rtc-host.js');
   const worker = new Worker(WORKER_URL, { name: 'shoal-peer' });
   const host = new RTCHost(worker);
@@ -181,7 +176,7 @@ async function loadInWorker({ execURL = preloaded('/wasm/wasm_exec.js'), wasmURL
     failed(new Error(`shoal: the peer worker failed: ${e.message}`));
     host.closeAll();
   };
-  worker.postMessage({ t: 'start', execURL: new URL(execURL, location.href).href, module });
+  worker.postMessage({ t: 'start', execURL: new URL(execURL, location.href).href, wasmURL: new URL(wasmURL, location.href).href });
   let timer;
   await Promise.race([
     started,

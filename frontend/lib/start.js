@@ -6,9 +6,13 @@
  *  1. at once, plain HTTP (lib/httpfeed.js) brings the chunks from the
  *     newest keyframe to the live edge, and the next ones as they are cut,
  *     so the first frame needs neither the wasm peer nor WebRTC;
- *  2. meanwhile the wasm peer loads and joins the swarm, starting at the
- *     first chunk the player still needs (startSeq); its first chunk over
- *     a data channel (or 6 s of its own fetches) stops the HTTP feed;
+ *  2. once the first frame is up (or PEER_START_MAX_MS have passed), the
+ *     wasm peer loads and joins the swarm, starting at the first chunk
+ *     the player still needs (startSeq); its first chunk over a data
+ *     channel (or 6 s of its own fetches) stops the HTTP feed. Loading it
+ *     later than the page (fetching 1.4 MB, compiling 7 MB of code,
+ *     starting Go) keeps that work from competing with the first frame
+ *     for the network and, on a small machine, for the CPU;
  *  3. when the peer loses the signaling server (a restart, a network
  *     change) it joins again by itself, with backoff; the HTTP feed fills
  *     in from where the player is until the swarm delivers again.
@@ -25,6 +29,8 @@ import { HTTPFeed } from './httpfeed.js';
 const HANDOVER_MAX_MS = 6000;
 /** How long the peer's join waits for the feed's first answer (ms), to start where the feed got to. */
 const FEED_FIRST_WAIT_MS = 1500;
+/** The peer starts loading at the first frame, or this long (ms) after the page started watching. */
+const PEER_START_MAX_MS = 1500;
 
 /** @typedef {import('./shoal.js').ChunkInfo} ChunkInfo */
 /** @typedef {import('./shoal.js').Stats} Stats */
@@ -78,6 +84,10 @@ export function watchStream(stream, media, hooks = {}) {
   state('loading', '');
 
   (async () => {
+    for (const until = Date.now() + PEER_START_MAX_MS; !media.playerStats?.firstFrameAt && Date.now() < until;) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    if (gone) return;
     const shoal = await loadShoal();
     // Join where the feed got to, so that the engine does not fetch again
     // what the feed brings: on a fast page the peer can be ready before

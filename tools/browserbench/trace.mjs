@@ -44,8 +44,12 @@ const browser = await chromium.launch({
 });
 const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
 const pages = [];
+/** the traced tab's main frame, to find its renderer in the trace */
+let frameId = '';
 for (let i = 0; i < tabs; i++) {
-  const page = await (await browser.newContext()).newPage();
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  if (i === 0) frameId = (await (await context.newCDPSession(page)).send('Page.getFrameTree')).frameTree.frame.id;
   if (i === 0 && warm === 0) await browser.startTracing(page, { path: a.out, categories: CATEGORIES });
   page.goto(a.url).catch((err) => console.error(`tab ${i}: ${err.message}`));
   pages.push(page);
@@ -71,7 +75,16 @@ for (const e of events) {
   if (e.name === 'thread_name') names.set(`${e.pid}:${e.tid}`, e.args.name);
   if (e.name === 'process_name') processes.set(e.pid, e.args.name);
 }
-// The traced tab's renderer: the one whose main thread was busiest.
+// The traced tab's renderer: the process its main frame was committed in
+// (trace events name frames and their processes), else the busiest one
+// that is not Chromium's own UI (headless Chromium has WebUI renderers too).
+/** @type {number | undefined} */
+let framePid;
+for (const e of events) {
+  const d = e.args?.data;
+  if (d?.frame === frameId && d.processId) framePid = d.processId;
+  for (const f of d?.frames ?? []) if (f.frame === frameId && f.processId) framePid = f.processId;
+}
 /** @type {Map<string, any[]>} */
 const byThread = new Map();
 for (const e of events) {
@@ -97,10 +110,11 @@ function selfTimes(/** @type {any[]} */ list) {
   return { busy, self };
 }
 const pct = (/** @type {number} */ us) => `${(us / 1e4 / duration).toFixed(1).padStart(5)}%`;
-const renderers = [...byThread.keys()].filter((k) => names.get(k) === 'CrRendererMain')
+const renderers = [...byThread.keys()]
+  .filter((k) => names.get(k) === 'CrRendererMain' && !/WebUI/.test(processes.get(Number(k.split(':')[0])) ?? ''))
   .map((k) => ({ pid: Number(k.split(':')[0]), busy: selfTimes(byThread.get(k) ?? []).busy }))
   .sort((x, y) => y.busy - x.busy);
-const pid = renderers[0]?.pid;
+const pid = framePid ?? renderers[0]?.pid;
 console.log(`tab 0 of ${tabs}, ${warm > 0 ? `from ${warm} s` : 'from the page\'s start'} for ${duration} s; player: ${JSON.stringify(player)}`);
 const rows = [...byThread].filter(([k]) => Number(k.split(':')[0]) === pid)
   .map(([k, list]) => ({ name: names.get(k) ?? k, ...selfTimes(list) }))
