@@ -1,7 +1,6 @@
 package signal
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -9,6 +8,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/shoal-live/shoal/shared/signaling"
+	"github.com/shoal-live/shoal/signal/jsonhttp"
 	"github.com/shoal-live/shoal/signal/store"
 )
 
@@ -53,7 +53,7 @@ func frameAncestors(v string) string {
 func (s *Server) handleStreamInfo(w http.ResponseWriter, r *http.Request) {
 	name := chi.URLParam(r, "stream")
 	if !signaling.ValidStream(name) {
-		httpError(w, http.StatusNotFound, "no such stream")
+		jsonhttp.Error(w, http.StatusNotFound, "no such stream")
 		return
 	}
 	info := struct {
@@ -70,16 +70,14 @@ func (s *Server) handleStreamInfo(w http.ResponseWriter, r *http.Request) {
 		info.Title, info.Description = st.Title, st.Description
 	case !errors.Is(err, store.ErrNotFound):
 		s.log.Error("stream info", "stream", name, "err", err)
-		httpError(w, http.StatusInternalServerError, "internal error")
+		jsonhttp.Error(w, http.StatusInternalServerError, "internal error")
 		return
 	case !s.streams.Known(name):
-		httpError(w, http.StatusNotFound, "no such stream")
+		jsonhttp.Error(w, http.StatusNotFound, "no such stream")
 		return
 	}
 	now := s.streams.State(name)
 	info.Live, info.Viewers = now.OnAir(), now.Viewers
 	info.ChatViewers = s.chat.Count(name)
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	json.NewEncoder(w).Encode(info)
+	jsonhttp.Write(w, http.StatusOK, info)
 }

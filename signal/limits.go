@@ -2,6 +2,7 @@ package signal
 
 import (
 	"fmt"
+	"github.com/shoal-live/shoal/signal/jsonhttp"
 	"io"
 	"net/http"
 	"sync"
@@ -37,7 +38,7 @@ func (s *Server) bodyLimit(next http.Handler) http.Handler {
 		if r.ContentLength > MaxRequestBody {
 			s.log.Warn("request body too large", "method", r.Method, "path", r.URL.Path,
 				"bytes", r.ContentLength, "limit", MaxRequestBody, "ip", middleware.GetClientIP(r.Context()))
-			httpError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body too large: limit %d bytes", MaxRequestBody))
+			jsonhttp.Error(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body too large: limit %d bytes", MaxRequestBody))
 			return
 		}
 		if r.Body != nil && r.Body != http.NoBody {
@@ -79,7 +80,7 @@ func (s *Server) limitChunkFetches(next http.Handler) http.Handler {
 				s.log.Warn("chunk fetches rate-limited", "ip", ip, "limit_per_s", ChunkFetchRate)
 			}
 			w.Header().Set("Retry-After", "1")
-			httpError(w, http.StatusTooManyRequests, fmt.Sprintf("too many chunk requests: limit %d per second", ChunkFetchRate))
+			jsonhttp.Error(w, http.StatusTooManyRequests, fmt.Sprintf("too many chunk requests: limit %d per second", ChunkFetchRate))
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/shoal-live/shoal/shared/signaling"
 	"github.com/shoal-live/shoal/shared/wire"
+	"github.com/shoal-live/shoal/signal/jsonhttp"
 	"github.com/shoal-live/shoal/signal/origin"
 )
 
@@ -60,7 +61,7 @@ func (s *Server) handleMedia(w http.ResponseWriter, r *http.Request) {
 	if explicit {
 		v, err := strconv.ParseUint(r.URL.Query().Get("from"), 10, 64)
 		if err != nil {
-			httpError(w, http.StatusBadRequest, "from: not a sequence number")
+			jsonhttp.Error(w, http.StatusBadRequest, "from: not a sequence number")
 			return
 		}
 		from = v
@@ -68,7 +69,7 @@ func (s *Server) handleMedia(w http.ResponseWriter, r *http.Request) {
 	newest, key, st := waitForChunk(r.Context(), o, from, explicit)
 	switch st {
 	case chunkGone:
-		httpError(w, http.StatusGone, "those chunks are not held: start again from the live edge")
+		jsonhttp.Error(w, http.StatusGone, "those chunks are not held: start again from the live edge")
 		return
 	case chunkLate:
 		w.Header().Set("Cache-Control", "no-store")
@@ -96,7 +97,7 @@ func (s *Server) handleMedia(w http.ResponseWriter, r *http.Request) {
 		n++
 	}
 	if n == 0 {
-		httpError(w, http.StatusGone, "those chunks are not held: start again from the live edge")
+		jsonhttp.Error(w, http.StatusGone, "those chunks are not held: start again from the live edge")
 		return
 	}
 	o.CountFetched(len(body))
@@ -141,12 +142,12 @@ func httpStart(o *origin.Origin, newest, key uint64) uint64 {
 func (s *Server) mediaOrigin(w http.ResponseWriter, r *http.Request) (*origin.Origin, bool) {
 	stream := chi.URLParam(r, "stream")
 	if !signaling.ValidStream(stream) {
-		httpError(w, http.StatusBadRequest, "bad stream name")
+		jsonhttp.Error(w, http.StatusBadRequest, "bad stream name")
 		return nil, false
 	}
 	o := s.streams.Origin(stream)
 	if o == nil {
-		httpError(w, http.StatusNotFound, "no such live stream")
+		jsonhttp.Error(w, http.StatusNotFound, "no such live stream")
 		return nil, false
 	}
 	return o, true

@@ -1,6 +1,7 @@
 package signal
 
 import (
+	"github.com/shoal-live/shoal/signal/jsonhttp"
 	"net/http"
 	"runtime/debug"
 	"strings"
@@ -16,7 +17,7 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 		defer func() {
 			if v := recover(); v != nil && v != http.ErrAbortHandler {
 				s.log.Error("handler panic", "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
-				httpError(w, http.StatusInternalServerError, "internal error")
+				jsonhttp.Error(w, http.StatusInternalServerError, "internal error")
 			}
 		}()
 		next.ServeHTTP(w, r)

@@ -1,7 +1,6 @@
 package signal
 
 import (
-	"encoding/json"
 	"html/template"
 	"net/http"
 	"path"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/shoal-live/shoal/shared/signaling"
 	"github.com/shoal-live/shoal/shared/wire"
+	"github.com/shoal-live/shoal/signal/jsonhttp"
 )
 
 // handleWasm serves the browser peer and Go's wasm_exec.js, at their
@@ -22,7 +22,7 @@ func (s *Server) handleWasm(w http.ResponseWriter, r *http.Request) {
 	f, hashed, ok := s.static.Lookup(strings.TrimPrefix(path.Clean(r.URL.Path), "/"))
 	if !ok {
 		if _, _, built := s.static.Lookup("wasm/shoal.wasm"); !built {
-			httpError(w, http.StatusServiceUnavailable, "the browser peer is not built: run `go tool task build`")
+			jsonhttp.Error(w, http.StatusServiceUnavailable, "the browser peer is not built: run `go tool task build`")
 			return
 		}
 		s.notFound(w, r)
@@ -86,9 +86,7 @@ func (s *Server) handleStreams(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, v)
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	json.NewEncoder(w).Encode(out)
+	jsonhttp.Write(w, http.StatusOK, out)
 }
 
 // handleStatus reports a stream's ingest state (codec, picture size,
@@ -99,12 +97,10 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 	// when idle) is offline, with its last ingest status.
 	st := s.streams.State(name)
 	if !st.Origin && !s.streams.Exists(r.Context(), name) {
-		httpError(w, http.StatusNotFound, "no such live stream")
+		jsonhttp.Error(w, http.StatusNotFound, "no such live stream")
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	json.NewEncoder(w).Encode(map[string]any{
+	jsonhttp.Write(w, http.StatusOK, map[string]any{
 		"name": name, "live": st.Live, "viewers": st.Viewers, "newestSeq": st.NewestSeq, "ingest": st.PublicIngest,
 	})
 }
@@ -114,12 +110,12 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleInit(w http.ResponseWriter, r *http.Request) {
 	o := s.streams.Origin(chi.URLParam(r, "stream"))
 	if o == nil {
-		httpError(w, http.StatusNotFound, "no such live stream")
+		jsonhttp.Error(w, http.StatusNotFound, "no such live stream")
 		return
 	}
 	init, ok := o.Init()
 	if !ok {
-		httpError(w, http.StatusNotFound, "the stream has no video yet")
+		jsonhttp.Error(w, http.StatusNotFound, "the stream has no video yet")
 		return
 	}
 	w.Header().Set("Content-Type", "video/mp4")
@@ -135,17 +131,17 @@ func (s *Server) handleChunk(w http.ResponseWriter, r *http.Request) {
 	stream := chi.URLParam(r, "stream")
 	seq, err := strconv.ParseUint(chi.URLParam(r, "seq"), 10, 64)
 	if err != nil || !signaling.ValidStream(stream) {
-		httpError(w, http.StatusBadRequest, "bad stream name or sequence number")
+		jsonhttp.Error(w, http.StatusBadRequest, "bad stream name or sequence number")
 		return
 	}
 	o := s.streams.Origin(stream)
 	if o == nil {
-		httpError(w, http.StatusNotFound, "no such live stream")
+		jsonhttp.Error(w, http.StatusNotFound, "no such live stream")
 		return
 	}
 	c, ok := o.Chunk(seq)
 	if !ok {
-		httpError(w, http.StatusNotFound, "chunk not available")
+		jsonhttp.Error(w, http.StatusNotFound, "chunk not available")
 		return
 	}
 	o.CountFetched(len(c.Payload))
@@ -161,20 +157,12 @@ var notFoundPage = template.Must(template.New("404").Parse(`<!doctype html>
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, "/api/") || !strings.Contains(r.Header.Get("Accept"), "text/html") {
-		httpError(w, http.StatusNotFound, "not found")
+		jsonhttp.Error(w, http.StatusNotFound, "not found")
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(http.StatusNotFound)
 	notFoundPage.Execute(w, r.URL.Path)
-}
-
-// httpError answers with a JSON error body.
-func httpError(w http.ResponseWriter, code int, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(code)
-	json.NewEncoder(w).Encode(map[string]string{"error": msg})
 }
 
 // fingerprinted are the files served also at a content-hashed path, cached

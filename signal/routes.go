@@ -1,6 +1,7 @@
 package signal
 
 import (
+	"github.com/shoal-live/shoal/signal/jsonhttp"
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
@@ -18,7 +19,7 @@ func (s *Server) Handler() http.Handler {
 	r.Use(middleware.GetHead) // HEAD answers like GET, without the body
 	r.NotFound(s.notFound)
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		httpError(w, http.StatusMethodNotAllowed, "method not allowed")
+		jsonhttp.Error(w, http.StatusMethodNotAllowed, "method not allowed")
 	})
 
 	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -37,7 +38,7 @@ func (s *Server) Handler() http.Handler {
 		r.Handle("/whip/*", s.whip)                         // WHIP ingest (RFC 9725): POST an offer, DELETE the session
 	})
 
-	s.mountStudio(r) // /login, /setup, /logout, /studio, /api/studio
+	s.studio.Mount(r) // /login, /setup, /logout, /studio, /api/studio
 
 	r.Get("/wasm/*", s.handleWasm) // the browser peer, also at its fingerprinted paths
 	r.Get("/watch/{stream}", s.handleWatch)

@@ -21,6 +21,7 @@ import (
 	"github.com/shoal-live/shoal/signal/static"
 	"github.com/shoal-live/shoal/signal/store"
 	"github.com/shoal-live/shoal/signal/streams"
+	"github.com/shoal-live/shoal/signal/studio"
 	"github.com/shoal-live/shoal/signal/tracker"
 )
 
@@ -35,7 +36,7 @@ type Server struct {
 	db      *store.DB
 	dbOnce  sync.Once        // Close closes db once, if New opened it
 	streams *streams.Streams // every stream's origin, ingest and status
-	studio  studio           // accounts, sign-in and the studio's API
+	studio  *studio.Studio   // accounts, sign-in, the studio page and its API
 	chat    *chat.Hub
 
 	mu     sync.Mutex
@@ -95,6 +96,17 @@ func New(cfg Config, pages fs.FS) (*Server, error) {
 		return nil, fmt.Errorf("signal: %w", err)
 	}
 	s.logStatic()
+	s.studio = studio.New(studio.Config{
+		Store:         s.db,
+		Streams:       studioStreams{s},
+		Pages:         pages,
+		Page:          s.page("studio.html"),
+		NotFound:      s.notFound,
+		RTMPAddr:      cfg.RTMPAddr,
+		SecureCookies: cfg.SecureCookies,
+		SetupToken:    cfg.SetupToken,
+		Logger:        cfg.Logger,
+	})
 	return s, nil
 }
 
@@ -134,7 +146,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	s.startChat(ctx)
 	s.logPublishURLs(ln.Addr())
-	s.logSetupURL(ln.Addr())
+	s.studio.LogSetupURL(ln.Addr())
 	hs := &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: ReadHeaderTimeout, // and BodyReadTimeout in bodyLimit: see connlimit.go
@@ -228,4 +240,19 @@ func keyHint(key string) string {
 		return "…"
 	}
 	return key[:4] + "…"
+}
+
+// studioStreams is what the studio sees of the streams: their state, the
+// reserved names, and "end stream", which ends an RTMP session (or the
+// demo's) through the streams and a WHIP one through its handler.
+type studioStreams struct{ s *Server }
+
+func (v studioStreams) State(name string) streams.State { return v.s.streams.State(name) }
+func (v studioStreams) Reserved(name string) bool       { return v.s.streams.Reserved(name) }
+func (v studioStreams) End(name string) bool {
+	ended := v.s.streams.EndSession(name)
+	if v.s.whip.EndStream(name) > 0 {
+		ended = true
+	}
+	return ended
 }

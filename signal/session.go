@@ -14,6 +14,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/shoal-live/shoal/shared/signaling"
+	"github.com/shoal-live/shoal/signal/jsonhttp"
 	"github.com/shoal-live/shoal/signal/tracker"
 )
 
@@ -38,7 +39,7 @@ func (s *Server) handleSignal(w http.ResponseWriter, r *http.Request) {
 	ip := middleware.GetClientIP(r.Context())
 	if !s.acquireIP(ip) {
 		s.log.Warn("signaling refused: too many connections", "ip", ip)
-		httpError(w, http.StatusTooManyRequests, "too many connections from your address")
+		jsonhttp.Error(w, http.StatusTooManyRequests, "too many connections from your address")
 		return
 	}
 	defer s.releaseIP(ip)

@@ -1,4 +1,4 @@
-package signal
+package studio
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/shoal-live/shoal/signal/auth"
+	"github.com/shoal-live/shoal/signal/jsonhttp"
 	"github.com/shoal-live/shoal/signal/store"
 )
 
@@ -27,23 +28,23 @@ import (
 // prints it in the server's log as a link.
 
 // setupToken returns the token /setup requires, made on first use.
-func (s *Server) setupToken() string {
-	s.studio.tokenOnce.Do(func() {
-		s.studio.token = s.cfg.SetupToken
-		if s.studio.token == "" {
-			s.studio.token = rand.Text() // 26 base32 characters, 130 random bits
+func (s *Studio) setupToken() string {
+	s.tokenOnce.Do(func() {
+		s.token = s.cfg.SetupToken
+		if s.token == "" {
+			s.token = rand.Text() // 26 base32 characters, 130 random bits
 		}
 	})
-	return s.studio.token
+	return s.token
 }
 
 // validSetupToken reports whether got is the setup token, in constant time.
-func (s *Server) validSetupToken(got string) bool {
+func (s *Studio) validSetupToken(got string) bool {
 	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(s.setupToken())) == 1
 }
 
-// logSetupURL logs the setup link while there is no account.
-func (s *Server) logSetupURL(httpAddr net.Addr) {
+// LogSetupURL logs the setup link while there is no account.
+func (s *Studio) LogSetupURL(httpAddr net.Addr) {
 	if n, err := s.db.CountAccounts(context.Background()); err != nil || n > 0 {
 		return
 	}
@@ -59,13 +60,13 @@ func (s *Server) logSetupURL(httpAddr net.Addr) {
 // handleChangePassword changes the signed-in broadcaster's password
 // ({"current", "new"}) and ends every other session of the account; the
 // browser that asked gets a new session cookie (and so a new CSRF token).
-func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request) {
+func (s *Studio) handleChangePassword(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Current string `json:"current"`
 		New     string `json:"new"`
 	}
-	if err := readJSON(w, r, &in); err != nil {
-		httpError(w, http.StatusBadRequest, err.Error())
+	if err := jsonhttp.Read(w, r, &in); err != nil {
+		jsonhttp.Error(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	a, _ := s.authn()
@@ -75,37 +76,37 @@ func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err == nil:
 		s.log.Info("password changed", "username", acct.Username, "sessions_ended", n)
-		writeJSON(w, http.StatusOK, map[string]int{"signedOut": n})
+		jsonhttp.Write(w, http.StatusOK, map[string]int{"signedOut": n})
 	case errors.Is(err, auth.ErrInvalidCredentials):
 		s.log.Warn("password change refused", "username", acct.Username, "err", err)
-		httpError(w, http.StatusForbidden, "the current password is wrong")
+		jsonhttp.Error(w, http.StatusForbidden, "the current password is wrong")
 	case errors.As(err, &rl):
 		s.log.Warn("password change refused", "username", acct.Username, "err", err)
 		w.Header().Set("Retry-After", strconv.Itoa(int(rl.RetryAfter.Round(time.Second).Seconds())))
-		httpError(w, http.StatusTooManyRequests, "too many wrong passwords: try again in "+rl.RetryAfter.Round(time.Second).String())
+		jsonhttp.Error(w, http.StatusTooManyRequests, "too many wrong passwords: try again in "+rl.RetryAfter.Round(time.Second).String())
 	case errors.Is(err, auth.ErrWeakPassword):
-		httpError(w, http.StatusBadRequest, "choose a password of at least "+strconv.Itoa(auth.MinPasswordLen)+" characters")
+		jsonhttp.Error(w, http.StatusBadRequest, "choose a password of at least "+strconv.Itoa(auth.MinPasswordLen)+" characters")
 	case errors.Is(err, auth.ErrCrossOrigin):
-		httpError(w, http.StatusForbidden, "cross-origin request refused")
+		jsonhttp.Error(w, http.StatusForbidden, "cross-origin request refused")
 	default:
 		s.log.Error("password change failed", "username", acct.Username, "err", err)
-		httpError(w, http.StatusInternalServerError, "internal error")
+		jsonhttp.Error(w, http.StatusInternalServerError, "internal error")
 	}
 }
 
 // handleSignOutEverywhere ends every session of the signed-in account,
 // this browser's included.
-func (s *Server) handleSignOutEverywhere(w http.ResponseWriter, r *http.Request) {
+func (s *Studio) handleSignOutEverywhere(w http.ResponseWriter, r *http.Request) {
 	a, _ := s.authn()
 	acct, _ := auth.AccountFrom(r.Context())
 	n, err := a.LogoutEverywhere(w, r)
 	if err != nil {
 		s.log.Error("sign out everywhere failed", "username", acct.Username, "err", err)
-		httpError(w, http.StatusInternalServerError, "internal error")
+		jsonhttp.Error(w, http.StatusInternalServerError, "internal error")
 		return
 	}
 	s.log.Info("signed out everywhere", "username", acct.Username, "sessions_ended", n)
-	writeJSON(w, http.StatusOK, map[string]int{"signedOut": n})
+	jsonhttp.Write(w, http.StatusOK, map[string]int{"signedOut": n})
 }
 
 // studioBan is a chat ban as the studio lists it. An address ban's value,
@@ -121,7 +122,7 @@ type studioBan struct {
 }
 
 // handleListBans lists the chat bans in force in the stream, oldest first.
-func (s *Server) handleListBans(w http.ResponseWriter, r *http.Request, st store.Stream) {
+func (s *Studio) handleListBans(w http.ResponseWriter, r *http.Request, st store.Stream) {
 	bans, err := s.db.ListBans(r.Context(), st.ID)
 	if err != nil {
 		s.storeError(w, err)
@@ -141,15 +142,15 @@ func (s *Server) handleListBans(w http.ResponseWriter, r *http.Request, st store
 		}
 		out = append(out, sb)
 	}
-	writeJSON(w, http.StatusOK, out)
+	jsonhttp.Write(w, http.StatusOK, out)
 }
 
 // handleLiftBan lifts one ban of the stream: 204, or 404 if it is not in
 // force.
-func (s *Server) handleLiftBan(w http.ResponseWriter, r *http.Request, st store.Stream) {
+func (s *Studio) handleLiftBan(w http.ResponseWriter, r *http.Request, st store.Stream) {
 	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
 	if err != nil || id <= 0 {
-		httpError(w, http.StatusNotFound, "no such ban")
+		jsonhttp.Error(w, http.StatusNotFound, "no such ban")
 		return
 	}
 	ok, err := s.db.LiftBan(r.Context(), st.ID, id)
@@ -158,7 +159,7 @@ func (s *Server) handleLiftBan(w http.ResponseWriter, r *http.Request, st store.
 		return
 	}
 	if !ok {
-		httpError(w, http.StatusNotFound, "no such ban")
+		jsonhttp.Error(w, http.StatusNotFound, "no such ban")
 		return
 	}
 	s.log.Info("chat ban lifted", "stream", st.Name, "ban", id)

@@ -1,10 +1,11 @@
-package signal
+package studio
 
 import (
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/shoal-live/shoal/signal/jsonhttp"
 	"github.com/shoal-live/shoal/signal/store"
 	"github.com/shoal-live/shoal/signal/streams"
 )
@@ -59,12 +60,12 @@ type studioStatus struct {
 
 // handleStudioStatus reports the stream's feed and audience, polled every
 // second by the studio page.
-func (s *Server) handleStudioStatus(w http.ResponseWriter, r *http.Request, st store.Stream) {
+func (s *Studio) handleStudioStatus(w http.ResponseWriter, r *http.Request, st store.Stream) {
 	now := time.Now()
 	cur := s.streams.State(st.Name)
 	out := studioStatus{Name: st.Name, Viewers: cur.Viewers, Ingest: cur.Ingest} // without an origin: its last session's, or a refusal's
 	if !cur.Origin {
-		writeJSON(w, http.StatusOK, out)
+		jsonhttp.Write(w, http.StatusOK, out)
 		return
 	}
 	out.Live, out.NewestSeq = cur.Live, cur.NewestSeq
@@ -79,21 +80,21 @@ func (s *Server) handleStudioStatus(w http.ResponseWriter, r *http.Request, st s
 	out.KeyframeIntervalSec = m.KeyframeInterval.Seconds()
 	out.KeyframeWarning = m.KeyframeInterval > maxGoodKeyframeInterval
 	out.Fragments, out.Bytes = m.Fragments, m.Bytes
-	out.Offload = s.offload(st.Name, uploadSample{at: now, published: m.Bytes, uploaded: cur.Uploaded, viewers: out.Viewers})
-	writeJSON(w, http.StatusOK, out)
+	out.Offload = s.offloadShare(st.Name, uploadSample{at: now, published: m.Bytes, uploaded: cur.Uploaded, viewers: out.Viewers})
+	jsonhttp.Write(w, http.StatusOK, out)
 }
 
-// offload records a status poll's sample and returns the share of the
+// offloadShare records a status poll's sample and returns the share of the
 // video of the last offloadWindow that the origin did not have to send:
 // 1 - sent / (published × viewers). Nil until there is a window's worth of
 // samples with viewers and video.
-func (s *Server) offload(stream string, now uploadSample) *float64 {
-	s.studio.mu.Lock()
-	defer s.studio.mu.Unlock()
-	if s.studio.offload == nil {
-		s.studio.offload = make(map[string][]uploadSample)
+func (s *Studio) offloadShare(stream string, now uploadSample) *float64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.offload == nil {
+		s.offload = make(map[string][]uploadSample)
 	}
-	samples := s.studio.offload[stream]
+	samples := s.offload[stream]
 	if n := len(samples); n > 0 && now.published < samples[n-1].published {
 		samples = samples[:0] // a new ingest session restarted the count
 	}
@@ -103,11 +104,11 @@ func (s *Server) offload(stream string, now uploadSample) *float64 {
 		i++
 	}
 	samples = samples[i:]
-	s.studio.offload[stream] = samples
-	if len(s.studio.offload) > 1000 { // streams nobody polls any more
-		for k, v := range s.studio.offload {
+	s.offload[stream] = samples
+	if len(s.offload) > 1000 { // streams nobody polls any more
+		for k, v := range s.offload {
 			if now.at.Sub(v[len(v)-1].at) > time.Minute {
-				delete(s.studio.offload, k)
+				delete(s.offload, k)
 			}
 		}
 	}

@@ -1,9 +1,10 @@
-package signal
+package studio
 
 import (
 	"errors"
 	"html/template"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"sync"
@@ -12,48 +13,87 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/shoal-live/shoal/signal/auth"
+	"github.com/shoal-live/shoal/signal/jsonhttp"
 	"github.com/shoal-live/shoal/signal/store"
+	"github.com/shoal-live/shoal/signal/streams"
 )
 
-// studio is the broadcaster's side of the server: accounts, sign-in, and
-// the studio page's API (studio_api.go). Its Auth is made on first use, so
-// a Server that never serves pays nothing for it.
-type studio struct {
+// Streams is what the studio needs of the server's streams.
+type Streams interface {
+	// State is the stream's live state: its ingest status, meter,
+	// newest chunk, viewers.
+	State(name string) streams.State
+	// Reserved reports whether name, in any case, is one of the server's
+	// own streams (the demo, -stream-keys), which no account may take.
+	Reserved(name string) bool
+	// End disconnects whoever publishes the stream, over RTMP or WHIP,
+	// and reports whether anyone did.
+	End(name string) bool
+}
+
+// Config sets up the studio.
+type Config struct {
+	// Store holds the accounts, sessions, streams and bans.
+	Store   *store.DB
+	Streams Streams
+	// Pages holds the sign-in templates login.html and setup.html.
+	Pages fs.FS
+	// Page serves the studio page (studio.html) as the server serves its
+	// pages; NotFound answers a missing page or route.
+	Page     http.Handler
+	NotFound http.HandlerFunc
+	// RTMPAddr is where RTMP ingest listens ("" when it is off), for
+	// the OBS settings the studio shows.
+	RTMPAddr string
+	// SecureCookies and SetupToken: see the server's Config.
+	SecureCookies bool
+	SetupToken    string
+	Logger        *slog.Logger
+}
+
+// Studio is the broadcaster's side of the server: accounts, sign-in, and
+// the studio page's API (api.go). Its Auth is made on first use, so a
+// server that never serves pays nothing for it.
+type Studio struct {
+	cfg     Config
+	db      *store.DB
+	streams Streams
+	log     *slog.Logger
+
 	once    sync.Once
 	auth    *auth.Auth
 	authErr error
 	setupMu sync.Mutex // one first-account setup at a time
 
 	tokenOnce sync.Once
-	token     string // what /setup requires (studio_account.go)
+	token     string // what /setup requires (account.go)
 
 	mu      sync.Mutex
 	offload map[string][]uploadSample // per stream, the last few status polls
 }
 
-// endIngest disconnects whoever publishes stream, over RTMP or WHIP, and
-// reports whether anyone did.
-func (s *Server) endIngest(stream string) bool {
-	ended := s.streams.EndSession(stream)
-	if s.whip.EndStream(stream) > 0 {
-		ended = true
+// New makes the studio; Mount serves it.
+func New(cfg Config) *Studio {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
 	}
-	return ended
+	return &Studio{cfg: cfg, db: cfg.Store, streams: cfg.Streams, log: cfg.Logger}
 }
 
-// authn returns the server's Auth, made on first use.
-func (s *Server) authn() (*auth.Auth, error) {
-	s.studio.once.Do(func() {
-		s.studio.auth, s.studio.authErr = auth.New(auth.Config{
+// authn returns the studio's Auth, made on first use.
+func (s *Studio) authn() (*auth.Auth, error) {
+	s.once.Do(func() {
+		s.auth, s.authErr = auth.New(auth.Config{
 			Store:         s.db,
 			SecureCookies: s.cfg.SecureCookies,
 		})
 	})
-	return s.studio.auth, s.studio.authErr
+	return s.auth, s.authErr
 }
 
-// mountStudio adds the sign-in pages, the studio page and its API to r.
-func (s *Server) mountStudio(r chi.Router) {
+// Mount adds the sign-in pages (/login, /setup, /logout), the studio page
+// (/studio) and its API (/api/studio) to r.
+func (s *Studio) Mount(r chi.Router) {
 	a, err := s.authn()
 	if err != nil {
 		s.log.Error("studio disabled", "err", err)
@@ -68,8 +108,8 @@ func (s *Server) mountStudio(r chi.Router) {
 		r.Group(func(r chi.Router) {
 			r.Use(a.RequireAccount) // a session, and its CSRF token on every mutation
 			r.Post("/logout", s.handleLogout)
-			r.Get("/studio", s.page("studio.html"))
-			r.Route("/api/studio", s.studioAPI)
+			r.Handle("/studio", s.cfg.Page)
+			r.Route("/api/studio", s.api)
 		})
 	})
 }
@@ -85,15 +125,15 @@ type signInPage struct {
 }
 
 // renderSignIn renders the login or setup page with code.
-func (s *Server) renderSignIn(w http.ResponseWriter, r *http.Request, name string, code int, p signInPage) {
-	t, err := template.ParseFS(s.pages, name)
+func (s *Studio) renderSignIn(w http.ResponseWriter, r *http.Request, name string, code int, p signInPage) {
+	t, err := template.ParseFS(s.cfg.Pages, name)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			s.notFound(w, r)
+			s.cfg.NotFound(w, r)
 			return
 		}
 		s.log.Error("sign-in page", "page", name, "err", err)
-		httpError(w, http.StatusInternalServerError, "internal error")
+		jsonhttp.Error(w, http.StatusInternalServerError, "internal error")
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -105,16 +145,16 @@ func (s *Server) renderSignIn(w http.ResponseWriter, r *http.Request, name strin
 }
 
 // noAccounts reports whether the first account is still to be made.
-func (s *Server) noAccounts(r *http.Request) (bool, error) {
+func (s *Studio) noAccounts(r *http.Request) (bool, error) {
 	n, err := s.db.CountAccounts(r.Context())
 	return n == 0, err
 }
 
-func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
+func (s *Studio) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 	none, err := s.noAccounts(r)
 	if err != nil {
 		s.log.Error("login page", "err", err)
-		httpError(w, http.StatusInternalServerError, "internal error")
+		jsonhttp.Error(w, http.StatusInternalServerError, "internal error")
 		return
 	}
 	s.renderSignIn(w, r, "login.html", http.StatusOK, signInPage{Next: r.URL.Query().Get("next"), NoAccounts: none})
@@ -122,14 +162,14 @@ func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 
 // handleLogin signs a broadcaster in from the login form and sends the
 // browser on to ?next (a path on this site) or the studio.
-func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
+func (s *Studio) handleLogin(w http.ResponseWriter, r *http.Request) {
 	a, _ := s.authn()
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
 		// A body that is late (BodyReadTimeout), cut off or too large:
 		// the client's fault, and a flood of them must not flood the log.
 		s.log.Debug("sign-in form unreadable", "err", err)
-		httpError(w, http.StatusBadRequest, "unreadable form")
+		jsonhttp.Error(w, http.StatusBadRequest, "unreadable form")
 		return
 	}
 	username, password := r.PostFormValue("username"), r.PostFormValue("password")
@@ -151,12 +191,12 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		page.Error = "Too many failed sign-ins. Try again in " + rl.RetryAfter.Round(time.Second).String() + "."
 		s.renderSignIn(w, r, "login.html", http.StatusTooManyRequests, page)
 	case errors.Is(err, auth.ErrCrossOrigin):
-		httpError(w, http.StatusForbidden, "cross-origin sign-in refused")
+		jsonhttp.Error(w, http.StatusForbidden, "cross-origin sign-in refused")
 	case r.Context().Err() != nil: // the client went away
 		s.log.Debug("sign-in abandoned", "username", username, "err", err)
 	default:
 		s.log.Error("sign-in failed", "username", username, "err", err)
-		httpError(w, http.StatusInternalServerError, "internal error")
+		jsonhttp.Error(w, http.StatusInternalServerError, "internal error")
 	}
 }
 
@@ -172,21 +212,21 @@ func studioRedirect(next string) string {
 	return "/studio"
 }
 
-func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
+func (s *Studio) handleLogout(w http.ResponseWriter, r *http.Request) {
 	a, _ := s.authn()
 	if err := a.Logout(w, r); err != nil {
 		s.log.Error("sign-out failed", "err", err)
-		httpError(w, http.StatusInternalServerError, "internal error")
+		jsonhttp.Error(w, http.StatusInternalServerError, "internal error")
 		return
 	}
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
-func (s *Server) handleSetupPage(w http.ResponseWriter, r *http.Request) {
+func (s *Studio) handleSetupPage(w http.ResponseWriter, r *http.Request) {
 	none, err := s.noAccounts(r)
 	if err != nil {
 		s.log.Error("setup page", "err", err)
-		httpError(w, http.StatusInternalServerError, "internal error")
+		jsonhttp.Error(w, http.StatusInternalServerError, "internal error")
 		return
 	}
 	if !none {
@@ -203,7 +243,7 @@ func (s *Server) handleSetupPage(w http.ResponseWriter, r *http.Request) {
 
 // handleSetup makes the first account, only while there is none, and
 // signs it in.
-func (s *Server) handleSetup(w http.ResponseWriter, r *http.Request) {
+func (s *Studio) handleSetup(w http.ResponseWriter, r *http.Request) {
 	a, _ := s.authn()
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	username, password := r.PostFormValue("username"), r.PostFormValue("password")
@@ -216,12 +256,12 @@ func (s *Server) handleSetup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	s.studio.setupMu.Lock()
+	s.setupMu.Lock()
 	none, err := s.noAccounts(r)
 	if err == nil && !none {
-		s.studio.setupMu.Unlock()
+		s.setupMu.Unlock()
 		s.log.Warn("setup refused: accounts exist")
-		httpError(w, http.StatusForbidden, "an account exists already: sign in at /login")
+		jsonhttp.Error(w, http.StatusForbidden, "an account exists already: sign in at /login")
 		return
 	}
 	if err == nil {
@@ -231,7 +271,7 @@ func (s *Server) handleSetup(w http.ResponseWriter, r *http.Request) {
 			_, err = auth.CreateAccount(r.Context(), s.db, username, password)
 		}
 	}
-	s.studio.setupMu.Unlock()
+	s.setupMu.Unlock()
 	switch {
 	case err == nil:
 	case errors.Is(err, auth.ErrWeakPassword), errors.Is(err, store.ErrInvalid), errors.Is(err, errPasswordsDiffer):
@@ -240,7 +280,7 @@ func (s *Server) handleSetup(w http.ResponseWriter, r *http.Request) {
 		return
 	default:
 		s.log.Error("setup failed", "err", err)
-		httpError(w, http.StatusInternalServerError, "internal error")
+		jsonhttp.Error(w, http.StatusInternalServerError, "internal error")
 		return
 	}
 	s.log.Info("created the first broadcaster account", "username", username)

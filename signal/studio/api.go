@@ -1,9 +1,7 @@
-package signal
+package studio
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"strings"
@@ -13,15 +11,16 @@ import (
 
 	"github.com/shoal-live/shoal/shared/signaling"
 	"github.com/shoal-live/shoal/signal/auth"
+	"github.com/shoal-live/shoal/signal/jsonhttp"
 	"github.com/shoal-live/shoal/signal/store"
 )
 
-// studioAPI is the studio page's JSON API, under /api/studio, behind
+// api is the studio page's JSON API, under /api/studio, behind
 // auth.RequireAccount: a broadcaster sees and changes only their own
 // streams; another's answer 404 as if they did not exist.
-func (s *Server) studioAPI(r chi.Router) {
+func (s *Studio) api(r chi.Router) {
 	r.Get("/session", s.handleStudioSession)
-	r.Post("/password", s.handleChangePassword)      // studio_account.go
+	r.Post("/password", s.handleChangePassword)      // account.go
 	r.Delete("/sessions", s.handleSignOutEverywhere) // every session of the account
 	r.Get("/streams", s.handleOwnStreams)
 	r.Post("/streams", s.handleCreateStream)
@@ -54,7 +53,7 @@ type studioStream struct {
 	Key     string `json:"key,omitempty"`
 }
 
-func (s *Server) studioStream(r *http.Request, st store.Stream) studioStream {
+func (s *Studio) studioStream(r *http.Request, st store.Stream) studioStream {
 	scheme := "http"
 	if r.TLS != nil || s.cfg.SecureCookies {
 		scheme = "https"
@@ -78,44 +77,26 @@ func (s *Server) studioStream(r *http.Request, st store.Stream) studioStream {
 	return out
 }
 
-// writeJSON answers v as JSON, never cached (it may hold a key).
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(code)
-	json.NewEncoder(w).Encode(v)
-}
-
-// readJSON decodes a small JSON body into v.
-func readJSON(w http.ResponseWriter, r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("bad JSON body: %w", err)
-	}
-	return nil
-}
-
 // storeError answers a store error: 400 for a refused value, 409 for a
 // taken name, 404 for a missing row, 500 otherwise.
-func (s *Server) storeError(w http.ResponseWriter, err error) {
+func (s *Studio) storeError(w http.ResponseWriter, err error) {
 	switch {
 	case errors.Is(err, store.ErrInvalid):
 		_, msg, _ := strings.Cut(err.Error(), store.ErrInvalid.Error()+": ")
-		httpError(w, http.StatusBadRequest, msg)
+		jsonhttp.Error(w, http.StatusBadRequest, msg)
 	case errors.Is(err, store.ErrConflict):
-		httpError(w, http.StatusConflict, "that name is taken")
+		jsonhttp.Error(w, http.StatusConflict, "that name is taken")
 	case errors.Is(err, store.ErrNotFound):
-		httpError(w, http.StatusNotFound, "no such stream")
+		jsonhttp.Error(w, http.StatusNotFound, "no such stream")
 	default:
 		s.log.Error("studio: store", "err", err)
-		httpError(w, http.StatusInternalServerError, "internal error")
+		jsonhttp.Error(w, http.StatusInternalServerError, "internal error")
 	}
 }
 
-func (s *Server) handleStudioSession(w http.ResponseWriter, r *http.Request) {
+func (s *Studio) handleStudioSession(w http.ResponseWriter, r *http.Request) {
 	acct, _ := auth.AccountFrom(r.Context())
-	writeJSON(w, http.StatusOK, map[string]any{
+	jsonhttp.Write(w, http.StatusOK, map[string]any{
 		"username":  acct.Username,
 		"csrfToken": auth.CSRFToken(r.Context()),
 		"csrfField": auth.CSRFField,
@@ -123,7 +104,7 @@ func (s *Server) handleStudioSession(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (s *Server) handleOwnStreams(w http.ResponseWriter, r *http.Request) {
+func (s *Studio) handleOwnStreams(w http.ResponseWriter, r *http.Request) {
 	acct, _ := auth.AccountFrom(r.Context())
 	list, err := s.db.StreamsByOwner(r.Context(), acct.ID)
 	if err != nil {
@@ -134,21 +115,21 @@ func (s *Server) handleOwnStreams(w http.ResponseWriter, r *http.Request) {
 	for _, st := range list {
 		out = append(out, s.studioStream(r, st))
 	}
-	writeJSON(w, http.StatusOK, out)
+	jsonhttp.Write(w, http.StatusOK, out)
 }
 
-func (s *Server) handleCreateStream(w http.ResponseWriter, r *http.Request) {
+func (s *Studio) handleCreateStream(w http.ResponseWriter, r *http.Request) {
 	var in struct{ Name, Title, Description string }
-	if err := readJSON(w, r, &in); err != nil {
-		httpError(w, http.StatusBadRequest, err.Error())
+	if err := jsonhttp.Read(w, r, &in); err != nil {
+		jsonhttp.Error(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	if !signaling.ValidStream(in.Name) || !store.ValidStreamName(in.Name) {
-		httpError(w, http.StatusBadRequest, "a stream name is 1 to 64 of A-Z a-z 0-9 _ -")
+		jsonhttp.Error(w, http.StatusBadRequest, "a stream name is 1 to 64 of A-Z a-z 0-9 _ -")
 		return
 	}
 	if s.streams.Reserved(in.Name) {
-		httpError(w, http.StatusConflict, "that name is taken")
+		jsonhttp.Error(w, http.StatusConflict, "that name is taken")
 		return
 	}
 	acct, _ := auth.AccountFrom(r.Context())
@@ -160,13 +141,13 @@ func (s *Server) handleCreateStream(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("stream created", "stream", st.Name, "owner", acct.Username)
-	writeJSON(w, http.StatusCreated, s.studioStream(r, st))
+	jsonhttp.Write(w, http.StatusCreated, s.studioStream(r, st))
 }
 
 // ownStream wraps a handler of one stream: it finds {stream} and lets the
 // request through only if the signed-in account owns it (404 otherwise,
 // the same answer as for a stream that does not exist).
-func (s *Server) ownStream(h func(http.ResponseWriter, *http.Request, store.Stream)) http.HandlerFunc {
+func (s *Studio) ownStream(h func(http.ResponseWriter, *http.Request, store.Stream)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		acct, _ := auth.AccountFrom(r.Context())
 		st, err := s.db.StreamByName(r.Context(), chi.URLParam(r, "stream"))
@@ -181,16 +162,16 @@ func (s *Server) ownStream(h func(http.ResponseWriter, *http.Request, store.Stre
 	}
 }
 
-func (s *Server) handleGetStream(w http.ResponseWriter, r *http.Request, st store.Stream) {
-	writeJSON(w, http.StatusOK, s.studioStream(r, st))
+func (s *Studio) handleGetStream(w http.ResponseWriter, r *http.Request, st store.Stream) {
+	jsonhttp.Write(w, http.StatusOK, s.studioStream(r, st))
 }
 
-func (s *Server) handleUpdateStream(w http.ResponseWriter, r *http.Request, st store.Stream) {
+func (s *Studio) handleUpdateStream(w http.ResponseWriter, r *http.Request, st store.Stream) {
 	var in struct {
 		Title, Description *string
 	}
-	if err := readJSON(w, r, &in); err != nil {
-		httpError(w, http.StatusBadRequest, err.Error())
+	if err := jsonhttp.Read(w, r, &in); err != nil {
+		jsonhttp.Error(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	title, desc := st.Title, st.Description
@@ -205,28 +186,28 @@ func (s *Server) handleUpdateStream(w http.ResponseWriter, r *http.Request, st s
 		s.storeError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.studioStream(r, st))
+	jsonhttp.Write(w, http.StatusOK, s.studioStream(r, st))
 }
 
-func (s *Server) handleDeleteStream(w http.ResponseWriter, r *http.Request, st store.Stream) {
+func (s *Studio) handleDeleteStream(w http.ResponseWriter, r *http.Request, st store.Stream) {
 	if err := s.db.DeleteStream(r.Context(), st.ID); err != nil {
 		s.storeError(w, err)
 		return
 	}
-	s.endIngest(st.Name)
+	s.streams.End(st.Name)
 	s.log.Info("stream deleted", "stream", st.Name)
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Server) handleStreamKey(w http.ResponseWriter, r *http.Request, st store.Stream) {
+func (s *Studio) handleStreamKey(w http.ResponseWriter, r *http.Request, st store.Stream) {
 	out := s.studioStream(r, st)
 	out.Key = st.Key
-	writeJSON(w, http.StatusOK, out)
+	jsonhttp.Write(w, http.StatusOK, out)
 }
 
 // handleRegenerateKey gives the stream a new key. The session publishing
 // now, if any, goes on; the old key cannot start another.
-func (s *Server) handleRegenerateKey(w http.ResponseWriter, r *http.Request, st store.Stream) {
+func (s *Studio) handleRegenerateKey(w http.ResponseWriter, r *http.Request, st store.Stream) {
 	st, err := s.db.RegenerateStreamKey(r.Context(), st.ID)
 	if err != nil {
 		s.storeError(w, err)
@@ -235,11 +216,11 @@ func (s *Server) handleRegenerateKey(w http.ResponseWriter, r *http.Request, st 
 	s.log.Info("stream key regenerated", "stream", st.Name)
 	out := s.studioStream(r, st)
 	out.Key = st.Key
-	writeJSON(w, http.StatusOK, out)
+	jsonhttp.Write(w, http.StatusOK, out)
 }
 
 // handleEndStream disconnects the stream's publisher.
-func (s *Server) handleEndStream(w http.ResponseWriter, r *http.Request, st store.Stream) {
-	ended := s.endIngest(st.Name)
-	writeJSON(w, http.StatusOK, map[string]bool{"ended": ended})
+func (s *Studio) handleEndStream(w http.ResponseWriter, r *http.Request, st store.Stream) {
+	ended := s.streams.End(st.Name)
+	jsonhttp.Write(w, http.StatusOK, map[string]bool{"ended": ended})
 }

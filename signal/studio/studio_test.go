@@ -1,11 +1,13 @@
-package signal_test
+package studio_test
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"strings"
@@ -23,7 +25,7 @@ func studioPages(t *testing.T) fstest.MapFS {
 	t.Helper()
 	fs := fstest.MapFS{}
 	for _, name := range []string{"login.html", "setup.html", "studio.html"} {
-		b, err := os.ReadFile("../frontend/" + name)
+		b, err := os.ReadFile("../../frontend/" + name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -49,15 +51,20 @@ func studioServer(t *testing.T, cfg signal.Config, empty bool) (base string, db 
 			}
 		}
 	}
+	t.Cleanup(cancel)
 	cfg.Store = db
 	cfg.RTMPAddr = ""
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv, err := signal.New(cfg, studioPages(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	base = serve(t, ctx, srv)
-	t.Cleanup(cancel) // runs before serve's cleanup, which waits for Serve to return
-	return base, db
+	t.Cleanup(func() { srv.Close() })
+	// The studio's routes as the server mounts them, with its middleware
+	// (client address, security headers, body limits).
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	return hs.URL, db
 }
 
 // client is a browser without redirects: each call shows one answer.
