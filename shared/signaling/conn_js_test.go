@@ -156,12 +156,18 @@ func TestJSClose(t *testing.T) {
 		t.Errorf("second Close: %v", err)
 	}
 	// The closing handshake is over (the server has read the reason) when
-	// the socket is CLOSED.
-	for ws := c.(*browserConn).ws; jsbridge.Int(ws, "readyState", -1) != 3; {
-		if ctx.Err() != nil {
+	// the socket is CLOSED, which its close event says. Close released the
+	// conn's handlers; no event can fire between the look at readyState
+	// and setting ours, as JavaScript runs only while Go waits.
+	if ws := c.(*browserConn).ws; jsbridge.Int(ws, "readyState", -1) != 3 {
+		closed := make(chan struct{})
+		off := jsbridge.On(ws, "onclose", func(jsbridge.Value) { close(closed) })
+		defer off()
+		select {
+		case <-closed:
+		case <-ctx.Done():
 			t.Fatal("the closing handshake did not end")
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 
