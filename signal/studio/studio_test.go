@@ -15,8 +15,8 @@ import (
 	"testing/fstest"
 	"time"
 
-	"github.com/shoal-live/shoal/signal"
 	"github.com/shoal-live/shoal/signal/auth"
+	"github.com/shoal-live/shoal/signal/server"
 	"github.com/shoal-live/shoal/signal/store"
 )
 
@@ -36,7 +36,7 @@ func studioPages(t *testing.T) fstest.MapFS {
 
 // studioServer starts a server with its own in-memory store, and with
 // accounts alice and bob unless empty is set.
-func studioServer(t *testing.T, cfg signal.Config, empty bool) (base string, db *store.DB) {
+func studioServer(t *testing.T, cfg server.Config, empty bool) (base string, db *store.DB) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	db, err := store.Open(ctx, store.Config{Path: store.Memory})
@@ -55,7 +55,7 @@ func studioServer(t *testing.T, cfg signal.Config, empty bool) (base string, db 
 	cfg.Store = db
 	cfg.RTMPAddr = ""
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv, err := signal.New(cfg, studioPages(t))
+	srv, err := server.New(cfg, studioPages(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +142,7 @@ func login(t *testing.T, base, user string) (token, csrf string) {
 }
 
 func TestLogin(t *testing.T) {
-	base, _ := studioServer(t, signal.Config{}, false)
+	base, _ := studioServer(t, server.Config{}, false)
 	tests := []struct {
 		name, user, password, next string
 		hdr                        map[string]string
@@ -202,7 +202,7 @@ func TestLogin(t *testing.T) {
 }
 
 func TestSecureCookies(t *testing.T) {
-	base, _ := studioServer(t, signal.Config{SecureCookies: true}, false)
+	base, _ := studioServer(t, server.Config{SecureCookies: true}, false)
 	resp, _ := do(t, base, call{method: "POST", path: "/login", form: url.Values{"username": {"alice"}, "password": {"alice-password-1"}}})
 	for _, c := range resp.Cookies() {
 		if c.Name == auth.CookieName && !c.Secure {
@@ -214,7 +214,7 @@ func TestSecureCookies(t *testing.T) {
 // TestSessions: a page or API call needs a live session; an expired,
 // unknown or signed-out one is refused.
 func TestSessions(t *testing.T) {
-	base, db := studioServer(t, signal.Config{}, false)
+	base, db := studioServer(t, server.Config{}, false)
 	ctx := context.Background()
 	alice, err := db.AccountByUsername(ctx, "alice")
 	if err != nil {
@@ -267,7 +267,7 @@ func TestSessions(t *testing.T) {
 // TestCSRF: every state-changing studio request needs the session's CSRF
 // token and a same-origin browser.
 func TestCSRF(t *testing.T) {
-	base, _ := studioServer(t, signal.Config{}, false)
+	base, _ := studioServer(t, server.Config{}, false)
 	token, csrf := login(t, base, "alice")
 	_, bobCSRF := login(t, base, "bob")
 	n := 0
@@ -322,7 +322,7 @@ func TestCSRF(t *testing.T) {
 // TestStreamsAPI: create, list, edit, key, regenerate, delete; a
 // broadcaster never sees or touches another's stream.
 func TestStreamsAPI(t *testing.T) {
-	base, db := studioServer(t, signal.Config{DemoStream: "demo", DemoSource: "synthetic", StreamKeys: map[string]string{"live": "k"}}, false)
+	base, db := studioServer(t, server.Config{DemoStream: "demo", DemoSource: "synthetic", StreamKeys: map[string]string{"live": "k"}}, false)
 	alice, aliceCSRF := login(t, base, "alice")
 	bob, bobCSRF := login(t, base, "bob")
 	type stream struct {
@@ -419,7 +419,7 @@ func TestStreamsAPI(t *testing.T) {
 // and only with the setup token the server logs.
 func TestSetup(t *testing.T) {
 	const token = "test-setup-token"
-	base, db := studioServer(t, signal.Config{SetupToken: token}, true)
+	base, db := studioServer(t, server.Config{SetupToken: token}, true)
 	form := func(user, pw, confirm string) url.Values {
 		return url.Values{"username": {user}, "password": {pw}, "confirm": {confirm}, "token": {token}}
 	}
@@ -469,7 +469,7 @@ func TestSetup(t *testing.T) {
 // refused; a change ends every other session and keeps the asking browser
 // signed in with a new cookie; the old password no longer signs in.
 func TestPasswordChange(t *testing.T) {
-	base, _ := studioServer(t, signal.Config{}, false)
+	base, _ := studioServer(t, server.Config{}, false)
 	other, _ := login(t, base, "alice")
 	bob, _ := login(t, base, "bob")
 	me, csrf := login(t, base, "alice")
@@ -517,7 +517,7 @@ func TestPasswordChange(t *testing.T) {
 
 // TestSignOutEverywhere ends every session of the account and only its.
 func TestSignOutEverywhere(t *testing.T) {
-	base, _ := studioServer(t, signal.Config{}, false)
+	base, _ := studioServer(t, server.Config{}, false)
 	laptop, _ := login(t, base, "alice")
 	bob, _ := login(t, base, "bob")
 	me, csrf := login(t, base, "alice")
@@ -539,7 +539,7 @@ func TestSignOutEverywhere(t *testing.T) {
 // whom it was for, never its hash) and lifts them; another broadcaster
 // sees neither.
 func TestBansAPI(t *testing.T) {
-	base, db := studioServer(t, signal.Config{}, false)
+	base, db := studioServer(t, server.Config{}, false)
 	alice, aliceCSRF := login(t, base, "alice")
 	bob, bobCSRF := login(t, base, "bob")
 	if resp, body := do(t, base, call{method: "POST", path: "/api/studio/streams", cookie: alice, csrf: aliceCSRF, json: map[string]string{"name": "show"}}); resp.StatusCode != 201 {

@@ -13,8 +13,8 @@ import (
 
 	"github.com/shoal-live/shoal/shared/node"
 	"github.com/shoal-live/shoal/shared/signaling"
-	"github.com/shoal-live/shoal/signal"
 	"github.com/shoal-live/shoal/signal/origin"
+	"github.com/shoal-live/shoal/signal/server"
 	"github.com/shoal-live/shoal/tools/malpeer"
 )
 
@@ -78,7 +78,7 @@ func TestMaliciousPeer(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	srv, err := signal.New(signal.Config{
+	srv, err := server.New(server.Config{
 		DemoStream: "demo", DemoSource: "synthetic", DemoInterval: 250 * time.Millisecond, DemoChunkSize: 16 << 10,
 		LoopbackOnly: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}, fstest.MapFS{"index.html": {Data: []byte("x")}})

@@ -24,7 +24,7 @@ import (
 	"github.com/shoal-live/shoal/shared/signaling"
 	"github.com/shoal-live/shoal/shared/swarm"
 	"github.com/shoal-live/shoal/shared/wire"
-	"github.com/shoal-live/shoal/signal"
+	"github.com/shoal-live/shoal/signal/server"
 	"github.com/shoal-live/shoal/tools/swarmsim/hist"
 	"github.com/shoal-live/shoal/tools/swarmsim/playmodel"
 )
@@ -208,7 +208,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	l.client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 2 * cfg.Peers, IdleConnTimeout: 30 * time.Second}}
 	defer l.client.CloseIdleConnections()
 
-	scfg := signal.Config{
+	scfg := server.Config{
 		Neighbours: cfg.Neighbours, OriginLinks: cfg.OriginLinks, OriginCopies: cfg.OriginCopies,
 		LoopbackOnly:     true,
 		MaxConnsPerIP:    4*cfg.Peers + 64, // every viewer dials from 127.0.0.1
@@ -232,7 +232,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		scfg.DemoStream, scfg.DemoSource = l.stream, "synthetic"
 		scfg.DemoInterval, scfg.DemoChunkSize = cfg.ChunkInterval, cfg.chunkBytes()
 	}
-	srv, err := signal.New(scfg, fstest.MapFS{"index.html": {Data: []byte("<h1>swarmload</h1>")}})
+	srv, err := server.New(scfg, fstest.MapFS{"index.html": {Data: []byte("<h1>swarmload</h1>")}})
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}

@@ -19,8 +19,8 @@ import (
 	"time"
 
 	"github.com/shoal-live/shoal/frontend"
-	shoal "github.com/shoal-live/shoal/signal"
 	"github.com/shoal-live/shoal/signal/chat"
+	"github.com/shoal-live/shoal/signal/server"
 	"github.com/shoal-live/shoal/signal/store"
 )
 
@@ -34,14 +34,14 @@ func main() {
 func run(args []string) error {
 	fs := flag.NewFlagSet("shoal", flag.ContinueOnError)
 	var (
-		cfg       shoal.Config
+		cfg       server.Config
 		addr      = fs.String("addr", ":8080", "address to listen on")
 		logLevel  = fs.String("log-level", "info", "debug, info, warn or error")
 		logFormat = fs.String("log-format", "text", "text or json")
 		ice       = fs.String("ice-servers", "", "comma-separated STUN/TURN URLs handed to peers (none needed on one machine or a LAN)")
 		origins   = fs.String("allowed-origins", "", "comma-separated extra host patterns allowed to open the signaling WebSocket")
 		keys      = fs.String("stream-keys", "", "comma-separated stream=key pairs allowed to publish (RTMP key, WHIP bearer token); empty: a random key for stream \"live\", kept in <data-dir>/live.key; keys are at least 16 characters")
-		dataDir   = fs.String("data-dir", defaultDataDir(), "directory of the database (shoal.db: accounts, streams and keys, chat)")
+		dataDir   = fs.String("data-dir", defaultDataDir(), "directory of the database (server.db: accounts, streams and keys, chat)")
 		newAcct   = fs.String("create-account", "", "create a broadcaster account with this username, the password read from SHOAL_ADMIN_PASSWORD or stdin, and exit")
 	)
 	fs.StringVar(&cfg.RTMPAddr, "rtmp-addr", ":1935", "RTMP ingest address, empty to turn RTMP off")
@@ -57,7 +57,7 @@ func run(args []string) error {
 	fs.IntVar(&cfg.DemoChunkSize, "demo-chunk-size", 48<<10, "bytes per demo chunk")
 	fs.Float64Var(&cfg.MaxMessagesPerSecond, "max-msg-rate", 50, "signaling messages per second per connection")
 	fs.IntVar(&cfg.MaxConnsPerIP, "max-conns-per-ip", 32, "signaling connections per client address")
-	fs.IntVar(&cfg.SendQueueBytes, "signal-queue-bytes", shoal.DefaultSendQueueBytes, "bytes queued to one signaling connection before it is closed as too slow")
+	fs.IntVar(&cfg.SendQueueBytes, "signal-queue-bytes", server.DefaultSendQueueBytes, "bytes queued to one signaling connection before it is closed as too slow")
 	fs.DurationVar(&cfg.OriginIdle, "origin-idle", 2*time.Minute, "a stream's origin stops after this long without a publisher (the next publish starts another)")
 	debugAddr := fs.String("debug-addr", "", "serve /debug/vars (goroutines, memory) and /debug/pprof on this address, e.g. 127.0.0.1:6060; off when empty, keep it on loopback")
 	fs.DurationVar(&cfg.ChatMaxAge, "chat-max-age", chat.DefaultMaxAge, "chat messages older than this are deleted")
@@ -107,7 +107,7 @@ func run(args []string) error {
 		}
 		cfg.StreamKeys[stream] = key
 	}
-	tp, err := shoal.ParseTrustedProxies(*trusted)
+	tp, err := server.ParseTrustedProxies(*trusted)
 	if err != nil {
 		return fmt.Errorf("-trusted-proxies: %w", err)
 	}
@@ -142,7 +142,7 @@ func run(args []string) error {
 	if err := serveDebug(*debugAddr, cfg.Logger); err != nil {
 		return err
 	}
-	srv, err := shoal.New(cfg, frontend.FS)
+	srv, err := server.New(cfg, frontend.FS)
 	if err != nil {
 		return err
 	}

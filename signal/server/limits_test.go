@@ -1,4 +1,4 @@
-package signal_test
+package server_test
 
 import (
 	"bytes"
@@ -15,7 +15,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/shoal-live/shoal/shared/signaling"
-	"github.com/shoal-live/shoal/signal"
+	"github.com/shoal-live/shoal/signal/server"
 )
 
 // logCapture is a slog handler target that tests can search.
@@ -42,7 +42,7 @@ func TestHTTPLimits(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	logs := &logCapture{}
-	srv, err := signal.New(signal.Config{
+	srv, err := server.New(server.Config{
 		DemoStream: "demo", DemoSource: "synthetic", DemoInterval: 50 * time.Millisecond, DemoChunkSize: 1024,
 		StreamKeys: map[string]string{"live": "k"}, LoopbackOnly: true,
 		Logger: slog.New(slog.NewTextHandler(logs, nil)),
@@ -53,7 +53,7 @@ func TestHTTPLimits(t *testing.T) {
 	base := serve(t, ctx, srv)
 	time.Sleep(200 * time.Millisecond) // a few chunks exist
 
-	big := func() io.Reader { return bytes.NewReader(make([]byte, signal.MaxRequestBody+1)) }
+	big := func() io.Reader { return bytes.NewReader(make([]byte, server.MaxRequestBody+1)) }
 	tests := []struct {
 		name     string
 		method   string
@@ -71,7 +71,7 @@ func TestHTTPLimits(t *testing.T) {
 			status: 413, contains: "request body too large", log: "request body too large"},
 		{name: "chunked WHIP offer over the limits", method: "POST", path: "/api/whip/live", body: big, chunked: true,
 			status: 413},
-		{name: "fallback chunk flood", method: "GET", path: "/api/streams/demo/chunks/1", repeat: signal.ChunkFetchBurst + 50,
+		{name: "fallback chunk flood", method: "GET", path: "/api/streams/demo/chunks/1", repeat: server.ChunkFetchBurst + 50,
 			status: 429, contains: "too many chunk requests", log: "chunk fetches rate-limited"},
 	}
 	client := &http.Client{Timeout: 5 * time.Second}
@@ -131,7 +131,7 @@ func TestSignalingLimits(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	logs := &logCapture{}
-	srv, err := signal.New(signal.Config{MaxPeersPerSwarm: 1, StreamKeys: map[string]string{"live": "k"},
+	srv, err := server.New(server.Config{MaxPeersPerSwarm: 1, StreamKeys: map[string]string{"live": "k"},
 		Logger: slog.New(slog.NewTextHandler(logs, nil))},
 		fstest.MapFS{"index.html": {Data: []byte("x")}})
 	if err != nil {

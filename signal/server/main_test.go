@@ -1,4 +1,4 @@
-package signal_test
+package server_test
 
 import (
 	"testing"

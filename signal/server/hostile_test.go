@@ -1,4 +1,4 @@
-package signal_test
+package server_test
 
 import (
 	"bufio"
@@ -16,7 +16,7 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/shoal-live/shoal/signal"
+	"github.com/shoal-live/shoal/signal/server"
 )
 
 // syncBuffer is a goroutine-safe log destination.
@@ -47,7 +47,7 @@ func TestStalledPosts(t *testing.T) {
 	defer cancel()
 	logs := &syncBuffer{}
 	const capPerIP, attempts = 16, 100
-	base := startServer(t, ctx, signal.Config{
+	base := startServer(t, ctx, server.Config{
 		MaxHTTPConnsPerIP: capPerIP,
 		Logger:            slog.New(slog.NewTextHandler(logs, nil)),
 	})
@@ -126,7 +126,7 @@ func TestTrustedProxies(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			base := startServer(t, ctx, signal.Config{MaxConnsPerIP: 2, TrustedProxies: tc.trusted})
+			base := startServer(t, ctx, server.Config{MaxConnsPerIP: 2, TrustedProxies: tc.trusted})
 			ok := 0
 			for _, xff := range tc.xff {
 				c, resp, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/api/signal",
@@ -151,7 +151,7 @@ func TestTrustedProxies(t *testing.T) {
 func TestWHIPPreflight(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	base := startServer(t, ctx, signal.Config{StreamKeys: map[string]string{"live": "0123456789abcdef0123"}})
+	base := startServer(t, ctx, server.Config{StreamKeys: map[string]string{"live": "0123456789abcdef0123"}})
 	req, _ := http.NewRequest(http.MethodOptions, base+"/api/whip/live", nil)
 	req.Header.Set("Origin", "https://whip-client.example")
 	req.Header.Set("Access-Control-Request-Method", "POST")

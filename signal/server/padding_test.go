@@ -1,4 +1,4 @@
-package signal_test
+package server_test
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/shoal-live/shoal/shared/signaling"
-	"github.com/shoal-live/shoal/signal"
+	"github.com/shoal-live/shoal/signal/server"
 )
 
 // paddedOffer is an offer to peer grown to about size bytes of JSON: the
@@ -48,7 +48,7 @@ func TestPaddedSignalingBoundsMemory(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	base := startServer(t, ctx, signal.Config{})
+	base := startServer(t, ctx, server.Config{})
 	before := heapInUse()
 
 	const conns = 32

@@ -1,4 +1,4 @@
-package signal
+package server
 
 import (
 	"github.com/shoal-live/shoal/signal/jsonhttp"

@@ -1,4 +1,4 @@
-package signal_test
+package server_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/shoal-live/shoal/shared/wire"
-	"github.com/shoal-live/shoal/signal"
+	"github.com/shoal-live/shoal/signal/server"
 )
 
 // mediaChunk is one entry of a media answer's X-Shoal-Chunks index.
@@ -47,7 +47,7 @@ func parseIndex(t *testing.T, h string) []mediaChunk {
 func TestMediaOverHTTP(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	srv, err := signal.New(signal.Config{DemoStream: "demo"}, fstest.MapFS{}) // the clip: 1 s keyframe interval
+	srv, err := server.New(server.Config{DemoStream: "demo"}, fstest.MapFS{}) // the clip: 1 s keyframe interval
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package signal_test
+package server_test
 
 import (
 	"context"
@@ -14,18 +14,18 @@ import (
 
 	"github.com/shoal-live/shoal/shared/node"
 	"github.com/shoal-live/shoal/shared/signaling"
-	"github.com/shoal-live/shoal/signal"
 	"github.com/shoal-live/shoal/signal/origin"
+	"github.com/shoal-live/shoal/signal/server"
 )
 
 // startServer runs a quiet server with cfg on a loopback port and returns
 // its base URL.
-func startServer(t *testing.T, ctx context.Context, cfg signal.Config) string {
+func startServer(t *testing.T, ctx context.Context, cfg server.Config) string {
 	t.Helper()
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	srv, err := signal.New(cfg, fstest.MapFS{"index.html": {Data: []byte("<h1>Shoal</h1>")}})
+	srv, err := server.New(cfg, fstest.MapFS{"index.html": {Data: []byte("<h1>Shoal</h1>")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func TestNativeSwarm(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	base := startServer(t, ctx, signal.Config{
+	base := startServer(t, ctx, server.Config{
 		DemoStream: "demo", DemoSource: "synthetic", DemoInterval: 100 * time.Millisecond, DemoChunkSize: 16 << 10,
 		LoopbackOnly: true, OriginCopies: 1,
 	})

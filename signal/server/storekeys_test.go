@@ -1,4 +1,4 @@
-package signal_test
+package server_test
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"github.com/shoal-live/shoal/signal"
+	"github.com/shoal-live/shoal/signal/server"
 	"github.com/shoal-live/shoal/signal/store"
 )
 
@@ -29,7 +29,7 @@ func TestIngestKeysFromStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := signal.New(signal.Config{Store: db, StreamKeys: map[string]string{"live": "statickey"}}, fstest.MapFS{})
+	srv, err := server.New(server.Config{Store: db, StreamKeys: map[string]string{"live": "statickey"}}, fstest.MapFS{})
 	if err != nil {
 		t.Fatal(err)
 	}

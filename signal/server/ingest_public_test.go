@@ -1,4 +1,4 @@
-package signal_test
+package server_test
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 	"github.com/bluenviron/gortmplib"
 	"github.com/bluenviron/gortmplib/pkg/codecs"
 
-	"github.com/shoal-live/shoal/signal"
+	"github.com/shoal-live/shoal/signal/server"
 )
 
 // TestPublicStatusHidesBroadcasterAddress reproduces the leak of issue
@@ -27,7 +27,7 @@ func TestPublicStatusHidesBroadcasterAddress(t *testing.T) {
 	ln := listen(t)
 	rtmpAddr := ln.Addr().String()
 	ln.Close()
-	base := startServer(t, ctx, signal.Config{
+	base := startServer(t, ctx, server.Config{
 		RTMPAddr:   rtmpAddr,
 		StreamKeys: map[string]string{"cam": "key-cam-0123456789"},
 	})

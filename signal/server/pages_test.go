@@ -1,4 +1,4 @@
-package signal_test
+package server_test
 
 import (
 	"bytes"
@@ -9,7 +9,7 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"github.com/shoal-live/shoal/signal"
+	"github.com/shoal-live/shoal/signal/server"
 	"github.com/shoal-live/shoal/signal/static"
 )
 
@@ -25,7 +25,7 @@ func TestBrowserPeerCaching(t *testing.T) {
 		"wasm/wasm_exec.js": {Data: bytes.Repeat([]byte("globalThis.Go = class {};\n"), 100)},
 		"wasm/README.md":    {Data: []byte("generated")},
 	}
-	srv, err := signal.New(signal.Config{}, pages)
+	srv, err := server.New(server.Config{}, pages)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestBrowserPeerCaching(t *testing.T) {
 	}
 
 	// Without a built peer the wasm path says what to do.
-	srv, err = signal.New(signal.Config{}, fstest.MapFS{"viewer.html": {Data: []byte("x")}})
+	srv, err = server.New(server.Config{}, fstest.MapFS{"viewer.html": {Data: []byte("x")}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package signal_test
+package server_test
 
 import (
 	"context"
@@ -11,8 +11,8 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/shoal-live/shoal/shared/signaling"
-	"github.com/shoal-live/shoal/signal"
 	"github.com/shoal-live/shoal/signal/auth"
+	"github.com/shoal-live/shoal/signal/server"
 	"github.com/shoal-live/shoal/signal/store"
 )
 
@@ -37,7 +37,7 @@ func TestChatOverSignaling(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := signal.New(signal.Config{Store: db, RTMPAddr: ""}, fstest.MapFS{"index.html": {Data: []byte("x")}})
+	srv, err := server.New(server.Config{Store: db, RTMPAddr: ""}, fstest.MapFS{"index.html": {Data: []byte("x")}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package signal_test
+package server_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/shoal-live/shoal/signal"
+	"github.com/shoal-live/shoal/signal/server"
 )
 
 // publish runs ffmpeg pushing seconds of test pattern to url with the given
@@ -65,7 +65,7 @@ func TestRTMPIngest(t *testing.T) {
 	ln := listen(t) // find a free port for RTMP
 	rtmpAddr := ln.Addr().String()
 	ln.Close()
-	base := startServer(t, ctx, signal.Config{
+	base := startServer(t, ctx, server.Config{
 		RTMPAddr:   rtmpAddr,
 		StreamKeys: map[string]string{"good": "key-good", "bad": "key-bad"},
 	})

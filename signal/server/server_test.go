@@ -1,4 +1,4 @@
-package signal_test
+package server_test
 
 import (
 	"bytes"
@@ -17,8 +17,8 @@ import (
 
 	"github.com/shoal-live/shoal/shared/signaling"
 	"github.com/shoal-live/shoal/shared/wire"
-	"github.com/shoal-live/shoal/signal"
 	"github.com/shoal-live/shoal/signal/origin"
+	"github.com/shoal-live/shoal/signal/server"
 )
 
 func get(t *testing.T, url string, hdr map[string]string) (*http.Response, []byte) {
@@ -55,7 +55,7 @@ func TestHTTPRoutes(t *testing.T) {
 		"wasm/shoal.wasm": {Data: wasm},
 		"embed.go":        {Data: []byte("package frontend")},
 	}
-	srv, err := signal.New(signal.Config{DemoStream: "demo", DemoSource: "synthetic", DemoInterval: 20 * time.Millisecond}, pages)
+	srv, err := server.New(server.Config{DemoStream: "demo", DemoSource: "synthetic", DemoInterval: 20 * time.Millisecond}, pages)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func seqOf(m wire.Message) any {
 	return nil
 }
 
-func serve(t *testing.T, ctx context.Context, srv *signal.Server) string {
+func serve(t *testing.T, ctx context.Context, srv *server.Server) string {
 	t.Helper()
 	ln := listen(t)
 	done := make(chan error, 1)
@@ -202,7 +202,7 @@ func readUntil(t *testing.T, ctx context.Context, c *websocket.Conn, typ signali
 func TestSignalingRejectsBadInput(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	srv, err := signal.New(signal.Config{MaxConnsPerIP: 3, MaxMessagesPerSecond: 5, MessageBurst: 10},
+	srv, err := server.New(server.Config{MaxConnsPerIP: 3, MaxMessagesPerSecond: 5, MessageBurst: 10},
 		fstest.MapFS{"index.html": {Data: []byte("x")}})
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package signal_test
+package server_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/shoal-live/shoal/signal"
+	"github.com/shoal-live/shoal/signal/server"
 )
 
 // TestStreamListOnlyRealStreams: joining any valid name makes a swarm,
@@ -18,7 +18,7 @@ import (
 func TestStreamListOnlyRealStreams(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	base := startServer(t, ctx, signal.Config{DemoStream: "demo", DemoSource: "synthetic", DemoInterval: 50 * time.Millisecond,
+	base := startServer(t, ctx, server.Config{DemoStream: "demo", DemoSource: "synthetic", DemoInterval: 50 * time.Millisecond,
 		DemoChunkSize: 512, LoopbackOnly: true, StreamKeys: map[string]string{"configured": "0123456789abcdef"}})
 	for _, name := range []string{"made-up", "configured", "demo"} {
 		c := wsDial(t, ctx, base)

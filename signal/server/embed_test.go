@@ -1,4 +1,4 @@
-package signal_test
+package server_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"testing/fstest"
 	"time"
 
-	"github.com/shoal-live/shoal/signal"
+	"github.com/shoal-live/shoal/signal/server"
 	"github.com/shoal-live/shoal/signal/store"
 )
 
@@ -34,7 +34,7 @@ func TestEmbedFraming(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			srv, err := signal.New(signal.Config{FrameAncestors: tt.ancestors}, pages)
+			srv, err := server.New(server.Config{FrameAncestors: tt.ancestors}, pages)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -66,7 +66,7 @@ func TestStreamInfo(t *testing.T) {
 	if _, err := db.CreateStream(ctx, store.NewStream{Name: "show", Title: "<i>Late show</i>", OwnerID: acct.ID}); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := signal.New(signal.Config{Store: db, DemoStream: "demo", DemoSource: "synthetic"}, fstest.MapFS{})
+	srv, err := server.New(server.Config{Store: db, DemoStream: "demo", DemoSource: "synthetic"}, fstest.MapFS{})
 	if err != nil {
 		t.Fatal(err)
 	}
