@@ -17,7 +17,13 @@
 // (Window behind the newest delivered) is skipped. Unlike the real player
 // it does not skip a chunk missing for over 1.5 s: it waits for it. Nor does
 // it model the page's start over HTTP (frontend/lib/httpfeed.js), which
-// joins at once at the first answer's keyframe.
+// joins at once at the first answer's keyframe. And it counts a playhead's
+// latency from its chunk's publication, one chunk interval less than the
+// player, which counts it from the frame shown.
+//
+// testdata/vectors.json holds decisions (join, play, wait, skip, jump) that
+// this package's test and player.js's (frontend/test/player.test.mjs) both
+// check; a vector marked divergent says where, and why, the model differs.
 //
 // The model runs lazily: Advance plays everything due by a time, so it
 // needs no timer of its own. Times are nanoseconds on any one clock.
