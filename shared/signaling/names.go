@@ -5,10 +5,13 @@ package signaling
 // regexp/syntax and unicode tables) would be about 260 KB of its wasm.
 // names_test.go checks each against the regular expression it replaces.
 var (
-	streamName = token{min: 1, max: 64}  // ^[A-Za-z0-9_-]{1,64}$
-	peerID     = token{min: 1, max: 64}  // ^[A-Za-z0-9_-]{1,64}$
-	streamKey  = token{min: 43, max: 43} // ^[A-Za-z0-9_-]{43}$: 32 bytes of unpadded base64url
+	streamName = token{min: 1, max: MaxStream} // ^[A-Za-z0-9_-]{1,64}$
+	peerID     = token{min: 1, max: 64}        // ^[A-Za-z0-9_-]{1,64}$
+	streamKey  = token{min: 43, max: 43}       // ^[A-Za-z0-9_-]{43}$: 32 bytes of unpadded base64url
 )
+
+// MaxStream is the longest stream name, in bytes (ValidStream).
+const MaxStream = 64
 
 // token matches strings of min to max bytes, each an ASCII letter or
 // digit, '_' or '-' (the base64url alphabet).

@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/shoal-live/shoal/signal/chat"
+	"github.com/shoal-live/shoal/signal/ingest/rtmp"
 	"github.com/shoal-live/shoal/signal/store"
 )
 
@@ -109,43 +111,68 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// Defaults is the Config whose values a zero field of Config takes (New
+// applies them; cmd/shoal's flags show them). Fields whose zero value
+// means "none" or "off" (DemoStream, RTMPAddr, StreamKeys…) are zero here
+// too. The chat's and RTMP's bounds are those packages' defaults, which
+// they apply themselves.
+func Defaults() Config {
+	return Config{
+		Neighbours:           8,
+		MaxPeersPerSwarm:     10000,
+		OriginLinks:          16,
+		OriginCopies:         4,
+		DemoSource:           "clip",
+		DemoInterval:         250 * time.Millisecond,
+		DemoChunkSize:        48 << 10,
+		FragmentDuration:     125 * time.Millisecond,
+		MaxMessagesPerSecond: 50,
+		MessageBurst:         200,
+		SendQueueBytes:       DefaultSendQueueBytes,
+		OriginIdle:           2 * time.Minute,
+		MaxConnsPerIP:        32,
+		FrameAncestors:       "*",
+		ChatMaxAge:           chat.DefaultMaxAge,
+		ChatMaxMessages:      chat.DefaultMaxMessages,
+		RTMPMaxConns:         rtmp.DefaultMaxConns,
+		RTMPMaxConnsPerIP:    rtmp.DefaultMaxConnsPerAddr,
+		MaxHTTPConnsPerIP:    128,
+		TrustedProxyHeader:   "X-Forwarded-For",
+		WHIPAllowedOrigins:   []string{"*"},
+	}
+}
+
+// orDefault sets *v to d when it is zero or negative (or empty).
+func orDefault[T int | float64 | time.Duration | string](v *T, d T) {
+	var zero T
+	if *v <= zero {
+		*v = d
+	}
+}
+
 func (c Config) withDefaults() Config {
-	setInt := func(v *int, d int) {
-		if *v <= 0 {
-			*v = d
-		}
-	}
-	setInt(&c.Neighbours, 8)
-	setInt(&c.MaxPeersPerSwarm, 10000)
-	setInt(&c.OriginLinks, 16)
-	if c.OriginCopies <= 0 {
-		c.OriginCopies = 4
-	}
-	setInt(&c.DemoChunkSize, 48<<10)
-	setInt(&c.MessageBurst, 200)
-	setInt(&c.MaxConnsPerIP, 32)
-	setInt(&c.SendQueueBytes, DefaultSendQueueBytes)
-	if c.OriginIdle <= 0 {
-		c.OriginIdle = 2 * time.Minute
-	}
-	if c.FragmentDuration <= 0 {
-		c.FragmentDuration = 125 * time.Millisecond
-	}
-	if c.DemoSource == "" {
-		c.DemoSource = "clip"
-	}
-	if c.DemoInterval <= 0 {
-		c.DemoInterval = 250 * time.Millisecond
-	}
-	if c.MaxMessagesPerSecond <= 0 {
-		c.MaxMessagesPerSecond = 50
+	d := Defaults()
+	orDefault(&c.Neighbours, d.Neighbours)
+	orDefault(&c.MaxPeersPerSwarm, d.MaxPeersPerSwarm)
+	orDefault(&c.OriginLinks, d.OriginLinks)
+	orDefault(&c.OriginCopies, d.OriginCopies)
+	orDefault(&c.DemoSource, d.DemoSource)
+	orDefault(&c.DemoInterval, d.DemoInterval)
+	orDefault(&c.DemoChunkSize, d.DemoChunkSize)
+	orDefault(&c.FragmentDuration, d.FragmentDuration)
+	orDefault(&c.MaxMessagesPerSecond, d.MaxMessagesPerSecond)
+	orDefault(&c.MessageBurst, d.MessageBurst)
+	orDefault(&c.SendQueueBytes, d.SendQueueBytes)
+	orDefault(&c.OriginIdle, d.OriginIdle)
+	orDefault(&c.MaxConnsPerIP, d.MaxConnsPerIP)
+	orDefault(&c.FrameAncestors, d.FrameAncestors)
+	orDefault(&c.MaxHTTPConnsPerIP, d.MaxHTTPConnsPerIP)
+	orDefault(&c.TrustedProxyHeader, d.TrustedProxyHeader)
+	if c.WHIPAllowedOrigins == nil {
+		c.WHIPAllowedOrigins = d.WHIPAllowedOrigins
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
-	}
-	setInt(&c.MaxHTTPConnsPerIP, 128)
-	if c.WHIPAllowedOrigins == nil {
-		c.WHIPAllowedOrigins = []string{"*"}
 	}
 	return c
 }

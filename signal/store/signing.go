@@ -5,6 +5,8 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"fmt"
+
+	"github.com/shoal-live/shoal/shared/signaling"
 )
 
 // SigningKeys keeps each stream's Ed25519 chunk-signing key. The key must
@@ -19,7 +21,7 @@ var _ SigningKeys = (*DB)(nil)
 
 // SigningKey implements [SigningKeys].
 func (d *DB) SigningKey(ctx context.Context, stream string) (ed25519.PrivateKey, error) {
-	if !ValidStreamName(stream) {
+	if !signaling.ValidStream(stream) {
 		return nil, fmt.Errorf("signing key for %q: %w: %s", stream, ErrInvalid, errStreamNameMessage)
 	}
 	seed := make([]byte, ed25519.SeedSize)

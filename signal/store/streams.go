@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"time"
 	"unicode/utf8"
+
+	"github.com/shoal-live/shoal/shared/signaling"
 )
 
 // Limits on a stream's fields.
 const (
-	MaxStreamNameLen  = 64   // bytes of [A-Za-z0-9_-]
 	MaxTitleLen       = 200  // characters
 	MaxDescriptionLen = 5000 // characters
 )
@@ -66,21 +67,6 @@ type Streams interface {
 	DeleteStream(ctx context.Context, id int64) error
 }
 
-// ValidStreamName reports whether name can name a stream: 1 to 64 ASCII
-// letters, digits, '_' or '-'.
-func ValidStreamName(name string) bool {
-	if len(name) == 0 || len(name) > MaxStreamNameLen {
-		return false
-	}
-	for i := range len(name) {
-		c := name[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
 func checkStreamText(title, description string) error {
 	if !utf8.ValidString(title) || utf8.RuneCountInString(title) > MaxTitleLen {
 		return fmt.Errorf("%w: a title is at most %d characters of UTF-8", ErrInvalid, MaxTitleLen)
@@ -105,7 +91,7 @@ func scanStream(s scanner) (Stream, error) {
 
 // CreateStream implements [Streams].
 func (d *DB) CreateStream(ctx context.Context, s NewStream) (Stream, error) {
-	if !ValidStreamName(s.Name) {
+	if !signaling.ValidStream(s.Name) {
 		return Stream{}, fmt.Errorf("create stream %q: %w: %s", s.Name, ErrInvalid, errStreamNameMessage)
 	}
 	if err := checkStreamText(s.Title, s.Description); err != nil {

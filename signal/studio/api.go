@@ -9,7 +9,6 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/shoal-live/shoal/shared/signaling"
 	"github.com/shoal-live/shoal/signal/auth"
 	"github.com/shoal-live/shoal/signal/jsonhttp"
 	"github.com/shoal-live/shoal/signal/store"
@@ -124,10 +123,7 @@ func (s *Studio) handleCreateStream(w http.ResponseWriter, r *http.Request) {
 		jsonhttp.Error(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	if !signaling.ValidStream(in.Name) || !store.ValidStreamName(in.Name) {
-		jsonhttp.Error(w, http.StatusBadRequest, "a stream name is 1 to 64 of A-Z a-z 0-9 _ -")
-		return
-	}
+	// The store checks the name (400 with its rule, storeError).
 	if s.streams.Reserved(in.Name) {
 		jsonhttp.Error(w, http.StatusConflict, "that name is taken")
 		return

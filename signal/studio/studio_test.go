@@ -367,7 +367,7 @@ func TestStreamsAPI(t *testing.T) {
 		{name: "other cannot take the name", c: call{method: "POST", path: "/api/studio/streams", json: map[string]string{"name": "ALICES"}}, asBob: true, status: 409},
 		{name: "demo name is reserved", c: call{method: "POST", path: "/api/studio/streams", json: map[string]string{"name": "demo"}}, status: 409},
 		{name: "stream-keys name is reserved", c: call{method: "POST", path: "/api/studio/streams", json: map[string]string{"name": "Live"}}, status: 409},
-		{name: "bad name", c: call{method: "POST", path: "/api/studio/streams", json: map[string]string{"name": "a b"}}, status: 400},
+		{name: "bad name", c: call{method: "POST", path: "/api/studio/streams", json: map[string]string{"name": "a b"}}, status: 400, contains: "a stream name is 1 to 64 of A-Z a-z 0-9 _ -"},
 		{name: "unknown field", c: call{method: "POST", path: "/api/studio/streams", json: map[string]string{"name": "x", "owner": "1"}}, status: 400},
 		{name: "long title", c: call{method: "PATCH", path: "/api/studio/streams/alices", json: map[string]string{"title": strings.Repeat("t", 201)}}, status: 400},
 		{name: "owner edits", c: call{method: "PATCH", path: "/api/studio/streams/alices", json: map[string]string{"title": "New title"}}, status: 200, contains: "New title"},

@@ -53,8 +53,7 @@ type Config struct {
 	// it skips a missing chunk (64, the engine's default).
 	StartupChunks int
 	Window        int
-	// Tracker and origin settings (the server's defaults, 8 and 16, when
-	// zero); OriginCopies is how many copies of the stream the origin
+	// Tracker and origin settings (the server's defaults when zero); OriginCopies is how many copies of the stream the origin
 	// pushes (zero: the server's default).
 	Neighbours, OriginLinks int
 	OriginCopies            float64
@@ -102,10 +101,10 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	// The server's defaults, spelt out so that the report shows them.
 	if c.Neighbours <= 0 {
-		c.Neighbours = 8
+		c.Neighbours = server.Defaults().Neighbours
 	}
 	if c.OriginLinks <= 0 {
-		c.OriginLinks = 16
+		c.OriginLinks = server.Defaults().OriginLinks
 	}
 
 	if c.ProgressEvery <= 0 {

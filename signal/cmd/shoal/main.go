@@ -16,10 +16,8 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/shoal-live/shoal/frontend"
-	"github.com/shoal-live/shoal/signal/chat"
 	"github.com/shoal-live/shoal/signal/server"
 	"github.com/shoal-live/shoal/signal/store"
 )
@@ -33,6 +31,7 @@ func main() {
 
 func run(args []string) error {
 	fs := flag.NewFlagSet("shoal", flag.ContinueOnError)
+	d := server.Defaults() // the defaults of the flags that set Config
 	var (
 		cfg       server.Config
 		addr      = fs.String("addr", ":8080", "address to listen on")
@@ -45,31 +44,31 @@ func run(args []string) error {
 		newAcct   = fs.String("create-account", "", "create a broadcaster account with this username, the password read from SHOAL_ADMIN_PASSWORD or stdin, and exit")
 	)
 	fs.StringVar(&cfg.RTMPAddr, "rtmp-addr", ":1935", "RTMP ingest address, empty to turn RTMP off")
-	fs.IntVar(&cfg.Neighbours, "neighbours", 8, "neighbours the tracker gives each viewer")
-	fs.IntVar(&cfg.MaxPeersPerSwarm, "max-peers", 10000, "viewers allowed in one stream's swarm")
-	fs.IntVar(&cfg.OriginLinks, "origin-links", 16, "viewers the origin peer connects to directly")
-	fs.Float64Var(&cfg.OriginCopies, "origin-copies", 4, "copies of the stream the origin pushes to the swarm")
+	fs.IntVar(&cfg.Neighbours, "neighbours", d.Neighbours, "neighbours the tracker gives each viewer")
+	fs.IntVar(&cfg.MaxPeersPerSwarm, "max-peers", d.MaxPeersPerSwarm, "viewers allowed in one stream's swarm")
+	fs.IntVar(&cfg.OriginLinks, "origin-links", d.OriginLinks, "viewers the origin peer connects to directly")
+	fs.Float64Var(&cfg.OriginCopies, "origin-copies", d.OriginCopies, "copies of the stream the origin pushes to the swarm")
 	fs.BoolVar(&cfg.LoopbackOnly, "ice-loopback", false, "keep the origin's ICE candidates on loopback (tests)")
 	fs.StringVar(&cfg.DemoStream, "demo", "demo", "name of the synthetic demo stream, empty for none")
-	fs.StringVar(&cfg.DemoSource, "demo-source", "clip", "what the demo stream plays: clip (looping test video) or synthetic (made-up chunks)")
-	fs.DurationVar(&cfg.FragmentDuration, "fragment-duration", 125*time.Millisecond, "target CMAF fragment (chunk) length")
-	fs.DurationVar(&cfg.DemoInterval, "demo-interval", 250*time.Millisecond, "time between demo chunks")
-	fs.IntVar(&cfg.DemoChunkSize, "demo-chunk-size", 48<<10, "bytes per demo chunk")
-	fs.Float64Var(&cfg.MaxMessagesPerSecond, "max-msg-rate", 50, "signaling messages per second per connection")
-	fs.IntVar(&cfg.MaxConnsPerIP, "max-conns-per-ip", 32, "signaling connections per client address")
-	fs.IntVar(&cfg.SendQueueBytes, "signal-queue-bytes", server.DefaultSendQueueBytes, "bytes queued to one signaling connection before it is closed as too slow")
-	fs.DurationVar(&cfg.OriginIdle, "origin-idle", 2*time.Minute, "a stream's origin stops after this long without a publisher (the next publish starts another)")
+	fs.StringVar(&cfg.DemoSource, "demo-source", d.DemoSource, "what the demo stream plays: clip (looping test video) or synthetic (made-up chunks)")
+	fs.DurationVar(&cfg.FragmentDuration, "fragment-duration", d.FragmentDuration, "target CMAF fragment (chunk) length")
+	fs.DurationVar(&cfg.DemoInterval, "demo-interval", d.DemoInterval, "time between demo chunks")
+	fs.IntVar(&cfg.DemoChunkSize, "demo-chunk-size", d.DemoChunkSize, "bytes per demo chunk")
+	fs.Float64Var(&cfg.MaxMessagesPerSecond, "max-msg-rate", d.MaxMessagesPerSecond, "signaling messages per second per connection")
+	fs.IntVar(&cfg.MaxConnsPerIP, "max-conns-per-ip", d.MaxConnsPerIP, "signaling connections per client address")
+	fs.IntVar(&cfg.SendQueueBytes, "signal-queue-bytes", d.SendQueueBytes, "bytes queued to one signaling connection before it is closed as too slow")
+	fs.DurationVar(&cfg.OriginIdle, "origin-idle", d.OriginIdle, "a stream's origin stops after this long without a publisher (the next publish starts another)")
 	debugAddr := fs.String("debug-addr", "", "serve /debug/vars (goroutines, memory) and /debug/pprof on this address, e.g. 127.0.0.1:6060; off when empty, keep it on loopback")
-	fs.DurationVar(&cfg.ChatMaxAge, "chat-max-age", chat.DefaultMaxAge, "chat messages older than this are deleted")
-	fs.IntVar(&cfg.ChatMaxMessages, "chat-max-messages", chat.DefaultMaxMessages, "chat messages kept per stream (the newest)")
+	fs.DurationVar(&cfg.ChatMaxAge, "chat-max-age", d.ChatMaxAge, "chat messages older than this are deleted")
+	fs.IntVar(&cfg.ChatMaxMessages, "chat-max-messages", d.ChatMaxMessages, "chat messages kept per stream (the newest)")
 	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", false, "always mark the session cookie Secure (behind a TLS-terminating proxy)")
-	fs.StringVar(&cfg.FrameAncestors, "frame-ancestors", "*", "CSP frame-ancestors of the embed page /embed/<stream>: the sites that may embed the player ('self', https://example.com …)")
-	fs.IntVar(&cfg.RTMPMaxConns, "rtmp-max-conns", 64, "RTMP connections at once, in all")
-	fs.IntVar(&cfg.RTMPMaxConnsPerIP, "rtmp-max-conns-per-ip", 4, "RTMP connections at once from one address")
-	fs.IntVar(&cfg.MaxHTTPConnsPerIP, "max-http-conns-per-ip", 128, "open HTTP connections (WebSockets included) from one TCP peer; trusted proxies are not capped")
+	fs.StringVar(&cfg.FrameAncestors, "frame-ancestors", d.FrameAncestors, "CSP frame-ancestors of the embed page /embed/<stream>: the sites that may embed the player ('self', https://example.com …)")
+	fs.IntVar(&cfg.RTMPMaxConns, "rtmp-max-conns", d.RTMPMaxConns, "RTMP connections at once, in all")
+	fs.IntVar(&cfg.RTMPMaxConnsPerIP, "rtmp-max-conns-per-ip", d.RTMPMaxConnsPerIP, "RTMP connections at once from one address")
+	fs.IntVar(&cfg.MaxHTTPConnsPerIP, "max-http-conns-per-ip", d.MaxHTTPConnsPerIP, "open HTTP connections (WebSockets included) from one TCP peer; trusted proxies are not capped")
 	trusted := fs.String("trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose -trusted-proxy-header names the client (e.g. 127.0.0.1/32); none: the TCP peer is the client")
-	fs.StringVar(&cfg.TrustedProxyHeader, "trusted-proxy-header", "X-Forwarded-For", "the header -trusted-proxies write: X-Forwarded-For or Forwarded (only that one is read)")
-	whipOrigins := fs.String("whip-allowed-origins", "*", "comma-separated origins (https://host[:port]) whose pages may publish over WHIP from a browser; * for any (the bearer key authorizes), empty for none")
+	fs.StringVar(&cfg.TrustedProxyHeader, "trusted-proxy-header", d.TrustedProxyHeader, "the header -trusted-proxies write: X-Forwarded-For or Forwarded (only that one is read)")
+	whipOrigins := fs.String("whip-allowed-origins", strings.Join(d.WHIPAllowedOrigins, ","), "comma-separated origins (https://host[:port]) whose pages may publish over WHIP from a browser; * for any (the bearer key authorizes), empty for none")
 
 	if err := applyEnv(fs); err != nil {
 		return err
