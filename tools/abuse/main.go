@@ -61,11 +61,13 @@ type result struct {
 }
 
 type config struct {
-	bin     string
-	only    string
-	out     string
-	timeout time.Duration
-	extra   string
+	bin            string
+	only           string
+	out            string
+	timeout        time.Duration
+	extra          string
+	profileSeconds int
+	profile        string // a directory for each attack's CPU, heap and allocation profiles ("": none)
 
 	soak        time.Duration // 0: the attacks one by one; else the soak under attack for this long
 	soakViewers int           // honest native viewers
@@ -80,6 +82,8 @@ func main() {
 	flag.StringVar(&cfg.only, "only", "", "comma-separated attack names to run (default: all)")
 	flag.StringVar(&cfg.out, "json", "", "also write the report as JSON to this file")
 	flag.DurationVar(&cfg.timeout, "timeout", 2*time.Minute, "longest one attack may run")
+	flag.StringVar(&cfg.profile, "profile", "", "write each attack's server profiles to this directory: <name>.cpu.pprof (the attack's first -profile-seconds), <name>.heap.pprof (at the end of the attack), <name>.allocs.pprof and <name>.allocs-before.pprof (go tool pprof -diff_base the second)")
+	flag.IntVar(&cfg.profileSeconds, "profile-seconds", 15, "with -profile: seconds of CPU profile from the start of each attack")
 	flag.StringVar(&cfg.extra, "server-flags", "", "extra flags for the server, space-separated (e.g. \"-rtmp-max-conns 8\")")
 	flag.DurationVar(&cfg.soak, "soak", 0, "run the soak under attack for this long instead (e.g. 20m)")
 	flag.IntVar(&cfg.soakViewers, "soak-viewers", 4, "soak: honest native viewers")
@@ -272,9 +276,16 @@ func runOne(ctx context.Context, cfg config, a Attack) (result, error) {
 			mu.Unlock()
 		}
 	}()
+	var prof *profiler
+	if cfg.profile != "" {
+		prof = startProfile(ctx, s.tg, cfg.profile, a.Name, cfg.profileSeconds)
+	}
 	start := time.Now()
 	limit, err := a.Run(actx, s.tg)
 	r.Seconds = time.Since(start).Seconds()
+	if prof != nil {
+		prof.finish(ctx)
+	}
 	cancel()
 	close(sampling)
 	wg.Wait()
