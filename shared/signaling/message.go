@@ -14,15 +14,20 @@ const Version = 1
 
 // Bounds on what one message may carry.
 const (
-	MaxMessageSize   = 64 << 10 // bytes of one encoded message
-	MaxSDPSize       = 16 << 10 // a data-channel offer or answer is 0.5-4 KiB
-	MaxCandidateSize = 1 << 10
-	MaxSDPMid        = 64  // bytes of a candidate's sdpMid
-	MaxTextSize      = 512 // error and reason texts
-	MaxICEServers    = 8
-	MaxChatText      = 500                   // characters of one chat message
-	MaxNickname      = 24                    // characters of a chat nickname
-	MaxBanDuration   = 30 * 24 * 3600 * 1000 // ms of a chat timeout; 0 bans for good
+	MaxMessageSize = 64 << 10 // bytes of one encoded message
+	MaxSDPSize     = 16 << 10 // a data-channel offer or answer is 0.5-4 KiB
+	// MaxPeerMessageSize bounds a message a peer sends the server: the
+	// largest is an offer or answer of MaxSDPSize, with room for its JSON
+	// escapes (two bytes per line end) and the other fields. The server
+	// refuses a longer one before decoding it.
+	MaxPeerMessageSize = MaxSDPSize + 8<<10
+	MaxCandidateSize   = 1 << 10
+	MaxSDPMid          = 64  // bytes of a candidate's sdpMid
+	MaxTextSize        = 512 // error and reason texts
+	MaxICEServers      = 8
+	MaxChatText        = 500                   // characters of one chat message
+	MaxNickname        = 24                    // characters of a chat nickname
+	MaxBanDuration     = 30 * 24 * 3600 * 1000 // ms of a chat timeout; 0 bans for good
 	// MaxSeq bounds chunk sequence numbers on the wire (newest,
 	// keyframe): 2^53-1, the largest integer a JavaScript number holds
 	// exactly. An origin numbers its chunks from its start time in

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/shoal-live/shoal/shared/signaling"
 	"github.com/shoal-live/shoal/signal/chat"
 	"github.com/shoal-live/shoal/signal/ingest/rtmp"
 	"github.com/shoal-live/shoal/signal/store"
@@ -68,6 +69,13 @@ type Config struct {
 	// MaxConnsPerIP bounds signaling connections from one client address
 	// (default 32).
 	MaxConnsPerIP int
+	// SignalBytesPerSecond and SignalByteBurst pace what the server reads
+	// from one address's signaling connections together (default
+	// DefaultSignalBytesPerSecond, DefaultSignalByteBurst; the burst is
+	// at least signaling.MaxMessageSize). Past them the server reads
+	// on only as the budget refills, so the sender waits.
+	SignalBytesPerSecond int
+	SignalByteBurst      int
 	// AllowedOrigins are extra host patterns (as in coder/websocket's
 	// OriginPatterns) allowed to open the signaling WebSocket; the
 	// server's own origin is always allowed.
@@ -131,6 +139,8 @@ func Defaults() Config {
 		SendQueueBytes:       DefaultSendQueueBytes,
 		OriginIdle:           2 * time.Minute,
 		MaxConnsPerIP:        32,
+		SignalBytesPerSecond: DefaultSignalBytesPerSecond,
+		SignalByteBurst:      DefaultSignalByteBurst,
 		FrameAncestors:       "*",
 		ChatMaxAge:           chat.DefaultMaxAge,
 		ChatMaxMessages:      chat.DefaultMaxMessages,
@@ -165,6 +175,9 @@ func (c Config) withDefaults() Config {
 	orDefault(&c.SendQueueBytes, d.SendQueueBytes)
 	orDefault(&c.OriginIdle, d.OriginIdle)
 	orDefault(&c.MaxConnsPerIP, d.MaxConnsPerIP)
+	orDefault(&c.SignalBytesPerSecond, d.SignalBytesPerSecond)
+	orDefault(&c.SignalByteBurst, d.SignalByteBurst)
+	c.SignalByteBurst = max(c.SignalByteBurst, signaling.MaxMessageSize)
 	orDefault(&c.FrameAncestors, d.FrameAncestors)
 	orDefault(&c.MaxHTTPConnsPerIP, d.MaxHTTPConnsPerIP)
 	orDefault(&c.TrustedProxyHeader, d.TrustedProxyHeader)

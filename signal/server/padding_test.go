@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"runtime"
 	"strings"
 	"sync"
@@ -48,7 +49,7 @@ func TestPaddedSignalingBoundsMemory(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	base := startServer(t, ctx, server.Config{})
+	base := startServer(t, ctx, server.Config{SignalBytesPerSecond: 1 << 30, SignalByteBurst: 1 << 30})
 	before := heapInUse()
 
 	const conns = 32
@@ -106,7 +107,7 @@ func TestPaddedSignalingBoundsMemory(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range 190 { // under the burst of 200
-				msg := paddedOffer(a.neighbours[i%len(a.neighbours)], signaling.MaxSDPSize, signaling.MaxMessageSize-64)
+				msg := paddedOffer(a.neighbours[i%len(a.neighbours)], signaling.MaxSDPSize, signaling.MaxPeerMessageSize-64)
 				if err := a.c.Write(ctx, websocket.MessageText, msg); err != nil {
 					return
 				}
@@ -129,5 +130,130 @@ func TestPaddedSignalingBoundsMemory(t *testing.T) {
 	}
 	if grew > 50<<20 {
 		t.Fatalf("heap grew by %d MB under 32 padded signaling connections, want < 50 MB", grew>>20)
+	}
+}
+
+// TestPaddedMessageRefusedUnread: a peer sends the server offers,
+// answers, candidates, drops and reports, whose largest is an offer of
+// signaling.MaxSDPSize; a message well past that (here an offer padded
+// to 40 KiB with ICE servers, under the codec's 64 KiB) is refused as
+// too large before it is decoded, and read without allocating for it.
+// The server used to read each message with a fresh buffer grown to its
+// size and decode all of it: about three times its size in garbage
+// (190 KiB per 64 KiB offer), which with 32 connections at 50 messages a
+// second put its heap 50-67 MiB over its level in the soak under attack
+// and took the CPU the honest viewers needed.
+func TestPaddedMessageRefusedUnread(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	base := startServer(t, ctx, server.Config{})
+	const conns, each, size = 4, 9, 40 << 10 // 9: one fewer than the malformed messages that close a connection
+	msg := paddedOffer("stranger", signaling.MaxSDPSize, size)
+	cs := make([]*websocket.Conn, conns)
+	for i := range cs {
+		cs[i] = wsDial(t, ctx, base)
+		defer cs[i].CloseNow()
+		if err := cs[i].Write(ctx, websocket.MessageText, []byte(`{"v":1,"type":"join","stream":"padded"}`)); err != nil {
+			t.Fatal(err)
+		}
+		if m, err := readUntil(t, ctx, cs[i], signaling.TypeWelcome); err != nil {
+			t.Fatalf("join: %+v %v", m, err)
+		}
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	var wg sync.WaitGroup
+	errs := make(chan string, conns*each)
+	for _, c := range cs {
+		wg.Go(func() {
+			for range each {
+				if err := c.Write(ctx, websocket.MessageText, msg); err != nil {
+					errs <- err.Error()
+					return
+				}
+				m, err := readUntil(t, ctx, c, signaling.TypeError)
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				if m.Code != signaling.CodeBadMessage || !strings.Contains(m.Text, "too large") {
+					errs <- fmt.Sprintf("a %d-byte offer got %s %q, want bad-message, too large", len(msg), m.Code, m.Text)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	runtime.ReadMemStats(&after)
+	close(errs)
+	for e := range errs {
+		t.Fatal(e)
+	}
+	// The client's side of it (encoding, framing, reading the answers)
+	// allocates too; the server's old way alone was about 190 KiB a
+	// message (6.7 MiB here).
+	alloc := after.TotalAlloc - before.TotalAlloc
+	t.Logf("%d offers of %d bytes: %d KiB allocated in the process (%d KiB each)", conns*each, len(msg), alloc>>10, alloc>>10/(conns*each))
+	if perMsg := alloc / (conns * each); perMsg > uint64(len(msg)) {
+		t.Fatalf("%d bytes allocated per %d-byte message refused, want less than its size", perMsg, len(msg))
+	}
+}
+
+// TestSignalingBytesPerAddress: what the server reads from one address's
+// signaling connections is paced to a byte rate (1 MiB at once, then 256
+// KiB a second), however many connections share it and however fast they
+// send: the padded offers of 32 connections were 100 MB a second of
+// JSON to read and decode. Two connections send 100 offers of 16 KiB
+// (1.6 MiB); the server answers the last no sooner than 2 s after the
+// first (an honest peer sends a few KiB per neighbour).
+func TestSignalingBytesPerAddress(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	base := startServer(t, ctx, server.Config{})
+	const conns, each = 2, 50
+	msg := paddedOffer("stranger", signaling.MaxSDPSize, 0)
+	cs := make([]*websocket.Conn, conns)
+	for i := range cs {
+		cs[i] = wsDial(t, ctx, base)
+		defer cs[i].CloseNow()
+		if err := cs[i].Write(ctx, websocket.MessageText, []byte(`{"v":1,"type":"join","stream":"paced"}`)); err != nil {
+			t.Fatal(err)
+		}
+		if m, err := readUntil(t, ctx, cs[i], signaling.TypeWelcome); err != nil {
+			t.Fatalf("join: %+v %v", m, err)
+		}
+	}
+	start := time.Now()
+	var wg sync.WaitGroup
+	errs := make(chan string, 2*conns)
+	for _, c := range cs {
+		wg.Go(func() {
+			for range each {
+				if err := c.Write(ctx, websocket.MessageText, msg); err != nil {
+					errs <- err.Error()
+					return
+				}
+			}
+		})
+		wg.Go(func() {
+			for i := range each {
+				m, err := readUntil(t, ctx, c, signaling.TypeError)
+				if err != nil || m.Code != signaling.CodeNoSuchPeer {
+					errs <- fmt.Sprintf("answer %d: %+v %v, want no-such-peer", i, m, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	took := time.Since(start)
+	close(errs)
+	for e := range errs {
+		t.Fatal(e)
+	}
+	t.Logf("%d offers of %d bytes from one address answered in %v", conns*each, len(msg), took.Round(time.Millisecond))
+	if took < 2*time.Second {
+		t.Fatalf("%d KiB from one address read in %v, want it paced to 256 KiB/s after the first MiB (≥ 2 s)", conns*each*len(msg)>>10, took)
 	}
 }

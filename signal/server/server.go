@@ -39,11 +39,13 @@ type Server struct {
 	studio  *studio.Studio   // accounts, sign-in, the studio page and its API
 	chat    *chat.Hub
 
-	mu     sync.Mutex
-	perIP  map[string]int
-	limits limits
-	ctx    context.Context // Serve's, once it runs
-	wg     sync.WaitGroup  // the streams', the ingests' and the chat's goroutines
+	mu    sync.Mutex
+	perIP map[string]*addrState // signaling connections and byte budget per address (peerconn.go)
+	// addrsSwept is when sweepAddrs last looked through perIP.
+	addrsSwept time.Time
+	limits     limits
+	ctx        context.Context // Serve's, once it runs
+	wg         sync.WaitGroup  // the streams', the ingests' and the chat's goroutines
 }
 
 // New builds a server that serves pages from the given file system (see
@@ -54,7 +56,7 @@ func New(cfg Config, pages fs.FS) (*Server, error) {
 		cfg:   cfg,
 		log:   cfg.Logger,
 		pages: pages,
-		perIP: make(map[string]int),
+		perIP: make(map[string]*addrState),
 		tracker: tracker.New(tracker.Config{
 			Neighbours:  cfg.Neighbours,
 			MaxPeers:    cfg.MaxPeersPerSwarm,

@@ -30,6 +30,18 @@ const (
 // reading, or a neighbour floods it) is disconnected.
 const DefaultSendQueueBytes = 1 << 20
 
+// What one address's signaling connections may send the server together
+// (Config.SignalBytesPerSecond, SignalByteBurst): a peer sends about 10
+// KiB per neighbour it is given (an offer or answer of 0.5-4 KiB and a
+// few dozen candidates), 100 KiB or so when it joins, so the burst is
+// ten viewers joining at once from one address, and the rate a join
+// every half second. Padded messages from 32 connections were 100 MB a
+// second to read and decode.
+const (
+	DefaultSignalBytesPerSecond = 256 << 10
+	DefaultSignalByteBurst      = 1 << 20
+)
+
 // originSendQueueBytes bounds the origin's own queue: its 16 links'
 // relays (tracker.MaxRelayBytes each) many times over.
 const originSendQueueBytes = 16 << 20
@@ -37,7 +49,8 @@ const originSendQueueBytes = 16 << 20
 // handleSignal upgrades to a WebSocket and serves one peer.
 func (s *Server) handleSignal(w http.ResponseWriter, r *http.Request) {
 	ip := middleware.GetClientIP(r.Context())
-	if !s.acquireIP(ip) {
+	budget, ok := s.acquireIP(ip)
+	if !ok {
 		s.log.Warn("signaling refused: too many connections", "ip", ip)
 		jsonhttp.Error(w, http.StatusTooManyRequests, "too many connections from your address")
 		return
@@ -48,24 +61,36 @@ func (s *Server) handleSignal(w http.ResponseWriter, r *http.Request) {
 		s.log.Info("signaling upgrade failed", "ip", ip, "err", err)
 		return // Accept has written the response
 	}
-	s.serveSignal(s.withChatAccount(r), signaling.WebSocket(c), ip, false)
+	s.serveSignal(s.withChatAccount(r), newPeerConn(c, budget), ip, false)
 }
 
-func (s *Server) acquireIP(ip string) bool {
+// acquireIP counts a signaling connection from ip, unless ip has
+// MaxConnsPerIP already, and returns the byte budget its connections
+// share (peerconn.go).
+func (s *Server) acquireIP(ip string) (*rate.Limiter, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.perIP[ip] >= s.cfg.MaxConnsPerIP {
-		return false
+	now := time.Now()
+	s.sweepAddrs(now)
+	a := s.perIP[ip]
+	if a == nil {
+		a = &addrState{bytes: rate.NewLimiter(rate.Limit(s.cfg.SignalBytesPerSecond), s.cfg.SignalByteBurst)}
+		s.perIP[ip] = a
 	}
-	s.perIP[ip]++
-	return true
+	if a.conns >= s.cfg.MaxConnsPerIP {
+		return nil, false
+	}
+	a.conns++
+	return a.bytes, true
 }
 
+// releaseIP counts a connection from ip gone. The address's budget stays
+// until sweepAddrs finds it full: closing connections does not refill it.
 func (s *Server) releaseIP(ip string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.perIP[ip]--; s.perIP[ip] <= 0 {
-		delete(s.perIP, ip)
+	if a := s.perIP[ip]; a != nil {
+		a.conns--
 	}
 }
 

@@ -16,13 +16,19 @@ import (
 
 // signal_padding: 32 signaling connections from one address (the
 // per-address cap) join the live swarm, learn their neighbours, stop
-// reading, and send each neighbour as many of the largest offers as the
-// rate limit lets them (190 each, under the burst of 200), padded with
-// fields an offer does not need. The server used to queue up to 256
-// relayed messages of ~64 KiB per connection that did not read (issue
-// #12: RSS 75 → 453 MB); now it queues at most 1 MiB per connection,
-// relays only an offer's SDP (≤ 16 KiB), and closes a connection that
-// lets more pile up. The heap must grow by less than 50 MB.
+// reading, and for paddingWindow send each neighbour as many of the
+// largest offers the server reads (signaling.MaxPeerMessageSize, a 16
+// KiB SDP and the rest in fields an offer does not need) as the rate
+// limit lets them (190 each, under the burst of 200). The server used to
+// queue up to 256 relayed messages of ~64 KiB per connection that did not
+// read (issue #12: RSS 75 → 453 MB); now it queues at most 1 MiB per
+// connection, relays only an offer's SDP (≤ 16 KiB), and closes a
+// connection that lets more pile up. It used to read and decode all
+// 6,080 offers of 64 KiB in about 13 s, 190 KiB of garbage and a
+// millisecond of CPU each; now it refuses a message over
+// MaxPeerMessageSize unread and reads what one address sends at 256 KiB/s
+// after its first MiB, so the senders wait. The heap must grow by less
+// than 50 MB.
 func init() {
 	register(Attack{Name: "signal_padding", Run: attackSignalPadding})
 }
@@ -31,6 +37,8 @@ const (
 	paddingConns  = 32
 	paddingOffers = 190
 	paddingHeapMB = 50
+	paddingSize   = signaling.MaxPeerMessageSize - 64
+	paddingWindow = 10 * time.Second // how long the connections send
 )
 
 func attackSignalPadding(ctx context.Context, tg Target) (string, error) {
@@ -91,6 +99,9 @@ func attackSignalPadding(ctx context.Context, tg Target) (string, error) {
 			mu.Unlock()
 		}
 	}()
+	wctx, wcancel := context.WithTimeout(ctx, paddingWindow)
+	defer wcancel()
+	began := time.Now()
 	for _, a := range as {
 		a.mu.Lock()
 		ns := append([]string(nil), a.neighbours...)
@@ -98,13 +109,18 @@ func attackSignalPadding(ctx context.Context, tg Target) (string, error) {
 		if len(ns) == 0 {
 			continue
 		}
+		msgs := make([][]byte, len(ns))
+		for i, n := range ns {
+			msgs[i] = paddedOffer(n, signaling.MaxSDPSize, paddingSize)
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range paddingOffers {
-				msg := paddedOffer(ns[i%len(ns)], signaling.MaxSDPSize, signaling.MaxMessageSize-64)
-				if err := a.c.Write(ctx, websocket.MessageText, msg); err != nil {
-					return // closed by the server: too slow
+				// A Write cut short by wctx closes the connection:
+				// the sender is done.
+				if err := a.c.Write(wctx, websocket.MessageText, msgs[i%len(msgs)]); err != nil {
+					return // closed by the server (too slow), or the window is over
 				}
 				mu.Lock()
 				sent++
@@ -113,6 +129,7 @@ func attackSignalPadding(ctx context.Context, tg Target) (string, error) {
 		}()
 	}
 	wg.Wait()
+	sending := time.Since(began)
 	sleepCtx(ctx, 3*time.Second) // relayed and queued, or closed
 	close(done)
 	after := measure(ctx, tg)
@@ -121,11 +138,12 @@ func attackSignalPadding(ctx context.Context, tg Target) (string, error) {
 	mu.Unlock()
 	slow := countInLog(tg.Log, "signaling peer too slow")
 	grew := peak.HeapMiB - before.HeapMiB
-	if sent < paddingConns*paddingOffers/2 {
-		return "", fmt.Errorf("only %d of %d padded offers went out: the attack did not run", sent, paddingConns*paddingOffers)
+	if sent < paddingConns {
+		return "", fmt.Errorf("only %d padded offers went out: the attack did not run", sent)
 	}
-	limit := fmt.Sprintf("signaling send queue 1 MiB per connection, relays carry the SDP alone (≤ %d KiB): %d padded ~64 KiB offers from %d connections; %d connections closed as too slow; heap +%.1f MiB at peak (limit %d)",
-		signaling.MaxSDPSize>>10, sent, paddingConns, slow, grew, paddingHeapMB)
+	limit := fmt.Sprintf("a message to the server ≤ %d KiB, read at 256 KiB/s per address after 1 MiB; send queue 1 MiB per connection, relays carry the SDP alone (≤ %d KiB): %d of %d padded %d KiB offers from %d connections written in %.1f s (%.1f MiB); %d connections closed as too slow; heap +%.1f MiB at peak (limit %d)",
+		signaling.MaxPeerMessageSize>>10, signaling.MaxSDPSize>>10, sent, paddingConns*paddingOffers, paddingSize>>10, paddingConns,
+		sending.Seconds(), float64(sent*paddingSize)/(1<<20), slow, grew, paddingHeapMB)
 	if grew >= paddingHeapMB {
 		return limit, fmt.Errorf("heap grew by %.1f MiB under padded signaling, want < %d", grew, paddingHeapMB)
 	}

@@ -209,10 +209,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 
 	scfg := server.Config{
 		Neighbours: cfg.Neighbours, OriginLinks: cfg.OriginLinks, OriginCopies: cfg.OriginCopies,
-		LoopbackOnly:     true,
-		MaxConnsPerIP:    4*cfg.Peers + 64, // every viewer dials from 127.0.0.1
-		FragmentDuration: cfg.ChunkInterval,
-		Logger:           cfg.Logger.With("component", "server"),
+		LoopbackOnly:  true,
+		MaxConnsPerIP: 4*cfg.Peers + 64, // every viewer dials from 127.0.0.1
+		// and shares its signaling byte budget: one address's per 8 viewers
+		SignalBytesPerSecond: (cfg.Peers/8 + 1) * server.DefaultSignalBytesPerSecond,
+		SignalByteBurst:      (cfg.Peers/8 + 1) * server.DefaultSignalByteBurst,
+		FragmentDuration:     cfg.ChunkInterval,
+		Logger:               cfg.Logger.With("component", "server"),
 	}
 	var rtmpURL string
 	if cfg.FFmpeg {

@@ -56,6 +56,8 @@ func run(args []string) error {
 	fs.IntVar(&cfg.DemoChunkSize, "demo-chunk-size", d.DemoChunkSize, "bytes per demo chunk")
 	fs.Float64Var(&cfg.MaxMessagesPerSecond, "max-msg-rate", d.MaxMessagesPerSecond, "signaling messages per second per connection")
 	fs.IntVar(&cfg.MaxConnsPerIP, "max-conns-per-ip", d.MaxConnsPerIP, "signaling connections per client address")
+	fs.IntVar(&cfg.SignalBytesPerSecond, "signal-bytes-per-ip", d.SignalBytesPerSecond, "bytes per second the server reads from one address's signaling connections together, after -signal-byte-burst")
+	fs.IntVar(&cfg.SignalByteBurst, "signal-byte-burst", d.SignalByteBurst, "bytes the server reads from one address's signaling connections at once before pacing them")
 	fs.IntVar(&cfg.SendQueueBytes, "signal-queue-bytes", d.SendQueueBytes, "bytes queued to one signaling connection before it is closed as too slow")
 	fs.DurationVar(&cfg.OriginIdle, "origin-idle", d.OriginIdle, "a stream's origin stops after this long without a publisher (the next publish starts another)")
 	debugAddr := fs.String("debug-addr", "", "serve /debug/vars (goroutines, memory) and /debug/pprof on this address, e.g. 127.0.0.1:6060; off when empty, keep it on loopback")
