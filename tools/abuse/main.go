@@ -305,6 +305,7 @@ func maxUsage(a, b usage) usage {
 	return usage{
 		RSSMiB: max(a.RSSMiB, b.RSSMiB), FDs: max(a.FDs, b.FDs),
 		HeapMiB: max(a.HeapMiB, b.HeapMiB), HeapSysMiB: max(a.HeapSysMiB, b.HeapSysMiB),
+		HeapLiveMiB: max(a.HeapLiveMiB, b.HeapLiveMiB), GCs: max(a.GCs, b.GCs),
 		Goroutines: max(a.Goroutines, b.Goroutines),
 	}
 }

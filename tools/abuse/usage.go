@@ -17,7 +17,12 @@ type usage struct {
 	FDs        int     `json:"fds"`          // entries in /proc/<pid>/fd
 	HeapMiB    float64 `json:"heap_mib"`     // Go HeapAlloc, from /debug/vars
 	HeapSysMiB float64 `json:"heap_sys_mib"` // Go HeapSys: what the heap holds from the OS
-	Goroutines int     `json:"goroutines"`
+	// HeapLiveMiB is the heap the server's last collection found in use
+	// (its "heap_live"), without the garbage HeapAlloc counts; GCs counts
+	// the collections so far (memstats NumGC).
+	HeapLiveMiB float64 `json:"heap_live_mib"`
+	GCs         uint32  `json:"gcs"`
+	Goroutines  int     `json:"goroutines"`
 }
 
 func (u usage) String() string {
@@ -56,16 +61,20 @@ func measure(ctx context.Context, tg Target) usage {
 	}
 	defer resp.Body.Close()
 	var v struct {
-		Goroutines int `json:"goroutines"`
+		Goroutines int    `json:"goroutines"`
+		HeapLive   uint64 `json:"heap_live"`
 		MemStats   struct {
 			HeapAlloc uint64
 			HeapSys   uint64
+			NumGC     uint32
 		} `json:"memstats"`
 	}
 	if json.NewDecoder(resp.Body).Decode(&v) == nil {
 		u.HeapMiB = float64(v.MemStats.HeapAlloc) / (1 << 20)
 		u.HeapSysMiB = float64(v.MemStats.HeapSys) / (1 << 20)
 		u.Goroutines = v.Goroutines
+		u.HeapLiveMiB = float64(v.HeapLive) / (1 << 20)
+		u.GCs = v.MemStats.NumGC
 	}
 	return u
 }

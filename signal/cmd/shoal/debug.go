@@ -8,10 +8,11 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"runtime"
+	"runtime/metrics"
 )
 
 // serveDebug serves the process's internals on addr when it is set:
-// /debug/vars (expvar: "goroutines", "memstats", the command line) and
+// /debug/vars (expvar: "goroutines", "heap_live", "memstats", the command line) and
 // /debug/pprof. They reveal internals, so the listener is separate from the
 // public one and off by default; a non-loopback address gets a warning.
 func serveDebug(addr string, log *slog.Logger) error {
@@ -26,6 +27,17 @@ func serveDebug(addr string, log *slog.Logger) error {
 		log.Warn("debug endpoint is reachable from other hosts; prefer a loopback address", "addr", ln.Addr().String())
 	}
 	expvar.Publish("goroutines", expvar.Func(func() any { return runtime.NumGoroutine() }))
+	// heap_live is the heap the last collection found in use: what the
+	// process holds, without the garbage memstats' HeapAlloc counts too
+	// (which swings by the live heap's size between two collections).
+	expvar.Publish("heap_live", expvar.Func(func() any {
+		s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+		metrics.Read(s)
+		if s[0].Value.Kind() != metrics.KindUint64 {
+			return 0
+		}
+		return s[0].Value.Uint64()
+	}))
 	mux := http.NewServeMux()
 	mux.Handle("/debug/vars", expvar.Handler())
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
