@@ -23,6 +23,7 @@ import { watchStream } from './lib/start.js';
 import { Media } from './lib/media.js';
 import { mountChat } from './lib/chat-panel.js';
 import { streamFromLocation } from './lib/stream-name.js';
+import { onPageLeave, testHook } from './lib/page.js';
 
 /** How often the stats event goes to the host page. */
 const STATS_MS = 2000;
@@ -89,9 +90,12 @@ async function main() {
     if (framed) window.parent.postMessage({ source: 'shoal', type, stream, ...extra }, opts.origin);
   };
 
-  /** @type {any} */
-  const hook = { player: null, video: null, stats: null, events: [] };
-  /** @type {any} */ (window).__shoalEmbed = hook;
+  // The player's and the swarm's figures, as window.__shoalEmbed when a test asks (lib/page.js).
+  const hook = testHook('__shoalEmbed', {
+    /** @type {object | null} */ player: null,
+    /** @type {object | null} */ video: null,
+    /** @type {import('./lib/shoal.js').Stats | null} */ stats: null,
+  });
 
   const media = new Media(stream, hook, playerEl, { autoplay: opts.autoplay });
   const video = media.video;
@@ -166,11 +170,7 @@ async function main() {
       post('error', { message: `The peer could not start: ${msg}` });
     },
   });
-  addEventListener('pagehide', () => watcher.leave());
-  // A page restored from the back/forward cache has left its swarm: start over.
-  addEventListener('pageshow', (ev) => {
-    if (ev.persisted) location.reload();
-  });
+  onPageLeave(() => watcher.leave());
 
   setInterval(() => {
     const s = hook.stats;
@@ -178,7 +178,7 @@ async function main() {
     const total = s ? s.bytesFromPeers + s.bytesFromOrigin : 0;
     post('stats', {
       viewers,
-      p2pShare: total > 0 ? s.bytesFromPeers / total : null,
+      p2pShare: s && total > 0 ? s.bytesFromPeers / total : null,
       peers: s?.peers ?? 0,
       latency: p?.latency ?? null,
       buffered: p?.buffered ?? 0,

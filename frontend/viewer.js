@@ -6,14 +6,15 @@
  * player, the stream's chat (lib/chat-panel.js); below it, the title, the
  * audience, and (folded) how the chunks arrive: peers, bytes from peers vs
  * the origin, delay behind live. A stats overlay on the video (the Stats
- * button, or the s key) shows peers, P2P share, latency and buffer. The
- * page also keeps `window.__shoal` up to date for the browser end-to-end
- * test (tools/e2e).
+ * button, or the s key) shows peers, P2P share, latency and buffer. When a
+ * test asks (lib/page.js), the page keeps `window.__shoal` up to date for
+ * it (tools/e2e, tools/browserbench).
  */
 import { watchStream } from './lib/start.js';
 import { Media } from './lib/media.js';
 import { mountChat } from './lib/chat-panel.js';
 import { streamFromLocation } from './lib/stream-name.js';
+import { onPageLeave, testHook } from './lib/page.js';
 
 /** Date.now() at script start; `firstChunkAt - pageStart` is the time to first chunk. */
 const pageStart = Date.now();
@@ -29,7 +30,8 @@ const HOOK_MAX_CHUNKS = 20_000;
 /** @typedef {import('./lib/shoal.js').Stats} Stats */
 
 /**
- * The page's test hook, read by tools/e2e/browser.mjs.
+ * The page's state for its tests, published as window.__shoal when a test
+ * asks (lib/page.js testHook); read by tools/e2e/browser.mjs.
  * @typedef {object} TestHook
  * @property {number} pageStart         Date.now() at script start
  * @property {number | null} firstChunkAt Date.now() at the first onChunk
@@ -402,7 +404,7 @@ async function main() {
     pageStart, firstChunkAt: null, chunks: {}, stats: null, error: null, player: null, video: null,
     wasmReadyAt: null, joinedAt: null, reconnects: 0,
   };
-  /** @type {any} */ (window).__shoal = hook;
+  testHook('__shoal', hook);
 
   const viewer = new Viewer(document, hook);
   const stream = streamFromLocation(location);
@@ -415,15 +417,11 @@ async function main() {
 
   /** @type {import('./lib/start.js').Watcher | null} */
   let watcher = null;
-  addEventListener('pagehide', () => {
+  onPageLeave(() => {
     clearInterval(ticker);
     watcher?.leave();
     watcher = null;
     viewer.left();
-  });
-  // A page restored from the back/forward cache has left its swarm: start over.
-  addEventListener('pageshow', (ev) => {
-    if (ev.persisted) location.reload();
   });
 
   const media = new Media(stream, hook, /** @type {HTMLElement} */ (document.getElementById('player')));

@@ -43,6 +43,8 @@ export class Media {
   #autoplay;
   #held = false;
   #failedAt = 0;
+  #offlineNote;
+  #closed = false;
   /** times a failed player was replaced by a fresh one */
   restarts = 0;
   /** @type {MediaState} */
@@ -55,7 +57,8 @@ export class Media {
    * @param {string} stream
    * @param {{player: object | null, video: object | null}} hook  test hook the stats go to
    * @param {HTMLElement} root  the .player element
-   * @param {{autoplay?: boolean}} [opts]  autoplay: start playing as soon as video arrives (default true)
+   * @param {{autoplay?: boolean, offlineNote?: string}} [opts]  autoplay: start playing as soon as video arrives
+   *   (default true); offlineNote: what the player says while the stream is offline
    */
   constructor(stream, hook, root, opts = {}) {
     this.#stream = stream;
@@ -64,6 +67,7 @@ export class Media {
     this.#video = /** @type {HTMLVideoElement} */ (root.querySelector('video'));
     this.#note = /** @type {HTMLElement} */ (root.querySelector('.player-note'));
     this.#autoplay = opts.autoplay ?? true;
+    this.#offlineNote = opts.offlineNote ?? 'The stream is offline. It starts here by itself when the broadcaster is back.';
     this.#controls = new Controls(root, this.#video, { goLive: () => this.#player?.goLive() });
     if (!this.#autoplay) {
       // The player starts the video at its first chunk; without autoplay,
@@ -96,7 +100,7 @@ export class Media {
   /** @param {{seq: number, timestamp: number, from: string, data?: Uint8Array, keyframe?: boolean, discontinuity?: boolean}} info */
   chunk(info) {
     this.#lastChunkAt = Date.now();
-    if (!info.data || this.#hasMedia === false) return;
+    if (!info.data || this.#hasMedia === false || this.#closed) return;
     if (this.#player?.stats.state === 'error' && Date.now() - this.#failedAt > RESTART_MS) {
       // Something the player could not get past (a broken append, say):
       // start a fresh one at the next keyframe rather than stay broken.
@@ -111,6 +115,14 @@ export class Media {
       seq: info.seq, timestamp: info.timestamp, data: info.data,
       keyframe: !!info.keyframe, discontinuity: !!info.discontinuity,
     });
+  }
+
+  /** Stops playing for good: the player lets go of its media source. */
+  close() {
+    this.#player?.destroy();
+    this.#player = null;
+    this.#prefetched = null;
+    this.#closed = true;
   }
 
   /** Plays from the live edge. */
@@ -204,7 +216,7 @@ export class Media {
       this.#note.textContent = `Playback failed: ${p.error}`;
     } else if (!recent && !this.#live) {
       state = 'offline';
-      this.#note.textContent = 'The stream is offline. It starts here by itself when the broadcaster is back.';
+      this.#note.textContent = this.#offlineNote;
     } else if (p?.state === 'playing' && !this.#video.paused && recent) {
       state = 'playing';
     } else if (this.#video.paused && p && p.appended > 0) {

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { studioApi } from './studio-api.js';
+import { studioApi, streamPath } from './studio-api.js';
 
 /** How often the list refreshes itself while shown (ms). */
 const REFRESH_MS = 10_000;
@@ -82,7 +82,7 @@ function describeUntil(until) {
  */
 export function mountBans(root, stream) {
   const doc = root.ownerDocument;
-  const path = `/api/studio/streams/${encodeURIComponent(stream)}/bans`;
+  const path = `${streamPath(stream)}/bans`;
   root.replaceChildren();
   root.classList.add('card', 'studio-bans');
   const head = doc.createElement('div');

@@ -15,7 +15,8 @@
  *    player's own idea of its latency read at the same moment for a sanity
  *    check (window.__shoal.player.latency or hls.latency).
  *
- * tabs.mjs prepends `window.__benchConfig = {samplePoints, sampleMs}` and
+ * tabs.mjs prepends `window.__shoalTest = true` (for window.__shoal) and
+ * `window.__benchConfig = {samplePoints, sampleMs}`, and
  * drains what was collected with window.__bench.drain(gotFrames, gotEvents),
  * saying how many frames and events it already holds: the page forgets
  * those and sends the rest, so a drain whose answer is lost (a timeout on a

@@ -218,7 +218,8 @@ async function main() {
   watchdog.unref();
 
   const inject = readFileSync(new URL('./inject.js', import.meta.url), 'utf8');
-  const initScript = `window.__benchConfig = ${JSON.stringify({ samplePoints: opts.points, sampleMs: opts.sampleMs })};\n${inject}`;
+  // window.__shoalTest: Shoal's page publishes window.__shoal (read by inject.js) only when a test asks.
+  const initScript = `window.__shoalTest = true;\nwindow.__benchConfig = ${JSON.stringify({ samplePoints: opts.points, sampleMs: opts.sampleMs })};\n${inject}`;
   // SIGINT ends the phase early, with a report. Ctrl-C in a terminal sends
   // it to this process and, through the Go harness, again: the third one
   // gives up.

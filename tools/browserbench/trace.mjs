@@ -48,6 +48,8 @@ const pages = [];
 let frameId = '';
 for (let i = 0; i < tabs; i++) {
   const context = await browser.newContext();
+  // Shoal's page publishes window.__shoal (its player's stalls, read below) only when a test asks.
+  await context.addInitScript(() => { /** @type {any} */ (window).__shoalTest = true; });
   const page = await context.newPage();
   if (i === 0) frameId = (await (await context.newCDPSession(page)).send('Page.getFrameTree')).frameTree.frame.id;
   if (i === 0 && warm === 0) await browser.startTracing(page, { path: a.out, categories: CATEGORIES });

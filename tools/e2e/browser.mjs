@@ -247,6 +247,8 @@ async function main() {
       const tab = { index, context: null, page: null, closedAt: null, hook: null, harnessError: null, timeline: [], t0, controls: null };
       tabs.push(tab);
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      // The page publishes window.__shoal only when a test asks (frontend/lib/page.js).
+      await context.addInitScript(() => { /** @type {any} */ (window).__shoalTest = true; });
       const page = await context.newPage();
       tab.context = context;
       tab.page = page;

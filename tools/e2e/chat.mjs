@@ -162,6 +162,8 @@ try {
       }
       return true;
     });
+    // Test hooks only for tests that ask (frontend/lib/page.js): these tabs did not.
+    await step('no test hooks', () => a.evaluate(() => ['__shoal', '__shoalEmbed', '__studio'].filter((k) => k in window)));
     await step('moderator', async () => ({
       owner: await m.getAttribute('.chat', 'data-moderator'),
       viewer: await a.getAttribute('.chat', 'data-moderator'),
@@ -335,6 +337,11 @@ try {
       await event('stats');
       await host.waitForTimeout(4500);
       return host.evaluate(() => (/** @type {any} */ (window)).events.filter((/** @type {any} */ e) => e.type === 'stats').at(-1));
+    });
+    await step('no test hook in the embed', async () => {
+      const frame = host.frames().find((f) => new URL(f.url()).pathname.startsWith('/embed/'));
+      if (!frame) throw new Error('no embed frame');
+      return frame.evaluate(() => ['__shoal', '__shoalEmbed', '__studio'].filter((k) => k in window));
     });
     await step('pause command', async () => {
       await host.click('#pause');

@@ -165,6 +165,10 @@ func TestChatModerationAndEmbed(t *testing.T) {
 
 		r := runChat(ctx, t, "--phase", "chat", "--base", base, "--stream", "show", "--token", token, "--shots", shots)
 		r.step(t, "joined", nil)
+		var hooks []string
+		if r.step(t, "no test hooks", &hooks) && len(hooks) != 0 {
+			t.Errorf("the watch page published %v without a test asking", hooks)
+		}
 		var mod struct{ Owner, Viewer string }
 		if r.step(t, "moderator", &mod) && (mod.Owner != "true" || mod.Viewer != "false") {
 			t.Errorf("moderator flags: owner %q, viewer %q", mod.Owner, mod.Viewer)
@@ -266,6 +270,10 @@ func TestChatModerationAndEmbed(t *testing.T) {
 		e := runChat(ctx, t, "--phase", "embed", "--base", base, "--host", hostURL+"/host.html", "--embed-stream", "demo", "--shots", shots)
 		for _, s := range []string{"ready", "playing", "pause command", "play command", "screenshots"} {
 			e.step(t, s, nil)
+		}
+		var embedHooks []string
+		if e.step(t, "no test hook in the embed", &embedHooks) && len(embedHooks) != 0 {
+			t.Errorf("the embed published %v without a test asking", embedHooks)
 		}
 		var stats struct {
 			Viewers  *int     `json:"viewers"`

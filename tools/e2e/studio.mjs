@@ -81,6 +81,17 @@ const browser = await chromium.launch({
   ],
 });
 
+/**
+ * A browser context whose pages publish their test hooks (window.__studio,
+ * window.__shoal: frontend/lib/page.js installs them only when asked).
+ * @param {import('playwright-core').BrowserContextOptions} options
+ */
+async function newContext(options) {
+  const context = await browser.newContext(options);
+  await context.addInitScript(() => { /** @type {any} */ (window).__shoalTest = true; });
+  return context;
+}
+
 /** @type {Record<string, any>} */
 const out = {};
 try {
@@ -96,7 +107,7 @@ try {
 process.stdout.write(`${JSON.stringify(out)}\n`);
 
 async function setup() {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const context = await newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
   page.on('dialog', (d) => d.accept());
   page.on('console', (m) => { if (m.type() === 'error') process.stderr.write(`console: ${m.text()}\n`); });
@@ -139,7 +150,7 @@ async function setup() {
 }
 
 async function live() {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, storageState: String(opts.state) });
+  const context = await newContext({ viewport: { width: 1280, height: 800 }, storageState: String(opts.state) });
   const page = await context.newPage();
   page.on('dialog', (d) => d.accept());
   page.on('console', (m) => { if (m.type() === 'error') process.stderr.write(`console: ${m.text()}\n`); });
@@ -196,7 +207,7 @@ async function live() {
   }
 
   // A viewer: another browser context (no cookies), the public page.
-  const viewerCtx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const viewerCtx = await newContext({ viewport: { width: 1280, height: 800 } });
   const viewer = await viewerCtx.newPage();
   await viewer.goto(`${opts.base}/watch/${encodeURIComponent(String(opts.stream))}`);
   /** @type {number[]} */
@@ -235,7 +246,7 @@ async function endStream(page) {
 }
 
 async function browserLive() {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, storageState: String(opts.state) });
+  const context = await newContext({ viewport: { width: 1280, height: 800 }, storageState: String(opts.state) });
   const page = await context.newPage();
   page.on('dialog', (d) => d.accept());
   page.on('console', (m) => { if (m.type() === 'error') process.stderr.write(`console: ${m.text()}\n`); });
