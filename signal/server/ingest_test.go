@@ -30,8 +30,9 @@ func publish(ctx context.Context, url, audioCodec string, seconds int) error {
 }
 
 type streamStatus struct {
-	Live   bool `json:"live"`
-	Ingest struct {
+	Live      bool   `json:"live"`
+	NewestSeq uint64 `json:"newestSeq"`
+	Ingest    struct {
 		Connected bool   `json:"connected"`
 		Protocol  string `json:"protocol"`
 		MIME      string `json:"mime"`
@@ -109,6 +110,21 @@ func TestRTMPIngest(t *testing.T) {
 	})
 }
 
+// waitChunks waits until stream has published n chunks more than it had
+// when first seen with any: the stream's own progress, not the wall
+// clock, so a loaded machine only makes the wait longer.
+func waitChunks(t *testing.T, base, stream string, n uint64) {
+	t.Helper()
+	first := uint64(0)
+	waitFor(t, 20*time.Second, fmt.Sprintf("%d chunks of %s", n, stream), func() bool {
+		st, _ := status(t, base, stream)
+		if first == 0 {
+			first = st.NewestSeq
+		}
+		return first != 0 && st.NewestSeq >= first+n
+	})
+}
+
 func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
@@ -116,6 +132,6 @@ func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -51,7 +51,7 @@ func TestHTTPLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := serve(t, ctx, srv)
-	time.Sleep(200 * time.Millisecond) // a few chunks exist
+	waitChunks(t, base, "demo", 3) // a few chunks exist
 
 	big := func() io.Reader { return bytes.NewReader(make([]byte, server.MaxRequestBody+1)) }
 	tests := []struct {

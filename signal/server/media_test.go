@@ -54,7 +54,7 @@ func TestMediaOverHTTP(t *testing.T) {
 	base := serve(t, ctx, srv)
 	url := base + "/api/streams/demo/media"
 
-	time.Sleep(2500 * time.Millisecond) // more than two keyframe intervals
+	waitChunks(t, base, "demo", 20) // 2.5 s of 125 ms chunks: more than two keyframe intervals
 
 	// Until a keyframe is cut the start waits (up to 2 s each time).
 	var start []mediaChunk

@@ -60,7 +60,7 @@ func TestHTTPRoutes(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := serve(t, ctx, srv)
-	time.Sleep(200 * time.Millisecond) // let the demo publish a few chunks
+	waitChunks(t, base, "demo", 5) // the demo has published a few chunks
 
 	tests := []struct {
 		name, path   string

@@ -30,7 +30,7 @@ func TestStreamListOnlyRealStreams(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	time.Sleep(200 * time.Millisecond) // the demo publishes
+	waitChunks(t, base, "demo", 2) // the demo publishes
 	_, body := get(t, base+"/api/streams", nil)
 	var got []struct {
 		Name    string `json:"name"`

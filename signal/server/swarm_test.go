@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -95,6 +96,13 @@ func (v *viewer) snapshot() (got map[uint64]bool, corrupt int, newest uint64) {
 	return got, v.corrupt, v.lastSeen
 }
 
+// count is how many chunks v got.
+func (v *viewer) count() int {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return len(v.got)
+}
+
 func (v *viewer) stop(t *testing.T) {
 	v.cancel()
 	if err := <-v.runErr; err != nil {
@@ -119,15 +127,37 @@ func TestNativeSwarm(t *testing.T) {
 	})
 	defer cancel()
 
+	// The viewers join one after another: each once the one before gets
+	// chunks.
 	viewers := make([]*viewer, 4)
 	for i := range viewers {
 		viewers[i] = startViewer(t, ctx, base, "demo")
-		time.Sleep(200 * time.Millisecond)
+		waitFor(t, 10*time.Second, fmt.Sprintf("viewer %d's first chunk", i), func() bool { return viewers[i].count() > 0 })
 	}
-	time.Sleep(6 * time.Second)
+	// 6 s of stream (60 chunks) with four viewers, then one leaves.
+	waitFor(t, 30*time.Second, "60 chunks at every viewer", func() bool {
+		for _, v := range viewers {
+			if v.count() < 60 {
+				return false
+			}
+		}
+		return true
+	})
 	_, _, leaveAt := viewers[3].snapshot()
 	viewers[3].stop(t)
-	time.Sleep(4 * time.Second)
+	// 4 s more (40 chunks) at the newest: a viewer that stalls when its
+	// neighbour left never gets there, and the checks below say so.
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		done := true
+		for _, v := range viewers[:3] {
+			if _, _, newest := v.snapshot(); newest < leaveAt+40 {
+				done = false
+			}
+		}
+		if done {
+			break
+		}
+	}
 
 	peerMostly := 0
 	for i, v := range viewers[:3] {

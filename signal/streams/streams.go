@@ -74,6 +74,9 @@ type Streams struct {
 	// between, if set, runs between a publisher's check and its claim:
 	// tests widen the window there that two locks once left open.
 	between func()
+	// idleChecked, if set, hears each idle check that left an origin
+	// running (tests count them).
+	idleChecked func(stream string)
 }
 
 // stream is one stream's record, guarded by Streams.mu.
@@ -217,6 +220,9 @@ func (s *Streams) stopWhenIdle(ctx context.Context, name string, st *stream, o *
 		}
 		if st.publishing || time.Since(st.idleSince) < idle {
 			s.mu.Unlock()
+			if s.idleChecked != nil {
+				s.idleChecked(name)
+			}
 			continue
 		}
 		st.stop()

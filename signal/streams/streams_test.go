@@ -134,6 +134,13 @@ func TestIngestAdmissionRace(t *testing.T) {
 // and a new publish starts a new one.
 func TestOriginStopsWhenIdle(t *testing.T) {
 	s := run(t, 300*time.Millisecond)
+	checks := make(chan struct{})
+	s.idleChecked = func(string) {
+		select {
+		case checks <- struct{}{}:
+		default: // nobody counts any more
+		}
+	}
 	s.Refused("refused", errors.New("unsupported codec"))
 	if s.Origin("refused") != nil {
 		t.Fatal("a refused publisher started an origin")
@@ -143,12 +150,11 @@ func TestOriginStopsWhenIdle(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := s.Origin("live")
-	// Several of the idle watch's ticks (every Idle/4) pass with the
-	// publisher on: the watch must not stop the origin.
-	s.mu.Lock()
-	watched := s.m["live"]
-	s.mu.Unlock()
-	waitIdleTicks(t, s, watched, 6)
+	// Six of the idle watch's checks pass with the publisher on: none
+	// may stop the origin.
+	for range 6 {
+		<-checks
+	}
 	if s.Origin("live") != first {
 		t.Fatal("an origin with a publisher stopped")
 	}
@@ -161,24 +167,6 @@ func TestOriginStopsWhenIdle(t *testing.T) {
 	defer in.End(nil)
 	if o := s.Origin("live"); o == nil || o == first {
 		t.Fatal("no new origin for the new publisher")
-	}
-}
-
-// waitIdleTicks waits until the idle watch has had n more chances to stop
-// st's origin: it holds the lock on each tick, so n lock round trips
-// spaced by its tick period cover them.
-func waitIdleTicks(t *testing.T, s *Streams, st *stream, n int) {
-	t.Helper()
-	tick := min(max(s.cfg.Idle/4, 10*time.Millisecond), 5*time.Second)
-	deadline := time.Now().Add(time.Duration(n+1) * tick)
-	for time.Now().Before(deadline) {
-		s.mu.Lock()
-		stopped := st.o == nil
-		s.mu.Unlock()
-		if stopped {
-			return
-		}
-		time.Sleep(tick / 2)
 	}
 }
 
