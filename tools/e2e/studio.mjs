@@ -171,7 +171,9 @@ async function live() {
     const t = hook.preview?.currentTime ?? 0;
     if (st?.live && st.ingest?.connected && st.bitrateKbps > 0 && t > 0) {
       if (firstPreviewTime === null) firstPreviewTime = t;
-      else if (t > firstPreviewTime + 1.5 && st.keyframeIntervalSec > 0) break;
+      // The preview counts as a viewer once its wasm peer has joined the
+      // swarm, which it does after its first frame (lib/start.js).
+      else if (t > firstPreviewTime + 1.5 && st.keyframeIntervalSec > 0 && st.viewers >= 1) break;
     }
     await sleep(500);
   }
