@@ -87,12 +87,19 @@
  * @typedef {object} LoadOptions
  * @property {string} [execURL]    Go's JS glue; default the page's preload of it, else /wasm/wasm_exec.js
  * @property {string} [wasmURL]    the Go program; default the page's preload of it, else /wasm/shoal.wasm
- * @property {number} [timeoutMs]  how long to wait for globalThis.Shoal; default 10000
+ * @property {number} [timeoutMs]  how long to wait for globalThis.Shoal; default 10000 on the page, 30000 in a worker
  * @property {boolean} [inPage]    run the Go program on the page's main thread instead of a worker
  */
 
 /** Default budget for the Go program to publish `globalThis.Shoal`. */
 export const READY_TIMEOUT_MS = 10_000;
+/**
+ * The same in a worker: fetching, compiling and starting the module there
+ * took 4-12 s with four tabs opening on two cores, and giving up is final
+ * (the page then plays over HTTP for good), while a slow worker holds up
+ * nothing on the page.
+ */
+const WORKER_READY_TIMEOUT_MS = 30_000;
 
 const POLL_MS = 20;
 
@@ -128,7 +135,7 @@ const WORKER_URL = new URL('./peer-worker.js', import.meta.url).href;
  * @param {LoadOptions} opts
  * @returns {Promise<ShoalAPI>}
  */
-async function loadInWorker({ execURL = preloaded('/wasm/wasm_exec.js'), wasmURL = preloaded('/wasm/shoal.wasm'), timeoutMs = READY_TIMEOUT_MS }) {
+async function loadInWorker({ execURL = preloaded('/wasm/wasm_exec.js'), wasmURL = preloaded('/wasm/shoal.wasm'), timeoutMs = WORKER_READY_TIMEOUT_MS }) {
   const { RTCHost } = await import('./rtc-host.js');
   const worker = new Worker(WORKER_URL, { name: 'shoal-peer' });
   const host = new RTCHost(worker);
