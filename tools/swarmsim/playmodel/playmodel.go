@@ -42,7 +42,7 @@ const (
 	slowBuffer    = int64(250 * time.Millisecond)
 	stallStep     = int64(250 * time.Millisecond)
 	maxTarget     = int64(4 * time.Second)
-	calmTime      = int64(30 * time.Second)
+	calmTime      = int64(10 * time.Second) // as lib/player.js's CALM_MS
 	calmStep      = int64(100 * time.Millisecond)
 	jumpBehind    = int64(6 * time.Second)
 	startJump     = int64(time.Second)     // in the first startWindow

@@ -42,7 +42,7 @@ func TestPlayer(t *testing.T) {
 		{
 			name: "a late chunk stalls once and moves the target back", joinAt: 100,
 			delay: func(k uint64) int64 {
-				if k == 200 {
+				if k == 440 { // 7.5 s before the end: less than calmTime, so the target is still back
 					return 3 * time.Second.Nanoseconds()
 				}
 				return 600 * ms
