@@ -9,10 +9,12 @@
 //	  iceServers: [{urls: "stun:stun.example.org"}],
 //	  wantData: false,                            // pass chunk bytes to onChunk
 //	  startSeq: 0,       // the first chunk the page still needs (it played the rest from HTTP); 0: the live edge
+//	  debug: false,      // log every link, subscription and fetch to the console
 //	  onChunk(info) {},  // {seq, timestamp, size, from: "peer"|"origin", peer, keyframe, discontinuity, data?}
 //	  onStats(stats) {}, // every 500 ms, see frontend/viewer.js
 //	  onState(s) {},     // {state: "connecting"|"joined"|"reconnecting", detail}: the peer joins again by itself
 //	});
+//	handle.cover(seq); // the page's player has every chunk before seq (from HTTP): the swarm need not bring them
 //	handle.leave();
 package main
 
@@ -22,6 +24,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/webrtc/v4"
@@ -33,8 +36,12 @@ import (
 	"github.com/shoal-live/shoal/shared/wire"
 )
 
+// logLevel is Info unless a join asks for debug logs (the watch page's
+// ?debug): every link, subscription and fetch then goes to the console.
+var logLevel slog.LevelVar
+
 func main() {
-	slog.SetDefault(slog.New(slog.NewTextHandler(consoleWriter{}, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	slog.SetDefault(slog.New(slog.NewTextHandler(consoleWriter{}, &slog.HandlerOptions{Level: &logLevel})))
 	api := jsbridge.Global().Get("Object").New()
 	api.Set("join", jsbridge.Func(func(args []jsbridge.Value) any {
 		if len(args) == 0 {
@@ -58,6 +65,9 @@ func join(opts jsbridge.Value) jsbridge.Value {
 	signalURL := jsbridge.String(opts, "signalURL", wsBase+loc.Get("host").String()+"/api/signal")
 	wantData := jsbridge.Bool(opts, "wantData", false)
 	startSeq := jsbridge.Int(opts, "startSeq", 0)
+	if jsbridge.Bool(opts, "debug", false) {
+		logLevel.Set(slog.LevelDebug)
+	}
 	p := &peer{
 		stream:    stream,
 		signalURL: signalURL,
@@ -86,6 +96,14 @@ func join(opts jsbridge.Value) jsbridge.Value {
 		go p.run(ctx)
 		handle := jsbridge.Global().Get("Object").New()
 		handle.Set("leave", jsbridge.Func(func([]jsbridge.Value) any { cancel(); return nil }))
+		handle.Set("cover", jsbridge.Func(func(args []jsbridge.Value) any {
+			if len(args) > 0 && jsbridge.IsNumber(args[0]) {
+				if f := args[0].Float(); f > 0 && f < 1<<53 {
+					p.cover(uint64(f))
+				}
+			}
+			return nil
+		}))
 		return handle, nil
 	})
 }
@@ -98,7 +116,8 @@ type peer struct {
 	ice               []webrtc.ICEServer
 	fetch             node.FetchFunc
 	wantData          bool
-	startAt           uint64 // the first chunk the page still needs, 0: from the live edge
+	startAt           uint64                    // the first chunk the page still needs, 0: from the live edge
+	node              atomic.Pointer[node.Node] // this session's, nil between sessions
 	onChunk           func(any)
 	onStats           func(any)
 	onState           func(any)
@@ -161,9 +180,9 @@ func (p *peer) session(ctx context.Context) error {
 		ICEServers: p.ice,
 		Fetch:      p.fetch,
 		// The page's HTTP feed (frontend/lib/start.js) brings each chunk
-		// as it is cut for 6 s after the swarm's first chunk, unless a data
-		// channel delivers sooner: until then a peer without parents need
-		// not fetch every chunk as it is due itself. On a busy machine the
+		// as it is cut, and covers it here, until a data channel delivers
+		// or for 6 s after the peer joined: until then a peer without
+		// parents need not fetch every chunk as it is due itself. On a busy machine the
 		// data channels take seconds to open, and a peer that went lonely
 		// meanwhile fetched what its neighbours were about to push.
 		Engine:   swarm.Config{LonelyAfter: 6 * time.Second},
@@ -192,11 +211,23 @@ func (p *peer) session(ctx context.Context) error {
 		conn.Close("bad options")
 		return err
 	}
+	p.node.Store(n)
+	defer p.node.Store(nil)
 	err = n.Run(ctx)
 	if err == nil && ctx.Err() == nil {
 		err = errors.New("the swarm ended")
 	}
 	return err
+}
+
+// cover takes the page's word that its player has every chunk before
+// before (from its HTTP feed): the swarm need not bring them, and a later
+// session starts after them.
+func (p *peer) cover(before uint64) {
+	p.startAt = max(p.startAt, before)
+	if n := p.node.Load(); n != nil {
+		n.Cover(before)
+	}
 }
 
 func (p *peer) state(s, detail string) {

@@ -14,10 +14,11 @@
  * Messages, page → worker:
  *   {t: 'start', execURL, wasmURL}         compile and start the Go program
  *   {t: 'join', jid, opts}                 Shoal.join(opts) without its callbacks
+ *   {t: 'cover', jid, seq}                 handle.cover(seq)
  *   {t: 'leave', jid}
  *   {t: 'rtc', ...}                        replies and events for the stand-ins
  * worker → page:
- *   {t: 'ready'} | {t: 'failed', message}
+ *   {t: 'ready', timing} | {t: 'failed', message}
  *   {t: 'joined', jid} | {t: 'joinFailed', jid, message}
  *   {t: 'chunk', jid, info} (info.data's buffer transferred) | {t: 'stats', jid, s} | {t: 'state', jid, s}
  *   {t: 'rtc', ...}                        calls on the real connections
@@ -195,11 +196,16 @@
 
   // --- the Go program -------------------------------------------------------
 
-  /** @type {Map<number, {leave(): void} | null>} joins by the page's id; null until joined */
+  /** @type {Map<number, {leave(): void, cover?(seq: number): void} | null>} joins by the page's id; null until joined */
   const handles = new Map();
 
   /** @param {string} execURL @param {string} wasmURL */
+  /**
+   * @param {string} execURL @param {string} wasmURL
+   * @returns {Promise<{compileMs: number, instantiateMs: number, goStartMs: number}>} where the time went
+   */
   async function start(execURL, wasmURL) {
+    const t0 = performance.now();
     g.importScripts(execURL);
     const go = new g.Go();
     let module;
@@ -208,14 +214,20 @@
     } catch (err) {
       throw new Error(`loading ${wasmURL}: ${err instanceof Error ? err.message : err}`);
     }
+    const t1 = performance.now();
     const instance = await WebAssembly.instantiate(module, go.importObject);
+    const t2 = performance.now();
     let exited = false;
     go.run(instance).finally(() => { exited = true; });
-    for (let waited = 0; !g.Shoal; waited += 20) {
+    // Shoal appears once main has run; a microtask check after each turn
+    // of the Go scheduler would be quicker, but polling costs ~nothing.
+    for (let waited = 0; !g.Shoal; waited += 5) {
       if (exited) throw new Error('the wasm program exited before it was ready');
       if (waited > 30_000) throw new Error('the wasm program did not start within 30 s');
-      await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 5));
     }
+    const t3 = performance.now();
+    return { compileMs: Math.round(t1 - t0), instantiateMs: Math.round(t2 - t1), goStartMs: Math.round(t3 - t2) };
   }
 
   /** @param {number} jid @param {any} opts */
@@ -242,7 +254,7 @@
         break;
       case 'start':
         start(m.execURL, m.wasmURL).then(
-          () => post({ t: 'ready' }),
+          (timing) => post({ t: 'ready', timing }),
           (err) => post({ t: 'failed', message: err instanceof Error ? err.message : String(err) }),
         );
         break;
@@ -251,6 +263,9 @@
           () => post({ t: 'joined', jid: m.jid }),
           (err) => post({ t: 'joinFailed', jid: m.jid, message: err instanceof Error ? err.message : String(err) }),
         );
+        break;
+      case 'cover':
+        handles.get(m.jid)?.cover?.(m.seq);
         break;
       case 'leave':
         handles.get(m.jid)?.leave();

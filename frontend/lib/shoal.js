@@ -75,6 +75,7 @@
 /**
  * @typedef {object} Handle
  * @property {() => void} leave
+ * @property {(seq: number) => void} cover  the page's player has every chunk before seq (from its HTTP feed): the swarm need not bring them
  */
 
 /**
@@ -170,6 +171,9 @@ async function loadInWorker({ execURL = preloaded('/wasm/wasm_exec.js'), wasmURL
           leave() {
             joins.delete(m.jid);
             worker.postMessage({ t: 'leave', jid: m.jid });
+          },
+          cover(seq) {
+            worker.postMessage({ t: 'cover', jid: m.jid, seq });
           },
         });
         break;

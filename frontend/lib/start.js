@@ -8,8 +8,10 @@
  *     so the first frame needs neither the wasm peer nor WebRTC;
  *  2. once the first frame is up (or PEER_START_MAX_MS have passed), the
  *     wasm peer loads and joins the swarm, starting at the first chunk
- *     the player still needs (startSeq); its first chunk over a data
- *     channel (or 6 s of its own fetches) stops the HTTP feed. Loading it
+ *     the player still needs (startSeq), told of every chunk the feed
+ *     brings after that (cover) so that it asks nobody for those; its
+ *     first chunk over a data channel (or HANDOVER_MAX_MS after it
+ *     joined) stops the HTTP feed. Loading it
  *     later than the page (fetching 1.4 MB, compiling 7 MB of code,
  *     starting Go) keeps that work from competing with the first frame
  *     for the network and, on a small machine, for the CPU;
@@ -25,7 +27,7 @@
 import { loadShoal } from './shoal.js';
 import { HTTPFeed } from './httpfeed.js';
 
-/** The HTTP feed stops at the first chunk over a data channel, or this long (ms) after the swarm's first chunk. */
+/** The HTTP feed stops at the first chunk over a data channel, or this long (ms) after the peer joined. */
 const HANDOVER_MAX_MS = 6000;
 /** How long the peer's join waits for the feed's first answer (ms), to start where the feed got to. */
 const FEED_FIRST_WAIT_MS = 1500;
@@ -67,17 +69,22 @@ export function watchStream(stream, media, hooks = {}) {
   };
   /** the swarm has told the server's clock: it wins over the feed's estimate */
   let swarmClock = false;
+  /** @type {import('./shoal.js').Handle | null} */
+  let handle = null;
+  /** @type {number | null} when the peer joined the swarm (since the feed last started) */
+  let joinedAt = null;
   const feed = new HTTPFeed(stream, (c) => {
     if (!swarmClock) media.clockOffsetMs = feed.clockOffsetMs;
     media.chunk(c);
+    // The peer need not bring what the feed brought: without this it
+    // fetched again, over HTTP, each chunk its data channels were late
+    // with while they opened.
+    handle?.cover(c.seq + 1);
     guarded(() => hooks.onChunk?.({ seq: c.seq, from: c.from, size: c.data.length }));
+    if (joinedAt !== null && Date.now() - joinedAt > HANDOVER_MAX_MS) feed.stop();
   });
   feed.start();
 
-  /** @type {{leave(): void} | null} */
-  let handle = null;
-  /** @type {number | null} when the swarm delivered its first chunk (since the feed last started) */
-  let handoverAt = null;
   let gone = false;
   /** @param {PeerState} state @param {string} detail */
   const state = (state, detail) => guarded(() => hooks.onState?.(state, detail));
@@ -97,21 +104,19 @@ export function watchStream(stream, media, hooks = {}) {
       await new Promise((r) => setTimeout(r, 50));
     }
     if (gone) return;
-    const h = await shoal.join({
+    const h = /** @type {import('./shoal.js').Handle} */ (await shoal.join({
       stream,
       wantData: true,
+      debug: new URLSearchParams(location.search).has('debug'),
       startSeq: feed.next ?? media.nextSeq ?? 0,
       onChunk: (/** @type {ChunkInfo & {data?: Uint8Array}} */ info) => {
-        if (feed.running) {
-          // The HTTP feed brings each chunk as it is cut; the engine, until
-          // its data channels open, only fetches a chunk some time after it
-          // is due. So the feed goes on until a chunk comes over a data
-          // channel (info.peer names the sender; empty for the engine's
-          // own fetch), or for HANDOVER_MAX_MS at most: a peer that no
-          // neighbour reaches fetches each chunk as it is due by then.
-          handoverAt ??= Date.now();
-          if (info.peer || Date.now() - handoverAt > HANDOVER_MAX_MS) feed.stop();
-        }
+        // The HTTP feed brings each chunk as it is cut, and the peer,
+        // told so (cover), asks nobody for those. The feed goes on until a
+        // chunk comes over a data channel (info.peer names the sender;
+        // empty for the engine's own fetch), or for HANDOVER_MAX_MS after
+        // the peer joined at most: then a peer that no neighbour reaches
+        // fetches each chunk as it is due itself (docs/PROTOCOL.md §3.7).
+        if (feed.running && info.peer) feed.stop();
         media.chunk(info);
         guarded(() => hooks.onChunk?.(info));
       },
@@ -123,16 +128,21 @@ export function watchStream(stream, media, hooks = {}) {
         guarded(() => hooks.onStats?.(s));
       },
       onState: (/** @type {{state: PeerState, detail: string}} */ s) => {
+        if (s.state === 'joined') joinedAt = Date.now();
         if (s.state === 'reconnecting' && !gone && !feed.running) {
           feed.next = media.nextSeq ?? feed.next;
-          handoverAt = null;
+          joinedAt = null;
           feed.start();
         }
         state(s.state, s.detail);
       },
-    });
-    if (gone) h.leave();
-    else handle = h;
+    }));
+    if (gone) {
+      h.leave();
+    } else {
+      handle = h;
+      if (feed.running && feed.next !== null) h.cover(feed.next); // what came while it joined
+    }
   })().catch((err) => {
     guarded(() => hooks.onError?.(err instanceof Error ? err.message : String(err)));
   });

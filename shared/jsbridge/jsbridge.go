@@ -51,6 +51,9 @@ func Int(obj Value, key string, def int) int {
 	return v.Int()
 }
 
+// IsNumber reports whether v is a JavaScript number.
+func IsNumber(v Value) bool { return v.Type() == js.TypeNumber }
+
 // IsString reports whether v is a JavaScript string.
 func IsString(v Value) bool { return v.Type() == js.TypeString }
 

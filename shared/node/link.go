@@ -25,6 +25,8 @@ type link struct {
 	remoteSet bool
 	pending   []webrtc.ICECandidateInit // candidates that came before the remote description
 	limiter   *rate.Limiter             // messages from this neighbour (guard.go)
+	began     time.Time                 // when the tracker introduced it
+	chunks    int                       // chunks it sent us
 }
 
 func (l *link) close() {
@@ -101,8 +103,9 @@ func (n *Node) newLink(id string, origin bool) (*link, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new peer connection: %w", err)
 	}
-	l := &link{id: id, origin: origin, pc: pc, limiter: newLinkLimiter()}
+	l := &link{id: id, origin: origin, pc: pc, limiter: newLinkLimiter(), began: time.Now()}
 	n.links[id] = l
+	n.log.Debug("neighbour introduced", "neighbour", id, "origin", origin)
 	// A neighbour that never opens the data channel (a WebSocket-only
 	// client, a peer whose ICE never completes) is dropped, so that the
 	// tracker can give both ends others.

@@ -215,6 +215,7 @@ type (
 		c webrtc.ICECandidateInit
 	}
 	published struct{ c wire.Chunk }
+	covered   struct{ before uint64 }
 	fetched   struct {
 		seq uint64
 		c   wire.Chunk
@@ -224,6 +225,11 @@ type (
 
 // Publish hands a new chunk to an origin node. It never blocks.
 func (n *Node) Publish(c wire.Chunk) { n.inbox.post(published{c}) }
+
+// Cover tells the node that its player has every chunk before before from
+// elsewhere (a page's HTTP feed): they are not asked for (swarm.Covered).
+// It never blocks.
+func (n *Node) Cover(before uint64) { n.inbox.post(covered{before}) }
 
 // Run joins the stream and drives the engine until ctx ends or the
 // signaling connection fails.
@@ -389,7 +395,7 @@ func (n *Node) handle(ctx context.Context, ev any) error {
 			return nil
 		}
 		ev.l.open = true
-		n.log.Debug("data channel open", "neighbour", ev.l.id)
+		n.log.Debug("data channel open", "neighbour", ev.l.id, "after", time.Since(ev.l.began).Round(time.Millisecond))
 		n.step(ctx, swarm.PeerConnected{Peer: swarm.PeerID(ev.l.id), Origin: ev.l.origin})
 	case linkLate:
 		if n.links[ev.l.id] != ev.l || ev.l.open {
@@ -410,6 +416,12 @@ func (n *Node) handle(ctx context.Context, ev any) error {
 		if !ok {
 			return nil
 		}
+		if c, isChunk := m.(wire.Chunk); isChunk {
+			if ev.l.chunks++; ev.l.chunks == 1 {
+				n.log.Debug("first chunk from neighbour", "neighbour", ev.l.id, "seq", c.Seq,
+					"after", time.Since(ev.l.began).Round(time.Millisecond))
+			}
+		}
 		n.step(ctx, swarm.MessageReceived{From: swarm.PeerID(ev.l.id), Msg: m})
 	case iceOut:
 		if n.links[ev.l.id] != ev.l {
@@ -418,6 +430,8 @@ func (n *Node) handle(ctx context.Context, ev any) error {
 		c := ev.c
 		n.signal(ctx, signaling.Message{Type: signaling.TypeCandidate, Peer: ev.l.id,
 			Candidate: &signaling.Candidate{Candidate: c.Candidate, SDPMid: c.SDPMid, SDPMLineIndex: c.SDPMLineIndex}})
+	case covered:
+		n.step(ctx, swarm.Covered{Before: ev.before})
 	case published:
 		n.guard.remember(ev.c)
 		n.step(ctx, swarm.Published{Chunk: ev.c})

@@ -22,6 +22,7 @@ type Engine struct {
 	started  bool   // whether start and newest are set
 	joinLive bool   // started from the tracker's Live, not a neighbour's Status
 	joinKey  uint64 // the keyframe chunk the Live named at the start (0: none)
+	covered  uint64 // the player has every chunk before this one (Covered)
 	start    uint64 // first sequence number this peer wants
 	newest   uint64 // newest sequence number known to exist
 
@@ -173,6 +174,10 @@ func (e *Engine) Step(now time.Time, ev Event) error {
 		if !e.cfg.Origin {
 			e.onLive(ev)
 		}
+	case Covered:
+		if !e.cfg.Origin {
+			e.cover(ev.Before)
+		}
 	default:
 		return fmt.Errorf("%w: %T", ErrUnknownEvent, ev)
 	}
@@ -300,7 +305,7 @@ func (e *Engine) restart() {
 		e.release(sl)
 	}
 	e.buf.reset(0)
-	e.started, e.joinLive, e.joinKey = false, false, 0
+	e.started, e.joinLive, e.joinKey, e.covered = false, false, 0, 0
 }
 
 // learn records that every chunk up to seq exists.

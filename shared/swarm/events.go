@@ -61,6 +61,14 @@ type Live struct {
 	From     uint64
 }
 
+// Covered tells a peer that its player has every chunk before Before from
+// elsewhere: a page that plays from HTTP while its peer joins the swarm
+// (frontend/lib/start.js) says so as each chunk comes. The peer neither
+// requests nor fetches those chunks, though it still takes, keeps and
+// forwards any a parent pushes. Like Live's From it proves that they
+// exist; before the peer has started, it moves where it will start.
+type Covered struct{ Before uint64 }
+
 // Tick lets time pass. Drivers send one every TickInterval or so.
 type Tick struct{}
 
@@ -72,6 +80,7 @@ func (Fetched) isEvent()          {}
 func (FetchFailed) isEvent()      {}
 func (Tick) isEvent()             {}
 func (Live) isEvent()             {}
+func (Covered) isEvent()          {}
 
 // Action is something the driver must do. The set is closed.
 type Action interface{ isAction() }

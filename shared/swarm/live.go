@@ -49,6 +49,9 @@ func (e *Engine) onLive(ev Live) {
 // of the window (4 s by default) to come back before the ring reuses their
 // slots. With a keyframe older than that the player waits for the next.
 func (e *Engine) join(ev Live) {
+	if e.covered > ev.From {
+		ev.From = e.covered // the page got further while the welcome came
+	}
 	n := ev.Newest
 	oldest := n - min(n, uint64(e.cfg.Window*3/4))
 	start := n - min(n, uint64(e.cfg.JoinBacklog))
@@ -71,6 +74,18 @@ func (e *Engine) join(ev Live) {
 		for s := start; s <= n; s++ {
 			e.fetch(e.buf.slot(s))
 		}
+	}
+}
+
+// cover takes the player's word that it has every chunk before before
+// (Covered): they exist, and nobody need be asked for them.
+func (e *Engine) cover(before uint64) {
+	if before <= e.covered {
+		return
+	}
+	e.covered = before
+	if e.started && before > 0 && before-1 > e.newest && before-1 < e.newest+uint64(e.cfg.Window) {
+		e.learn(before - 1)
 	}
 }
 

@@ -23,7 +23,7 @@ func (e *Engine) repair() {
 	advance := true
 	for seq := lo; seq <= e.newest; seq++ {
 		sl := e.buf.slot(seq)
-		if sl == nil || sl.held {
+		if sl == nil || sl.held || seq < e.covered {
 			if advance {
 				e.buf.low = seq + 1
 			}

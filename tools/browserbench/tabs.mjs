@@ -350,7 +350,8 @@ async function main() {
     Object.assign(tab, { context, page, cdp });
     page.on('pageerror', (err) => process.stderr.write(`[tab ${index}] uncaught: ${err.message}\n`));
     page.on('console', (msg) => {
-      if (msg.type() === 'error') process.stderr.write(`[tab ${index}] console error: ${msg.text()}\n`);
+      const t = msg.type();
+      if (t === 'error' || t === 'warning') process.stderr.write(`[tab ${index}] console ${t}: ${msg.text()}\n`);
     });
     page.on('crash', () => {
       tab.errors.push('the tab crashed');

@@ -51,6 +51,8 @@ func (env *Env) Handle(t *testing.T, d *datadriven.TestData) string {
 		return env.handleFetchFailed(t, d)
 	case "live":
 		return env.handleLive(t, d)
+	case "cover":
+		return env.handleCover(t, d)
 	case "tick":
 		return env.handleTick(t, d)
 	case "stats":
