@@ -130,7 +130,7 @@ const WORKER_URL = new URL('./peer-worker.js', import.meta.url).href;
  * Runs the Go program in a dedicated worker (lib/peer-worker.js): its
  * compilation, start-up and every chunk it checks stay off the main thread.
  * The worker compiles the module itself (streaming, from the response the
- * page preloaded into the HTTP cache): compiling it on the page cost the
+ * page prefetched into the HTTP cache): compiling it on the page cost the
  * main thread long tasks while the first frame was due. The worker's
  * WebRTC calls come back here (lib/rtc-host.js).
  * @param {LoadOptions} opts
@@ -261,10 +261,11 @@ async function load({ execURL = preloaded('/wasm/wasm_exec.js'), wasmURL = prelo
 const HASH = /^[0-9a-f]{16}$/;
 
 /**
- * The URL the page preloads for the file at `plain`: `plain` itself or its
- * fingerprinted form (`/wasm/shoal.wasm` → `/wasm/shoal.<16 hex digits>.wasm`);
- * `plain` when the page preloads neither. Fetching the preloaded URL also
- * reuses the preloaded response instead of downloading the file twice.
+ * The URL the page preloads or prefetches for the file at `plain`: `plain`
+ * itself or its fingerprinted form (`/wasm/shoal.wasm` →
+ * `/wasm/shoal.<16 hex digits>.wasm`); `plain` when the page names neither.
+ * Fetching that URL also reuses the response instead of downloading the
+ * file twice.
  * @param {string} plain
  * @returns {string}
  */
@@ -273,7 +274,7 @@ export function preloaded(plain) {
   const dot = plain.lastIndexOf('.');
   const stem = plain.slice(0, dot + 1); // '/wasm/shoal.'
   const ext = plain.slice(dot); // '.wasm'
-  for (const link of document.querySelectorAll('link[rel="preload"][href]')) {
+  for (const link of document.querySelectorAll('link[rel="preload"][href], link[rel="prefetch"][href]')) {
     const href = link.getAttribute('href') ?? '';
     if (href === plain) return href;
     if (href.startsWith(stem) && href.endsWith(ext) && HASH.test(href.slice(stem.length, -ext.length))) return href;
