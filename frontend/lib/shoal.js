@@ -60,6 +60,9 @@
  * @property {number} uploadedBytes    bytes this viewer relayed to others
  * @property {number} behindLiveMs     origin clock now minus timestamp of the newest delivered chunk
  * @property {number} newestSeq
+ * @property {number} [clockOffsetMs]  server clock minus this one
+ * @property {number} [memoryBytes]    all the peer's Go runtime has mapped (its wasm memory)
+ * @property {number} [goHeapBytes]    live objects on the Go heap
  */
 
 /**

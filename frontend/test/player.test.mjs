@@ -240,3 +240,86 @@ for (const v of vectors.vectors) {
     }
   });
 }
+
+// LivePlayer.adopt: lib/early.js opened the media source, appended the
+// init segment and the HTTP answer's chunks, and started playing before
+// the modules ran; the player takes it over.
+
+/** @param {number[]} seqs */
+function chunksData(seqs) {
+  const b = new Uint8Array(4 * seqs.length);
+  seqs.forEach((seq, i) => new DataView(b.buffer).setUint32(4 * i, seq));
+  return b;
+}
+
+const settle = async () => { for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve)); };
+
+/** An early start: chunks from..to appended to a fresh media source on video. */
+async function earlyStart(video, from, to) {
+  const ms = new FakeMediaSource();
+  video.src = URL.createObjectURL(ms);
+  await settle(); // sourceopen
+  const sb = ms.addSourceBuffer();
+  sb.appendBuffer(new Uint8Array(1));
+  await settle();
+  sb.appendBuffer(chunksData(Array.from({ length: to - from + 1 }, (_, i) => from + i)));
+  await settle();
+  video.currentTime = from * IV;
+  await video.play();
+  const ivMs = vectors.intervalMs;
+  return {
+    ms, sb, mime: 'video/mp4', next: to + 1, joinSeq: from, joinTimestamp: (from + 1) * ivMs,
+    appended: to - from + 1, edge: { mediaEnd: (to + 1) * IV, timestamp: (to + 1) * ivMs }, playingAt: () => null,
+  };
+}
+
+test('adopt: the player goes on from the chunk after those early.js appended', async () => {
+  const { LivePlayer } = await import('../lib/player.js');
+  const video = new FakeVideo();
+  const early = await earlyStart(video, 8, 15);
+  let initFetches = 0;
+  const player = new LivePlayer(/** @type {any} */ (video), {
+    fetchInit: async () => { initFetches++; return { mime: 'video/mp4', data: new Uint8Array(1) }; },
+    serverNow: () => Date.now(),
+    joinWaitMs: 0,
+  });
+  try {
+    player.adopt(Promise.resolve(early));
+    // The HTTP feed's first answer is the same chunks, then the next ones.
+    for (let seq = 8; seq <= 23; seq++) {
+      player.push({ seq, timestamp: (seq + 1) * vectors.intervalMs, keyframe: seq % vectors.keyEvery === 0, discontinuity: false, data: chunkData(seq) });
+    }
+    await settle();
+    assert.equal(video.ms, early.ms, 'the player opened a media source of its own');
+    assert.equal(initFetches, 0, 'the player fetched the init segment again');
+    assert.deepEqual(early.sb.ranges.list, [[8 * IV, 24 * IV]]);
+    assert.equal(player.next, 24);
+    assert.equal(player.stats.join?.seq, 8);
+    assert.equal(player.stats.appended, 16);
+  } finally {
+    player.destroy();
+  }
+});
+
+test('adopt: when early.js failed, the player starts by itself', async () => {
+  const { LivePlayer } = await import('../lib/player.js');
+  const video = new FakeVideo();
+  const player = new LivePlayer(/** @type {any} */ (video), {
+    fetchInit: async () => ({ mime: 'video/mp4', data: new Uint8Array(1) }),
+    serverNow: () => Date.now(),
+    joinWaitMs: 0,
+  });
+  try {
+    player.adopt(Promise.reject(new Error('early: nothing to play yet')));
+    for (let seq = 0; seq <= 9; seq++) {
+      player.push({ seq, timestamp: Date.now(), keyframe: seq % vectors.keyEvery === 0, discontinuity: false, data: chunkData(seq) });
+    }
+    await settle();
+    assert.notEqual(video.ms, null, 'no media source');
+    assert.equal(player.stats.join?.seq, 0);
+    assert.equal(player.next, 10);
+    assert.equal(video.paused, false);
+  } finally {
+    player.destroy();
+  }
+});

@@ -76,6 +76,8 @@ type perfSample struct {
 	Task    float64  `json:"task"`    // TaskDuration, s
 	Heap    float64  `json:"heap"`    // JSHeapUsedSize, bytes
 	RSS     *float64 `json:"rss"`     // renderer VmRSS, bytes, once the pid is known
+	Wasm    *float64 `json:"wasm"`    // Shoal: the wasm peer's memory (all the Go runtime mapped), bytes
+	GoHeap  *float64 `json:"goHeap"`  // Shoal: the Go heap's live objects in it, bytes
 }
 
 // Settling times: latency is judged from settleLatency after a tab's first
@@ -114,8 +116,10 @@ type tabResult struct {
 	ProcCPUPct   *float64           `json:"procCpuPct"` // the same from /proc/<pid>/stat, a cross-check
 	HeapMB       *float64           `json:"heapMB"`     // JS heap used, median over the steady window
 	RSSMB        *float64           `json:"rssMB"`      // renderer resident memory, median over the steady window
+	WasmMB       *float64           `json:"wasmMB"`     // Shoal: the wasm peer's memory, median over the steady window
+	WasmGrowMB   *float64           `json:"wasmGrowMB"` // Shoal: its change from the steady window's first sample to its last
 	Events       []mediaEvent       `json:"events"`
-	Perf         [][]float64        `json:"perf"` // [s since open, renderer CPU s, JS heap MB, RSS MB or -1]
+	Perf         [][]float64        `json:"perf"` // [s since open, renderer CPU s, JS heap MB, RSS MB, wasm MB, Go heap MB; -1: unknown]
 	Latencies    []float64          `json:"-"`
 	AppLatencies []float64          `json:"-"`
 	Errors       []string           `json:"errors,omitempty"`
@@ -171,13 +175,16 @@ func analyzeTab(t tabRaw, born clockLookup, t0 float64) tabResult {
 	}
 	w := steady(t.Perf, t.OpenedAt, t.ClosedAt)
 	r.CPUPct, r.ProcCPUPct, r.HeapMB, r.RSSMB = w.cpuPct, w.procCPUPct, w.heapMB, w.rssMB
+	r.WasmMB, r.WasmGrowMB = w.wasmMB, w.wasmGrowMB
 	r.Events = t.Events
-	for _, p := range t.Perf {
-		rss := -1.0
-		if p.RSS != nil {
-			rss = round1(*p.RSS / (1 << 20))
+	mb := func(v *float64) float64 {
+		if v == nil {
+			return -1
 		}
-		r.Perf = append(r.Perf, []float64{round1((p.At - t.OpenedAt) / 1000), p.CPU, round1(p.Heap / (1 << 20)), rss})
+		return round1(*v / (1 << 20))
+	}
+	for _, p := range t.Perf {
+		r.Perf = append(r.Perf, []float64{round1((p.At - t.OpenedAt) / 1000), p.CPU, round1(p.Heap / (1 << 20)), mb(p.RSS), mb(p.Wasm), mb(p.GoHeap)})
 	}
 	return r
 }
@@ -282,6 +289,7 @@ func stalls(events []mediaEvent, firstFrame, end float64) stallStats {
 type window struct {
 	cpuPct, procCPUPct *float64 // % of one core: ProcessTime, and /proc
 	heapMB, rssMB      *float64 // medians
+	wasmMB, wasmGrowMB *float64 // median, and last - first
 }
 
 // steady is the renderer's CPU (% of one core) and median JS heap and RSS
@@ -306,12 +314,15 @@ func steady(perf []perfSample, opened, closed float64) window {
 	}
 	c := 100 * (last.CPU - first.CPU) / dt
 	w.cpuPct = &c
-	var heaps, rss []float64
+	var heaps, rss, wasm []float64
 	var p0, p1 *perfSample
 	for i, p := range win {
 		heaps = append(heaps, p.Heap/(1<<20))
 		if p.RSS != nil {
 			rss = append(rss, *p.RSS/(1<<20))
+		}
+		if p.Wasm != nil {
+			wasm = append(wasm, *p.Wasm/(1<<20))
 		}
 		if p.ProcCPU != nil {
 			if p0 == nil {
@@ -326,6 +337,11 @@ func steady(perf []perfSample, opened, closed float64) window {
 	}
 	w.heapMB = percentilePtr(heaps, 50)
 	w.rssMB = percentilePtr(rss, 50)
+	w.wasmMB = percentilePtr(wasm, 50)
+	if len(wasm) > 1 {
+		g := wasm[len(wasm)-1] - wasm[0]
+		w.wasmGrowMB = &g
+	}
 	return w
 }
 
@@ -373,6 +389,7 @@ type summary struct {
 	CPUPctMax       *float64 `json:"cpuPctMax"`
 	HeapMBMedian    *float64 `json:"heapMBMedian"`
 	RSSMBMedian     *float64 `json:"rssMBMedian"`
+	WasmMBMedian    *float64 `json:"wasmMBMedian"`
 	BrowserCPUPct   *float64 `json:"browserCpuPct"` // every Chromium process, % of one core
 	ServerCPUPct    *float64 `json:"serverCpuPct"`  // bin/shoal
 	FeedCPUPct      *float64 `json:"feedCpuPct"`    // ffmpeg
@@ -386,7 +403,7 @@ type summary struct {
 // reading of every tab, shares over every byte, the rest over tabs.
 func summarize(scenario, system string, tabs []tabResult) summary {
 	s := summary{Scenario: scenario, System: system, Tabs: len(tabs)}
-	var first, ratios, lat, app, cpu, heap, rss, appBytes []float64
+	var first, ratios, lat, app, cpu, heap, rss, wasm, appBytes []float64
 	var peer, video float64
 	for _, t := range tabs {
 		if t.FirstFrameMs != nil {
@@ -413,6 +430,9 @@ func summarize(scenario, system string, tabs []tabResult) summary {
 		if t.RSSMB != nil {
 			rss = append(rss, *t.RSSMB)
 		}
+		if t.WasmMB != nil {
+			wasm = append(wasm, *t.WasmMB)
+		}
 	}
 	s.FirstFrameP50 = percentilePtr(first, 50)
 	if len(ratios) > 0 {
@@ -431,6 +451,7 @@ func summarize(scenario, system string, tabs []tabResult) summary {
 	s.CPUPctMax = percentilePtr(cpu, 100)
 	s.HeapMBMedian = percentilePtr(heap, 50)
 	s.RSSMBMedian = percentilePtr(rss, 50)
+	s.WasmMBMedian = percentilePtr(wasm, 50)
 	s.AppMBMedian = percentilePtr(appBytes, 50)
 	return s
 }

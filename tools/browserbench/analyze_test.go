@@ -203,9 +203,15 @@ func TestSteady(t *testing.T) {
 		if s == 60 {
 			heap = 100 // one outlier: the median ignores it
 		}
-		perf = append(perf, perfSample{At: 1e6 + float64(s)*1000, CPU: cpu, ProcCPU: f(cpu), Heap: heap * (1 << 20), RSS: f(300 * (1 << 20))})
+		// The wasm peer's memory grows by 1 MB a minute: 1.5 MB over the
+		// steady window (30-120 s), about 21.25 MB at its middle.
+		wasm := 20 + float64(s)/60
+		perf = append(perf, perfSample{At: 1e6 + float64(s)*1000, CPU: cpu, ProcCPU: f(cpu), Heap: heap * (1 << 20), RSS: f(300 * (1 << 20)), Wasm: f(wasm * (1 << 20))})
 	}
 	w := steady(perf, 1e6, 1e6+120_000)
+	if w.wasmMB == nil || math.Abs(*w.wasmMB-21.25) > 0.05 || w.wasmGrowMB == nil || math.Abs(*w.wasmGrowMB-1.5) > 1e-9 {
+		t.Errorf("wasm %v MB, grew %v MB; want 21.25 and 1.5", deref(w.wasmMB), deref(w.wasmGrowMB))
+	}
 	if w.cpuPct == nil || math.Abs(*w.cpuPct-20) > 1e-9 {
 		t.Errorf("steady CPU %v, want 20%%", deref(w.cpuPct))
 	}

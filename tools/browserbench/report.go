@@ -28,7 +28,7 @@ func markdown(r report) string {
 	if r.Interrupted {
 		b.WriteString("**Interrupted**: the phases below are the ones that ran.\n\n")
 	}
-	b.WriteString("| scenario | system | tabs | first frame p50 | stall ratio max / median | stalls | latency p50 / p95 | from peers | renderer CPU per tab (median / max) | JS heap / renderer RSS (medians) |\n")
+	b.WriteString("| scenario | system | tabs | first frame p50 | stall ratio max / median | stalls | latency p50 / p95 | from peers | renderer CPU per tab (median / max) | JS heap / wasm peer / renderer RSS (medians) |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, p := range r.Phases {
 		s := p.Summary
@@ -44,11 +44,11 @@ func markdown(r report) string {
 		if p.Error != "" {
 			scen += " (" + p.Error + ")"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s / %s | %d | %s / %s | %s | %s / %s | %s / %s |\n",
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s / %s | %d | %s / %s | %s | %s / %s | %s / %s / %s |\n",
 			scen, systemNames[s.System], tabs, secs(s.FirstFrameP50),
 			pct(&s.StallRatioMax), pct(&s.StallRatioMed), s.Stalls,
 			secs(s.LatencyP50), secs(s.LatencyP95), pct(s.PeerShare),
-			cpu(s.CPUPctMedian), cpu(s.CPUPctMax), mb(s.HeapMBMedian), mb(s.RSSMBMedian))
+			cpu(s.CPUPctMedian), cpu(s.CPUPctMax), mb(s.HeapMBMedian), mb(s.WasmMBMedian), mb(s.RSSMBMedian))
 	}
 	b.WriteString("\nChecks and context: frame-counter readings after settling (misread or unknown), the players' own latency figure " +
 		"(Shoal: `window.__shoal.player.latency`; hls.js: `hls.latency`) beside the burnt-in one, seeks (and the waits they caused, not counted as stalls), " +
@@ -71,9 +71,9 @@ func markdown(r report) string {
 
 // oneLine is a phase's summary for the progress log.
 func oneLine(s summary) string {
-	return fmt.Sprintf("%s × %s: %d/%d tabs played, first frame p50 %s, latency p50 %s p95 %s (player's own %s), stall ratio max %s, %d stalls, from peers %s, CPU/tab %s, heap %s, RSS %s",
+	return fmt.Sprintf("%s × %s: %d/%d tabs played, first frame p50 %s, latency p50 %s p95 %s (player's own %s), stall ratio max %s, %d stalls, from peers %s, CPU/tab %s, heap %s, wasm %s, RSS %s",
 		s.Scenario, s.System, s.TabsPlaying, s.Tabs, secs(s.FirstFrameP50), secs(s.LatencyP50), secs(s.LatencyP95), secs(s.AppLatencyP50),
-		pct(&s.StallRatioMax), s.Stalls, pct(s.PeerShare), cpu(s.CPUPctMedian), mb(s.HeapMBMedian), mb(s.RSSMBMedian))
+		pct(&s.StallRatioMax), s.Stalls, pct(s.PeerShare), cpu(s.CPUPctMedian), mb(s.HeapMBMedian), mb(s.WasmMBMedian), mb(s.RSSMBMedian))
 }
 
 // secs formats milliseconds as seconds.

@@ -328,7 +328,16 @@ async function main() {
       if (!tab.pid) matchPid(tab, m.ProcessTime);
       const rss = tab.pid ? procRSS(tab.pid) : null;
       const pcpu = tab.pid ? procCPU(tab.pid) : null;
-      tab.perf.push({ at: Date.now(), cpu: m.ProcessTime, procCpu: pcpu, task: m.TaskDuration, heap: m.JSHeapUsedSize, heapTotal: m.JSHeapTotalSize, rss });
+      // Shoal's wasm peer runs in a worker, whose memory getMetrics leaves
+      // out: the peer says what its Go runtime holds (window.__shoal.stats).
+      const mem = await within(tab.page.evaluate(() => {
+        const s = /** @type {any} */ (window).__shoal?.stats;
+        return s && typeof s.memoryBytes === 'number' ? [s.memoryBytes, s.goHeapBytes] : null;
+      }), EVAL_TIMEOUT_MS, 'memory').catch(() => null);
+      tab.perf.push({
+        at: Date.now(), cpu: m.ProcessTime, procCpu: pcpu, task: m.TaskDuration, heap: m.JSHeapUsedSize, heapTotal: m.JSHeapTotalSize, rss,
+        wasm: mem?.[0] ?? null, goHeap: mem?.[1] ?? null,
+      });
     } catch (err) {
       process.stderr.write(`[tab ${tab.index}] getMetrics failed: ${err instanceof Error ? err.message : err}\n`);
     }
