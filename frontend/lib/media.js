@@ -18,7 +18,7 @@
  */
 import { LivePlayer } from './player.js';
 import { Controls } from './controls.js';
-import { takeEarly, takeEarlySource, initURL } from './stream-name.js';
+import { takeEarly, initURL } from './stream-name.js';
 
 /** A failed player is replaced at most this often (ms). */
 const RESTART_MS = 5000;
@@ -139,17 +139,13 @@ export class Media {
    * Fetches the init segment and opens the media source before the first
    * chunk comes, which then plays at once. The first chunks come over
    * HTTP (lib/httpfeed.js) in one answer from the newest keyframe to the
-   * live edge: the player joins without gathering more. On the watch and
-   * embed pages lib/early.js has usually done all that and started playing
-   * before this runs: the player takes its media source over.
+   * live edge: the player joins without gathering more.
    */
   prefetch() {
     this.#prefetched = this.#fetchInitNow();
     this.#prefetched.catch(() => {}); // a stream without video yet: fetched again later
     this.#player ??= this.#newPlayer(true);
-    const early = takeEarlySource(); // lib/early.js may be playing already
-    if (early) this.#player.adopt(early);
-    else this.#player.warm();
+    this.#player.warm();
   }
 
   /** @param {boolean} joinNow  join at the first chunk, without waiting for more */

@@ -40,19 +40,6 @@
  */
 
 /**
- * @typedef {object} EarlySource  what lib/early.js set up before the modules ran
- * @property {MediaSource} ms
- * @property {SourceBuffer} sb          with the init segment and the chunks before `next` appended
- * @property {string} mime
- * @property {number} next              the first chunk it did not append
- * @property {number} joinSeq           the keyframe chunk it started at
- * @property {number} joinTimestamp
- * @property {number} appended          chunks appended
- * @property {{mediaEnd: number, timestamp: number}} edge  the newest chunk's end in media time, and its cut time
- * @property {() => number | null} playingAt  Date.now() of the video's first 'playing', if it came
- */
-
-/**
  * @typedef {object} PlayerStats
  * @property {'waiting' | 'playing' | 'stalled' | 'error'} state
  * @property {number | null} latency   seconds behind live at the playhead
@@ -183,41 +170,6 @@ export class LivePlayer {
       .finally(() => { this.#warming = null; });
   }
 
-  /**
-   * Takes over the media source that lib/early.js opened and started
-   * playing before this module ran: the player goes on from the chunk
-   * after the ones it appended. If that failed, it starts as warm() does.
-   * @param {Promise<EarlySource>} early
-   */
-  adopt(early) {
-    if (this.#sb !== null || this.#warming) return;
-    this.#warming = early
-      .then((s) => {
-        this.#ms = s.ms;
-        this.#sb = s.sb;
-        this.#mime = s.mime;
-        this.#next = s.next;
-        this.#edge = s.edge;
-        this.#firstChunkAt ??= Date.now();
-        this.#stats.appended += s.appended;
-        this.#appendedInSource = s.appended;
-        this.#stats.join = { seq: s.joinSeq, ageMs: this.#serverNow() - s.joinTimestamp, held: s.appended };
-        for (const seq of this.#pending.keys()) if (seq < s.next) this.#pending.delete(seq);
-        const at = s.playingAt();
-        if (at !== null) {
-          this.#stats.firstFrameAt = at;
-          this.#stats.state = 'playing';
-        } else if (this.#video.paused) {
-          this.#video.play().catch(() => {}); // autoplay policy may refuse unmuted play
-        }
-      }, () => this.#init())
-      .catch(() => this.#resetMedia())
-      .finally(() => {
-        this.#warming = null;
-        this.#pump();
-      });
-  }
-
   /** Moves the playhead back to the target latency behind live. */
   goLive() {
     const b = this.#video.buffered;
@@ -250,7 +202,6 @@ export class LivePlayer {
     if (this.#busy) return;
     this.#busy = true;
     try {
-      if (this.#warming) await this.#warming; // the media source is opening, or being taken over (adopt)
       if (this.#next === null && !this.#chooseJoin()) return;
       for (;;) {
         const c = this.#next === null ? undefined : this.#pending.get(this.#next);

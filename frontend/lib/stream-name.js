@@ -41,15 +41,3 @@ export function takeEarly(url) {
   if (e) delete started?.[url];
   return e;
 }
-
-/**
- * The media source lib/early.js opened and started playing as the page
- * opened, once; null when it started none (or it was taken).
- * @returns {Promise<import('./player.js').EarlySource> | null}
- */
-export function takeEarlySource() {
-  const started = /** @type {any} */ (globalThis).shoalEarly;
-  const s = started?.source ?? null;
-  if (s) delete started.source;
-  return s;
-}
