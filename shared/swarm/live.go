@@ -84,7 +84,7 @@ func (e *Engine) cover(before uint64) {
 		return
 	}
 	e.covered = before
-	if e.started && before > 0 && before-1 > e.newest && before-1 < e.newest+uint64(e.cfg.Window) {
+	if e.started && before-1 > e.newest && before-1 < e.newest+uint64(e.cfg.Window) {
 		e.learn(before - 1)
 	}
 }

@@ -24,10 +24,10 @@
 // Commands, one handler file each: engine (cmd_engine.go), connect and
 // disconnect (cmd_connect.go), recv (cmd_recv.go), publish (cmd_publish.go),
 // fetched and fetch-failed (cmd_fetched.go), live (cmd_live.go), cover
-// (cmd_cover.go), tick (cmd_tick.go) and stats (cmd_stats.go). Every command but engine and stats
-// takes at=DURATION, the time since the start of the transcript at which
-// the event happens (default: when the last one did; time never goes
-// back). Status sends are left out unless the engine was made with
+// (cmd_cover.go), tick (cmd_tick.go) and stats (cmd_stats.go). Every
+// command but engine and stats takes at=DURATION, the time since the start
+// of the transcript at which the event happens (default: when the last one
+// did; time never goes back). Status sends are left out unless the engine was made with
 // show-status: they go to every neighbour every StatusInterval and would
 // bury what a transcript is about.
 //
