@@ -72,6 +72,7 @@ type config struct {
 	systems    []string
 	keyint     time.Duration
 	churnEvery time.Duration
+	blockRTC   bool
 	stagger    time.Duration
 	sample     time.Duration
 	pause      time.Duration
@@ -108,6 +109,7 @@ func parseFlags(args []string) (config, error) {
 	tabs := fl.Int("tabs", 0, "override every scenario's tab count (development runs)")
 	fl.DurationVar(&c.keyint, "keyint", time.Second, "keyframe interval of the feed")
 	fl.DurationVar(&c.churnEvery, "churn-every", 20*time.Second, "in the churn scenario, replace one tab this often")
+	fl.BoolVar(&c.blockRTC, "block-webrtc", false, "the tabs' WebRTC may use no UDP (a network that blocks it): Shoal must play from HTTP")
 	fl.DurationVar(&c.stagger, "stagger", 700*time.Millisecond, "between opening two tabs")
 	fl.DurationVar(&c.sample, "sample", 250*time.Millisecond, "read the frame counter at most this often per tab")
 	fl.DurationVar(&c.pause, "pause", 5*time.Second, "between phases, for the swarms to empty")
@@ -171,6 +173,7 @@ type report struct {
 	Finished    time.Time `json:"finished"`
 	Duration    string    `json:"durationPerPhase"`
 	Keyint      string    `json:"keyint"`
+	BlockWebRTC bool      `json:"blockWebRTC,omitempty"`
 	Commit      string    `json:"commit"`   // of the working tree the harness ran from
 	ShoalBin    string    `json:"shoalBin"` // the server binary, and the start of its SHA-256
 	UptimeStart string    `json:"uptimeStart"`
@@ -210,7 +213,7 @@ func run(ctx context.Context, cfg config) error {
 		return err
 	}
 
-	rep := report{ShoalBin: describeBin(shoalBin), Started: time.Now(), Duration: cfg.duration.String(), Keyint: cfg.keyint.String(), UptimeStart: uptime(), Commit: gitCommit(), HLSConfig: hlsConfigDoc(cfg.hlsSync, cfg.highDemand)}
+	rep := report{ShoalBin: describeBin(shoalBin), Started: time.Now(), Duration: cfg.duration.String(), Keyint: cfg.keyint.String(), BlockWebRTC: cfg.blockRTC, UptimeStart: uptime(), Commit: gitCommit(), HLSConfig: hlsConfigDoc(cfg.hlsSync, cfg.highDemand)}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -337,6 +340,9 @@ func runPhase(ctx context.Context, cfg config, sc scenario, sys, url string, ser
 		"--server-pid", strconv.Itoa(serverPid),
 		"--sample-ms", strconv.FormatInt(cfg.sample.Milliseconds(), 10),
 		"--points", string(points)}
+	if cfg.blockRTC {
+		args = append(args, "--block-webrtc")
+	}
 	logPath := filepath.Join(logs, fmt.Sprintf("tabs-%s-%s.log", sc.name, sys))
 	log, err := os.Create(logPath)
 	if err != nil {

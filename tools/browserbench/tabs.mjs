@@ -66,6 +66,7 @@ function flags() {
       'server-pid': { type: 'string', default: '0' },
       'sample-ms': { type: 'string', default: '250' },
       points: { type: 'string' },
+      'block-webrtc': { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -82,6 +83,7 @@ function flags() {
     serverPid: Number(values['server-pid']),
     sampleMs: Number(values['sample-ms']),
     points: JSON.parse(String(values.points)),
+    blockWebRTC: Boolean(values['block-webrtc']),
   };
 }
 
@@ -233,7 +235,10 @@ async function main() {
   });
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: CHROMIUM_ARGS,
+    // --block-webrtc: WebRTC may use no UDP at all (as on a network that
+    // blocks it), so no data channel ever opens and every tab must play
+    // from HTTP.
+    args: opts.blockWebRTC ? [...CHROMIUM_ARGS, '--force-webrtc-ip-handling-policy=disable_non_proxied_udp'] : CHROMIUM_ARGS,
     handleSIGINT: false,
   });
   const bcdp = await browser.newBrowserCDPSession();
