@@ -679,15 +679,26 @@ func TestLonelyViewerPlaysFromFetches(t *testing.T) {
 }
 
 // TestLiveAfterTheStart: a peer with parents takes a Live only as the
-// anchor of its predictions (its trees tell it of new chunks, and its
-// repair deadlines count from then); one without parents learns from it
-// that the chunks exist, dated from when they were due; a jump beyond the
-// window (a new run of the origin) is believed by all.
+// anchor of its predictions while its trees push (they tell it of new
+// chunks, however far behind the origin it sits, and its repair deadlines
+// count from then); one whose parents all went quiet for quietRounds
+// rounds, or without parents, learns from it that the chunks exist, dated
+// from when they were due; a jump beyond the window (a new run of the
+// origin) is believed by all.
 func TestLiveAfterTheStart(t *testing.T) {
-	e := joined(t, Config{})
-	step(t, e, time.Second, Live{Newest: 104})
+	e := joined(t, Config{}) // 2 stripes, chunks up to 100 pushed at 0 s
+	step(t, e, 100*time.Millisecond, Live{Newest: 110})
 	if n := e.Stats().Newest; n != 100 {
-		t.Fatalf("a peer with parents learnt %d from a Live", n)
+		t.Fatalf("a peer whose parents push learnt %d from a Live", n)
+	}
+	// Chunk timestamps are 250 ms apart: a round of 2 stripes is 500 ms.
+	step(t, e, 900*time.Millisecond, Live{Newest: 111})
+	if n := e.Stats().Newest; n != 100 {
+		t.Fatalf("a peer whose parents were quiet for 0.9 s (< 2 rounds) learnt %d from a Live", n)
+	}
+	step(t, e, time.Second, Live{Newest: 112})
+	if n := e.Stats().Newest; n != 112 {
+		t.Fatalf("a peer whose parents were quiet for 2 rounds: Newest %d after Live{112}, want 112", n)
 	}
 	jump := uint64(100 + 128 + 50)
 	step(t, e, time.Second, Live{Newest: jump})

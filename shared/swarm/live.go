@@ -11,6 +11,12 @@ import "time"
 // every 2 s.
 const maxProbeBackoff = 2 * time.Second
 
+// quietRounds is how many whole rounds of the stripes (Stripes chunk
+// intervals each) may pass without a push from any parent before a peer
+// takes the tracker's Live for the live edge: each parent pushes once a
+// round, however deep the peer sits.
+const quietRounds = 2
+
 // onLive takes the tracker's word on the live edge. It is trusted, unlike
 // a neighbour's Status: the tracker has it from the origin.
 func (e *Engine) onLive(ev Live) {
@@ -19,11 +25,16 @@ func (e *Engine) onLive(ev Live) {
 		e.join(ev)
 		return
 	}
-	// A peer with a parent hears of new chunks sooner from its trees (and
-	// times its repairs from when it does); one without has nobody else to
-	// hear it from. A jump beyond the window is a new run of the origin,
-	// whose numbers start above the old ones: believed whatever.
-	if e.parents() > 0 && ev.Newest < e.newest+uint64(e.cfg.Window) {
+	// A peer with a parent hears of new chunks from its trees (and times
+	// its repairs from when it does), however deep it sits; one without
+	// has nobody else to hear it from. But trees from which nothing came
+	// for quietRounds rounds have gone quiet (a parent's tab starved of
+	// CPU, and under it every neighbour): without the tracker's word the
+	// peer would know of nothing missing, and play out its buffer and
+	// freeze until the parent woke. A jump beyond the window is a new run
+	// of the origin, whose numbers start above the old ones: believed
+	// whatever.
+	if e.parents() > 0 && !e.treesQuiet() && ev.Newest < e.newest+uint64(e.cfg.Window) {
 		return
 	}
 	old := e.newest
@@ -87,6 +98,19 @@ func (e *Engine) cover(before uint64) {
 	if e.started && before-1 > e.newest && before-1 < e.newest+uint64(e.cfg.Window) {
 		e.learn(before - 1)
 	}
+}
+
+// treesQuiet reports whether the peer has parents and none of them pushed
+// anything for quietRounds rounds.
+func (e *Engine) treesQuiet() bool {
+	var last time.Time
+	for s := range e.stripes {
+		if st := &e.stripes[s]; st.parent != nil {
+			last = later(last, later(st.since, st.lastAt))
+		}
+	}
+	round := time.Duration(len(e.stripes)) * e.interval()
+	return !last.IsZero() && e.now.Sub(last) >= quietRounds*round
 }
 
 // lonely reports whether the peer has had no parent in any stripe for
