@@ -109,7 +109,7 @@ func parseFlags(args []string) (config, error) {
 	tabs := fl.Int("tabs", 0, "override every scenario's tab count (development runs)")
 	fl.DurationVar(&c.keyint, "keyint", time.Second, "keyframe interval of the feed")
 	fl.DurationVar(&c.churnEvery, "churn-every", 20*time.Second, "in the churn scenario, replace one tab this often")
-	fl.BoolVar(&c.blockRTC, "block-webrtc", false, "the tabs' WebRTC may use no UDP (a network that blocks it): Shoal must play from HTTP")
+	fl.BoolVar(&c.blockRTC, "block-webrtc", false, "no data channel can open (the tabs gather no loopback ICE candidate, the server offers none), as for a viewer whose network blocks WebRTC: Shoal must play from HTTP")
 	fl.DurationVar(&c.stagger, "stagger", 700*time.Millisecond, "between opening two tabs")
 	fl.DurationVar(&c.sample, "sample", 250*time.Millisecond, "read the frame counter at most this often per tab")
 	fl.DurationVar(&c.pause, "pause", 5*time.Second, "between phases, for the swarms to empty")
@@ -249,7 +249,7 @@ func run(ctx context.Context, cfg config) error {
 		return err
 	}
 	key := randomKey()
-	shoal, err := startShoal(ctx, shoalBin, shoalAddr, rtmpAddr, key, filepath.Join(tmp, "data"), filepath.Join(logs, "shoal.log"))
+	shoal, err := startShoal(ctx, shoalBin, shoalAddr, rtmpAddr, key, filepath.Join(tmp, "data"), filepath.Join(logs, "shoal.log"), cfg.blockRTC)
 	if err != nil {
 		return fmt.Errorf("shoal: %w (log: %s)", err, filepath.Join(logs, "shoal.log"))
 	}

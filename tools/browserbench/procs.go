@@ -56,11 +56,16 @@ func startCmd(ctx context.Context, logPath, dir, name string, args ...string) (*
 
 // startShoal runs bin/shoal the way the brief asks: one RTMP stream "live"
 // with key, the origin pushing one copy of the stream (-origin-copies 1),
-// loopback ICE, a private data directory, no demo stream.
-func startShoal(ctx context.Context, bin, addr, rtmpAddr, key, dataDir, logPath string) (*exec.Cmd, error) {
-	cmd, err := startCmd(ctx, logPath, "", bin,
-		"-addr", addr, "-rtmp-addr", rtmpAddr, "-ice-loopback", "-data-dir", dataDir,
-		"-stream-keys", "live="+key, "-origin-copies", "1", "-demo", "")
+// loopback ICE (unless blockRTC: then the origin, in a namespace with only
+// loopback, has no ICE candidate a tab can reach), a private data
+// directory, no demo stream.
+func startShoal(ctx context.Context, bin, addr, rtmpAddr, key, dataDir, logPath string, blockRTC bool) (*exec.Cmd, error) {
+	args := []string{"-addr", addr, "-rtmp-addr", rtmpAddr, "-data-dir", dataDir,
+		"-stream-keys", "live=" + key, "-origin-copies", "1", "-demo", ""}
+	if !blockRTC {
+		args = append(args, "-ice-loopback")
+	}
+	cmd, err := startCmd(ctx, logPath, "", bin, args...)
 	if err != nil {
 		return nil, err
 	}

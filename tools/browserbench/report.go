@@ -25,7 +25,7 @@ func markdown(r report) string {
 	fmt.Fprintf(&b, "Browser benchmark, %s (harness at commit %s), %s per scenario and system, keyframe every %s; Shoal: %s.\n\n",
 		r.Started.Format("2006-01-02 15:04"), r.Commit, r.Duration, r.Keyint, r.ShoalBin)
 	if r.BlockWebRTC {
-		b.WriteString("**WebRTC blocked** (`-block-webrtc`): the tabs' WebRTC may use no UDP, so no data channel opens and every tab plays from HTTP.\n\n")
+		b.WriteString("**WebRTC blocked** (`-block-webrtc`): no data channel can open (the tabs gather no loopback ICE candidate, the server offers none), as for a viewer whose network blocks WebRTC: every tab plays from HTTP.\n\n")
 	}
 	fmt.Fprintf(&b, "Machine load: at start `%s`; at end `%s`.\n\n", r.UptimeStart, r.UptimeEnd)
 	if r.Interrupted {

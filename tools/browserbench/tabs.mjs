@@ -235,10 +235,13 @@ async function main() {
   });
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    // --block-webrtc: WebRTC may use no UDP at all (as on a network that
-    // blocks it), so no data channel ever opens and every tab must play
-    // from HTTP.
-    args: opts.blockWebRTC ? [...CHROMIUM_ARGS, '--force-webrtc-ip-handling-policy=disable_non_proxied_udp'] : CHROMIUM_ARGS,
+    // --block-webrtc: without --allow-loopback-in-peer-connection a tab
+    // in the loopback-only namespace gathers no ICE candidate (and the
+    // server runs without -ice-loopback), so no data channel ever opens,
+    // as for a viewer whose network blocks WebRTC: every tab must play
+    // from HTTP. (Chromium's --force-webrtc-ip-handling-policy did not
+    // stop the loopback pairs.)
+    args: opts.blockWebRTC ? CHROMIUM_ARGS.filter((a) => a !== '--allow-loopback-in-peer-connection') : CHROMIUM_ARGS,
     handleSIGINT: false,
   });
   const bcdp = await browser.newBrowserCDPSession();
