@@ -26,7 +26,13 @@ const STALL_MS = 5_000;
 /** Bound on `window.__shoal.chunks` (about 80 minutes at 4 chunks/s). */
 const HOOK_MAX_CHUNKS = 20_000;
 
-/** @typedef {import('./lib/shoal.js').ChunkInfo} ChunkInfo */
+/**
+ * A chunk as the swarm panel logs it: from the swarm (lib/shoal.js's
+ * ChunkInfo: a peer or the origin) or, at the page's start, from the HTTP
+ * feed (lib/httpfeed.js), which names no peer.
+ * @typedef {{seq: number, size: number, from: 'peer' | 'origin', peer: string}
+ *   | {seq: number, size: number, from: 'http', peer?: undefined}} ChunkInfo
+ */
 /** @typedef {import('./lib/shoal.js').Stats} Stats */
 
 /**
@@ -35,7 +41,7 @@ const HOOK_MAX_CHUNKS = 20_000;
  * @typedef {object} TestHook
  * @property {number} pageStart         Date.now() at script start
  * @property {number | null} firstChunkAt Date.now() at the first onChunk
- * @property {Record<string, 'peer' | 'origin'>} chunks seq -> source of its first delivery
+ * @property {Record<string, 'peer' | 'origin' | 'http'>} chunks seq -> source of its first delivery ('http': the page's HTTP start)
  * @property {Stats | null} stats       latest stats
  * @property {string | null} error      latest error message
  * @property {import('./lib/player.js').PlayerStats | null} player latest player stats
@@ -262,7 +268,7 @@ class Viewer {
     const from = document.createElement('span');
     from.className = 'from';
     from.textContent = info.from === 'peer' ? `peer ${shortID(info.peer)}` : info.from === 'http' ? 'origin (page start)' : 'origin';
-    from.title = info.peer;
+    from.title = info.peer ?? '';
     li.append(seq, size, from);
     const log = this.#els.log;
     log.prepend(li);

@@ -97,7 +97,7 @@ export class Media {
     return this.#player?.next ?? null;
   }
 
-  /** @param {{seq: number, timestamp: number, from: string, data?: Uint8Array, keyframe?: boolean, discontinuity?: boolean}} info */
+  /** @param {{seq: number, timestamp: number, from: string, data?: Uint8Array<ArrayBuffer>, keyframe?: boolean, discontinuity?: boolean}} info */
   chunk(info) {
     this.#lastChunkAt = Date.now();
     if (!info.data || this.#hasMedia === false || this.#closed) return;

@@ -30,13 +30,13 @@
  * @property {number} timestamp   server clock (unix ms) when the fragment was cut
  * @property {boolean} keyframe
  * @property {boolean} discontinuity
- * @property {Uint8Array} data
+ * @property {Uint8Array<ArrayBuffer>} data
  */
 
 /**
  * @typedef {object} InitSegment
  * @property {string} mime  e.g. `video/mp4; codecs="avc1.64001f,mp4a.40.2"`
- * @property {Uint8Array} data
+ * @property {Uint8Array<ArrayBuffer>} data
  */
 
 /**
@@ -317,7 +317,7 @@ export class LivePlayer {
    * at a time, and starting an append while a remove runs throws (that
    * was a hole every 10 s once 40 s had played). A full buffer
    * (QuotaExceededError) is trimmed harder and the append tried once more.
-   * @param {Uint8Array} data
+   * @param {Uint8Array<ArrayBuffer>} data  (appendBuffer takes no view of a SharedArrayBuffer)
    */
   async #appendBytes(data) {
     await this.#trim(KEEP_BEHIND);

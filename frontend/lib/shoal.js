@@ -44,6 +44,9 @@
  * @property {number} size       payload bytes
  * @property {'peer' | 'origin'} from
  * @property {string} peer       id of the sending peer (the origin's id when from is "origin")
+ * @property {boolean} keyframe  the chunk starts with a keyframe: a player can start there
+ * @property {boolean} discontinuity  the chunk starts a new run of the stream (the broadcaster reconnected)
+ * @property {Uint8Array<ArrayBuffer>} [data]  the chunk's bytes, with JoinOptions.wantData
  */
 
 /**
@@ -70,8 +73,12 @@
  * @property {string} stream
  * @property {string} [signalURL]      default ws(s)://<location.host>/api/signal
  * @property {IceServer[]} [iceServers]
+ * @property {boolean} [wantData]      pass each chunk's bytes to onChunk (ChunkInfo.data)
+ * @property {number} [startSeq]       the first chunk the page still needs (it played those before over HTTP); 0: the live edge
+ * @property {boolean} [debug]         log every link, subscription and fetch to the console
  * @property {(info: ChunkInfo) => void} [onChunk]
  * @property {(stats: Stats) => void} [onStats]
+ * @property {(s: {state: 'connecting' | 'joined' | 'reconnecting', detail: string}) => void} [onState]  the peer joins again by itself
  * @property {(message: string) => void} [onError]
  */
 
@@ -191,6 +198,7 @@ async function loadInWorker({ execURL = preloaded('/wasm/wasm_exec.js'), wasmURL
     host.closeAll();
   };
   worker.postMessage({ t: 'start', execURL: new URL(execURL, location.href).href, wasmURL: new URL(wasmURL, location.href).href });
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
   let timer;
   await Promise.race([
     started,

@@ -117,6 +117,13 @@ type Config struct {
 	WHIPAllowedOrigins []string
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
+
+	// peerHook, when set, is called from a joined peer's signaling loop
+	// each time the server has dealt with a message of the peer's
+	// (relayed, answered or refused it), with how many so far, and once
+	// more when the loop ends (open false). Tests set it (export_test.go)
+	// to wait for the server rather than sleep.
+	peerHook func(peer string, handled int, open bool)
 }
 
 // Defaults is the Config whose values a zero field of Config takes (New

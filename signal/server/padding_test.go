@@ -49,17 +49,41 @@ func TestPaddedSignalingBoundsMemory(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	base := startServer(t, ctx, server.Config{SignalBytesPerSecond: 1 << 30, SignalByteBurst: 1 << 30})
+	// The server tells the test how far each peer's loop has got, so that
+	// the heap is measured once it has dealt with every offer sent.
+	var (
+		hmu     sync.Mutex
+		handled = map[string]int{}  // by peer id: messages the server dealt with
+		ended   = map[string]bool{} // peers whose loop ended (closed as too slow)
+	)
+	hook := func(peer string, n int, open bool) {
+		hmu.Lock()
+		defer hmu.Unlock()
+		handled[peer] = n
+		ended[peer] = ended[peer] || !open
+	}
+	base := startServer(t, ctx, server.WithPeerHook(server.Config{SignalBytesPerSecond: 1 << 30, SignalByteBurst: 1 << 30}, hook))
 	before := heapInUse()
 
 	const conns = 32
 	type attacker struct {
 		c          *websocket.Conn
-		neighbours []string
+		id         string   // from the welcome
+		neighbours []string // from the introductions
+		sent       int      // offers written
 	}
 	as := make([]*attacker, conns)
 	var mu sync.Mutex
-	var wg sync.WaitGroup
+	var wg, welcomed, learned sync.WaitGroup
+	// Each reader learns its neighbours, then stops reading for good,
+	// past the last introduction: the answer to a marker (an offer to a
+	// peer that is not there) sent once every attacker has its welcome.
+	// The tracker delivers a join's welcome and introductions under one
+	// lock, and the marker's answer is queued after the marker's Relay
+	// has taken that lock, so it comes after every introduction.
+	// (coder/websocket closes a connection whose Read is cancelled: a
+	// reader stops by not reading, never with a timeout.)
+	marker := []byte(`{"v":1,"type":"offer","peer":"nobody","sdp":"v=0"}`)
 	for i := range as {
 		c := wsDial(t, ctx, base)
 		defer c.CloseNow()
@@ -68,34 +92,61 @@ func TestPaddedSignalingBoundsMemory(t *testing.T) {
 		}
 		a := &attacker{c: c}
 		as[i] = a
-		go func() { // learn the neighbours for a while, then stop reading
-			// coder/websocket closes a connection whose Read is
-			// cancelled: read until the deadline has passed (the last
-			// Read takes one more message), never with a timeout.
-			for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); {
+		welcomed.Add(1)
+		learned.Add(1)
+		go func() {
+			defer learned.Done()
+			welcome := sync.OnceFunc(welcomed.Done)
+			defer welcome()
+			for {
 				_, b, err := c.Read(ctx)
 				if err != nil {
 					return
 				}
-				if m, err := signaling.Decode(b); err == nil && m.Type == signaling.TypeNeighbour {
+				m, err := signaling.Decode(b)
+				switch {
+				case err != nil:
+				case m.Type == signaling.TypeWelcome:
+					mu.Lock()
+					a.id = m.ID
+					mu.Unlock()
+					welcome()
+				case m.Type == signaling.TypeNeighbour:
 					mu.Lock()
 					a.neighbours = append(a.neighbours, m.Peer)
 					mu.Unlock()
+				case m.Type == signaling.TypeError && m.Code == signaling.CodeNoSuchPeer:
+					return // the marker's answer
 				}
 			}
 		}()
 	}
-	time.Sleep(2500 * time.Millisecond) // every reader is past its deadline, most blocked in a last Read
-	var peak uint64                     // the heap with its garbage, as /debug/vars shows it
+	welcomed.Wait()
+	for _, a := range as {
+		if err := a.c.Write(ctx, websocket.MessageText, marker); err != nil {
+			t.Fatal(err)
+		}
+	}
+	learned.Wait()
+	if ctx.Err() != nil {
+		t.Fatal("the attackers never learned their neighbours")
+	}
+	var peak uint64 // the heap with its garbage, as /debug/vars shows it
 	sampled := make(chan struct{})
 	sctx, scancel := context.WithCancel(ctx)
 	go func() {
 		defer close(sampled)
-		for sctx.Err() == nil {
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
 			var ms runtime.MemStats
 			runtime.ReadMemStats(&ms)
 			peak = max(peak, ms.HeapAlloc)
-			time.Sleep(50 * time.Millisecond)
+			select {
+			case <-sctx.Done():
+				return
+			case <-tick.C:
+			}
 		}
 	}()
 	sent := 0
@@ -113,18 +164,35 @@ func TestPaddedSignalingBoundsMemory(t *testing.T) {
 				}
 				mu.Lock()
 				sent++
+				a.sent++
 				mu.Unlock()
 			}
 		}()
 	}
 	wg.Wait()
-	time.Sleep(2 * time.Second) // the server relays and queues
+	// The server relays and queues: wait until it has dealt with each
+	// attacker's marker and offers, or closed its connection.
+	closed := 0
+	waitFor(t, 30*time.Second, "the server to deal with every offer sent", func() bool {
+		hmu.Lock()
+		defer hmu.Unlock()
+		closed = 0
+		for _, a := range as {
+			switch {
+			case ended[a.id]:
+				closed++
+			case handled[a.id] < 1+a.sent:
+				return false
+			}
+		}
+		return true
+	})
 	scancel()
 	<-sampled
 	after := heapInUse()
 	grew := int64(after) - int64(before)
-	t.Logf("%d padded offers sent; live heap %d → %d MB (%+d MB); peak with garbage %d MB",
-		sent, before>>20, after>>20, grew>>20, peak>>20)
+	t.Logf("%d padded offers sent; %d connections closed as too slow; live heap %d → %d MB (%+d MB); peak with garbage %d MB",
+		sent, closed, before>>20, after>>20, grew>>20, peak>>20)
 	if sent < conns*100 {
 		t.Fatalf("only %d offers sent: the attack did not run", sent)
 	}

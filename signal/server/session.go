@@ -239,6 +239,14 @@ func (s *Server) serveSignal(ctx context.Context, conn signaling.Conn, who strin
 	log.Info("peer joined", "origin", isOrigin)
 	defer func() { log.Info("peer left", "reason", reason) }()
 
+	handled := 0 // messages dealt with, for Config.peerHook
+	hook := func(open bool) {
+		if h := s.cfg.peerHook; h != nil {
+			h(id, handled, open)
+		}
+	}
+	defer hook(false)
+
 	limit := rate.NewLimiter(rate.Limit(s.cfg.MaxMessagesPerSecond), s.cfg.MessageBurst)
 	bad := 0
 	for {
@@ -257,6 +265,8 @@ func (s *Server) serveSignal(ctx context.Context, conn signaling.Conn, who strin
 				return
 			}
 			sess.Deliver(signaling.Errorf(signaling.CodeBadMessage, "%v", err))
+			handled++
+			hook(true)
 			continue
 		}
 		if !isOrigin && !limit.Allow() {
@@ -278,6 +288,8 @@ func (s *Server) serveSignal(ctx context.Context, conn signaling.Conn, who strin
 		default:
 			sess.Deliver(signaling.Errorf(signaling.CodeBadMessage, "unexpected %q message", m.Type))
 		}
+		handled++
+		hook(true)
 	}
 }
 

@@ -1,7 +1,18 @@
 #!/usr/bin/env bash
 # Installs what the browser tests need when it is missing: Debian's
-# Chromium and ffmpeg, and playwright-core (pinned in tools/e2e).
+# Chromium and ffmpeg, and playwright-core (pinned in tools/e2e); and
+# TypeScript for the frontend's type check (pinned in tools/typecheck).
+# `deps.sh typecheck` installs TypeScript alone (go tool task lint).
 set -euo pipefail
+typecheck() (
+  cd "$(dirname "$0")/../typecheck"
+  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    echo "deps: installing TypeScript for the type check with npm ci" >&2
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
+)
+typecheck
+if [ "${1:-}" = typecheck ]; then exit 0; fi
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v ffmpeg >/dev/null || missing+=(ffmpeg)

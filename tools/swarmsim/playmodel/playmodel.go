@@ -17,9 +17,11 @@
 // (Window behind the newest delivered) is skipped. Unlike the real player
 // it does not skip a chunk missing for over 1.5 s: it waits for it. Nor does
 // it model the page's start over HTTP (frontend/lib/httpfeed.js), which
-// joins at once at the first answer's keyframe. And it counts a playhead's
-// latency from its chunk's publication, one chunk interval less than the
-// player, which counts it from the frame shown.
+// joins at once at the first answer's keyframe.
+//
+// Latency behind live is counted as the player counts it: from the frame
+// at the playhead, so a chunk starting to play is behind live by the time
+// since its publication (its cut) plus one interval, its own media.
 //
 // testdata/vectors.json holds decisions (join, play, wait, skip, jump) that
 // this package's test and player.js's (frontend/test/player.test.mjs) both
@@ -59,7 +61,9 @@ type Config struct {
 	StartupChunks int   // chunks held from the join point before playing (default 3)
 	Window        int   // the engine's window: a missing chunk this far behind the newest delivered is skipped (default 128)
 	// OnPlay, when set, is called for every chunk played with when it
-	// played and how far behind live (its publish time) it was then.
+	// played and how far behind live it was then: the time since its
+	// first frame's media was live, one interval before its publication
+	// (behind).
 	OnPlay func(seq uint64, at, latency int64)
 }
 
@@ -247,13 +251,22 @@ func (pl *Player) Advance(t int64) {
 			continue
 		}
 		pl.st.Played++
-		latency := pl.due - a.pub
+		latency := pl.behind(a)
 		if pl.cfg.OnPlay != nil {
 			pl.cfg.OnPlay(pl.next, pl.due, latency)
 		}
 		pl.next++
 		pl.due += pl.playTime(latency)
 	}
+}
+
+// behind is how far behind live the playhead is as chunk a starts to play
+// at pl.due, counted as player.js counts it: the live edge (the newest
+// media end, advanced by the time since that media was cut) less the
+// playhead, the start of a's media. A chunk is cut, and published, when
+// its media ends: its start was live one interval before.
+func (pl *Player) behind(a arrival) int64 {
+	return pl.due - (a.pub - pl.cfg.Interval)
 }
 
 // jump moves a playhead more than 6 s behind its target (1 s in the first
@@ -264,7 +277,7 @@ func (pl *Player) jump(a arrival) bool {
 	if pl.due-pl.st.StartAt < startWindow {
 		far = startJump
 	}
-	if pl.due-a.pub <= pl.target+far {
+	if pl.behind(a) <= pl.target+far {
 		return false
 	}
 	back := uint64(pl.target / pl.cfg.Interval)

@@ -23,7 +23,9 @@ type Report struct {
 	Viewers ViewerCounts `json:"viewers"`
 	// StartupMs is join → first chunk played, per viewer that started.
 	StartupMs Dist `json:"startupMs"`
-	// LatencyMs is due time − publish time, per chunk played.
+	// LatencyMs is how far behind live each chunk played was as it began
+	// to play, counted as the player counts it (package playmodel): due
+	// time − publish time + one chunk interval, its own media.
 	LatencyMs   Dist        `json:"latencyMs"`
 	Rebuffering Rebuffering `json:"rebuffering"`
 	// Offload is the share of payload bytes delivered to viewers that
