@@ -65,6 +65,9 @@ const STALL_STEP = 0.25;
 const MAX_TARGET = 4;
 const CALM_MS = 10_000;
 const CALM_STEP = 0.1;
+// The playhead speeds up once this many seconds over the target, until it
+// is back at the target.
+const CATCH_UP = 0.25;
 // The join point may be this many seconds nearer live than the target.
 const JOIN_SLACK = 0.5;
 // The playhead jumps to the target when more than FAR_JUMP seconds behind
@@ -108,6 +111,8 @@ export class LivePlayer {
   /** @type {number | null} since when #next has been missing */
   #missingSince = null;
   #busy = false;
+  /** playing fast until back at the target */
+  #catchingUp = false;
   /** @type {Promise<void> | null} warm() at work */
   #warming = null;
   /** @type {{mediaEnd: number, timestamp: number} | null} newest appended chunk */
@@ -415,10 +420,15 @@ export class LivePlayer {
         v.currentTime = Math.max(v.currentTime, end - this.#targetLatency);
       } else if (!v.paused) {
         // Gentle: up to 10% fast to catch up while there is buffer to
-        // spend, 5% slow when the buffer runs thin (better than a stall).
+        // spend, from CATCH_UP over the target down to the target itself
+        // (stopping at CATCH_UP over, the player sat there: 0.25 s later
+        // than it aimed), 5% slow when the buffer runs thin (better than a
+        // stall).
+        const over = latency - this.#targetLatency;
         let rate = 1.0;
-        if (latency > this.#targetLatency + 0.25 && this.#stats.buffered > 1.0) rate = 1.1;
+        if (this.#stats.buffered > 1.0 && (over > CATCH_UP || (this.#catchingUp && over > 0))) rate = 1.1;
         else if (this.#stats.buffered < 0.25) rate = 0.95;
+        this.#catchingUp = rate > 1;
         if (v.playbackRate !== rate) v.playbackRate = rate;
       }
     }

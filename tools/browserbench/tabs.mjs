@@ -259,6 +259,68 @@ async function main() {
   const tabs = [];
   const serverPorts = new Set();
 
+  /**
+   * Counts one DevTools network event of tab's, from its page or (prefix
+   * 'w<session>:') its worker, into tab.requests and tab.wsBytes.
+   * @param {Tab} tab @param {string} prefix @param {string} method @param {any} e
+   */
+  const countNetwork = (tab, prefix, method, e) => {
+    const id = prefix + e.requestId;
+    switch (method) {
+      case 'Network.requestWillBeSent':
+        tab.requests.set(id, { url: e.request.url, kind: classify(e.request.url, e.type ?? ''), data: 0, total: 0 });
+        break;
+      case 'Network.dataReceived': {
+        const r = tab.requests.get(id);
+        if (r) r.data += e.encodedDataLength;
+        break;
+      }
+      case 'Network.loadingFinished': {
+        const r = tab.requests.get(id);
+        if (r) r.total = e.encodedDataLength;
+        break;
+      }
+      case 'Network.webSocketFrameReceived': {
+        const p = e.response.payloadData ?? '';
+        const n = e.response.opcode === 2 ? Math.floor((p.length * 3) / 4) : Buffer.byteLength(p);
+        tab.wsBytes.signal = (tab.wsBytes.signal ?? 0) + n;
+        break;
+      }
+    }
+  };
+
+  // What a tab's wasm peer fetches itself (the engine's chunks over HTTP,
+  // the signaling socket) goes out from its dedicated worker, whose
+  // network events the page's DevTools session never sees. The browser's
+  // session watches for workers, attaches to each (non-flat: its messages
+  // come wrapped in Target.receivedMessageFromTarget) and counts its
+  // network events into the tab whose browser context it runs in. A worker
+  // runs a moment before Network.enable reaches it: what it fetches at
+  // once (the wasm from the HTTP cache) may go uncounted; its chunk
+  // fetches come seconds later.
+  /** @type {Map<string, Tab>} */
+  const tabByContext = new Map();
+  /** @type {Map<string, Tab>} */
+  const workerTabs = new Map();
+  bcdp.on('Target.targetCreated', async ({ targetInfo: ti }) => {
+    const tab = ti.type === 'worker' ? tabByContext.get(ti.browserContextId ?? '') : undefined;
+    if (!tab) return;
+    try {
+      const { sessionId } = await bcdp.send('Target.attachToTarget', { targetId: ti.targetId, flatten: false });
+      workerTabs.set(sessionId, tab);
+      await bcdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id: 1, method: 'Network.enable' }) });
+    } catch (err) {
+      process.stderr.write(`[tab ${tab.index}] cannot watch its worker's network: ${err}\n`);
+    }
+  });
+  bcdp.on('Target.receivedMessageFromTarget', ({ sessionId, message }) => {
+    const tab = workerTabs.get(sessionId);
+    if (!tab) return;
+    const m = JSON.parse(message);
+    if (m.method?.startsWith('Network.')) countNetwork(tab, `w${sessionId}:`, m.method, m.params);
+  });
+  await bcdp.send('Target.setDiscoverTargets', { discover: true });
+
   /** @param {Tab} tab */
   const drain = async (tab) => {
     if (!tab.page || tab.page.isClosed()) return;
@@ -374,22 +436,13 @@ async function main() {
       tab.errors.push('the tab crashed');
       process.stderr.write(`[tab ${index}] crashed\n`);
     });
-    cdp.on('Network.requestWillBeSent', (e) => {
-      tab.requests.set(e.requestId, { url: e.request.url, kind: classify(e.request.url, e.type ?? ''), data: 0, total: 0 });
-    });
-    cdp.on('Network.dataReceived', (e) => {
-      const r = tab.requests.get(e.requestId);
-      if (r) r.data += e.encodedDataLength;
-    });
-    cdp.on('Network.loadingFinished', (e) => {
-      const r = tab.requests.get(e.requestId);
-      if (r) r.total = e.encodedDataLength;
-    });
-    cdp.on('Network.webSocketFrameReceived', (e) => {
-      const p = e.response.payloadData ?? '';
-      const n = e.response.opcode === 2 ? Math.floor((p.length * 3) / 4) : Buffer.byteLength(p);
-      tab.wsBytes.signal = (tab.wsBytes.signal ?? 0) + n;
-    });
+    for (const m of ['Network.requestWillBeSent', 'Network.dataReceived', 'Network.loadingFinished', 'Network.webSocketFrameReceived']) {
+      cdp.on(/** @type {any} */ (m), (/** @type {any} */ e) => countNetwork(tab, '', m, e));
+    }
+    // The tab's browser context, to know its wasm peer's worker when it
+    // starts (workerNetwork).
+    const { targetInfo } = await cdp.send('Target.getTargetInfo');
+    if (targetInfo.browserContextId) tabByContext.set(targetInfo.browserContextId, tab);
     await cdp.send('Network.enable');
     await cdp.send('Performance.enable');
     tab.openedAt = Date.now();

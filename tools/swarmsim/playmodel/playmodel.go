@@ -8,8 +8,8 @@
 // short of its target latency behind live, else the oldest keyframe it
 // holds, else the first keyframe that arrives later. It starts once it
 // holds that chunk and the StartupChunks-1 after it, then plays one chunk
-// per interval: 10% faster while more than the target+250 ms behind live
-// with over 1 s buffered, 5% slower with only the playing chunk buffered,
+// per interval: 10% faster from more than the target+250 ms behind live
+// until back at the target, with over 1 s buffered, 5% slower with only the playing chunk buffered,
 // and it jumps to the target behind the newest chunk when over 6 s behind
 // it (1 s in the first 5 s of playback). The target starts at TargetLatency, moves 250 ms back at each stall
 // (up to 4 s) and 100 ms forward after 30 s without one. A missing due
@@ -93,6 +93,7 @@ type Player struct {
 	next    uint64 // next chunk to play
 	due     int64  // when next is due
 	target  int64  // latency aimed at
+	fast    bool   // catching up: fast until back at the target
 	calm    int64  // when the target last moved
 	st      Stats
 
@@ -312,8 +313,10 @@ func (pl *Player) playTime(latency int64) int64 {
 		n++
 	}
 	buffered := n * iv
+	over := latency - pl.target
+	pl.fast = buffered > catchUpBuffer && (over > catchUpMargin || (pl.fast && over > 0))
 	switch {
-	case latency > pl.target+catchUpMargin && buffered > catchUpBuffer:
+	case pl.fast:
 		return iv * 10 / 11
 	case buffered <= slowBuffer:
 		return iv * 100 / 95
