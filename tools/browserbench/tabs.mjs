@@ -11,8 +11,10 @@
  *    RTCPeerConnection byte counts), drained once a second (a drain that
  *    times out is sent again by the page at the next one);
  *  - DevTools protocol network events (Network.dataReceived and
- *    loadingFinished encodedDataLength, WebSocket frames), classified as
- *    video, page, wasm, signal or other by URL;
+ *    loadingFinished encodedDataLength, WebSocket frames) of the page and
+ *    of its wasm peer's worker, classified as video, page, wasm, signal or
+ *    other by URL, with the video's worker share and first 30 s apart
+ *    (net['video:worker'], net['video:first30s']);
  *  - Performance.getMetrics every 2 s: ProcessTime (the renderer process's
  *    CPU seconds), TaskDuration, JSHeapUsedSize; and the renderer's resident
  *    memory (VmRSS in /proc/<pid>/status, which counts the wasm memory the
@@ -203,7 +205,7 @@ function classify(url, type) {
  * @property {any[]} events
  * @property {string[]} errors
  * @property {Map<number, any>} pcs
- * @property {Map<string, {url: string, kind: string, data: number, total: number}>} requests
+ * @property {Map<string, {url: string, kind: string, data: number, total: number, at: number, worker: boolean}>} requests
  * @property {Record<string, number>} wsBytes
  * @property {any[]} perf
  * @property {number} pid        the renderer's, once known (0 before)
@@ -268,7 +270,7 @@ async function main() {
     const id = prefix + e.requestId;
     switch (method) {
       case 'Network.requestWillBeSent':
-        tab.requests.set(id, { url: e.request.url, kind: classify(e.request.url, e.type ?? ''), data: 0, total: 0 });
+        tab.requests.set(id, { url: e.request.url, kind: classify(e.request.url, e.type ?? ''), data: 0, total: 0, at: Date.now(), worker: prefix !== '' });
         break;
       case 'Network.dataReceived': {
         const r = tab.requests.get(id);
@@ -508,7 +510,16 @@ async function main() {
     tabs: tabs.map((t) => {
       /** @type {Record<string, number>} */
       const net = { ...t.wsBytes };
-      for (const r of t.requests.values()) net[r.kind] = (net[r.kind] ?? 0) + Math.max(r.data, r.total);
+      for (const r of t.requests.values()) {
+        const n = Math.max(r.data, r.total);
+        net[r.kind] = (net[r.kind] ?? 0) + n;
+        // Where a tab's video over HTTP goes: the worker's share (the
+        // engine's fetches) and what was asked for in the tab's first 30 s
+        // (the start: feed, join backlog, the fetches while channels open).
+        if (r.kind !== 'video') continue;
+        if (r.worker) net['video:worker'] = (net['video:worker'] ?? 0) + n;
+        if (r.at - t.openedAt < 30_000) net['video:first30s'] = (net['video:first30s'] ?? 0) + n;
+      }
       return {
         index: t.index,
         openedAt: t.openedAt,
