@@ -106,11 +106,10 @@ func (e *Engine) treesQuiet() bool {
 	var last time.Time
 	for s := range e.stripes {
 		if st := &e.stripes[s]; st.parent != nil {
-			last = later(last, later(st.since, st.lastAt))
+			last = later(last, st.heard())
 		}
 	}
-	round := time.Duration(len(e.stripes)) * e.interval()
-	return !last.IsZero() && e.now.Sub(last) >= quietRounds*round
+	return !last.IsZero() && e.now.Sub(last) >= quietRounds*e.round()
 }
 
 // lonely reports whether the peer has had no parent in any stripe for

@@ -251,6 +251,14 @@ func (st *stripe) observeLag(d time.Duration) {
 	st.lag += (d - st.lag) / 8
 }
 
+// heard is when the stripe's parent last showed it is alive: its last
+// push, or when it took us.
+func (st *stripe) heard() time.Time { return later(st.since, st.lastAt) }
+
+// round is how long a round of the stripes takes: one chunk of each, a
+// chunk interval apiece; each parent pushes once a round.
+func (e *Engine) round() time.Duration { return time.Duration(len(e.stripes)) * e.interval() }
+
 func later(a, b time.Time) time.Time {
 	if a.After(b) {
 		return a
@@ -308,8 +316,8 @@ func (e *Engine) checkParents() {
 		// pushed nothing for StarveRounds rounds of the stripe.
 		// A parent that lost its own parent gets three times as long to
 		// find another, or its whole subtree would scatter at once.
-		quiet := e.now.Sub(later(st.since, st.lastAt))
-		limit := max(time.Duration(e.cfg.StarveRounds)*time.Duration(k)*e.interval(), minStarve)
+		quiet := e.now.Sub(st.heard())
+		limit := max(time.Duration(e.cfg.StarveRounds)*e.round(), minStarve)
 		if st.parent.statusOK && st.parent.status.Depth[s] == wire.NoDepth {
 			limit *= 3
 		}

@@ -301,7 +301,9 @@ func (pl *Player) jump(a arrival) bool {
 // given the playhead's latency behind live then: the interval, shortened
 // or stretched by the rate steering. The buffer counts that chunk and
 // those after it that had arrived by then; with that chunk alone buffered,
-// the real player's buffer runs under 250 ms as it plays.
+// the real player's buffer runs under 250 ms as it plays. It records
+// whether the player is catching up (pl.fast), as player.js does once per
+// tick: called once per chunk played.
 func (pl *Player) playTime(latency int64) int64 {
 	iv := pl.cfg.Interval
 	n := int64(1)
