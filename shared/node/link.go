@@ -128,6 +128,14 @@ func (n *Node) newLink(id string, origin bool) (*link, error) {
 	return l, nil
 }
 
+// opened marks l's data channel open and tells the engine of the new
+// neighbour.
+func (n *Node) opened(ctx context.Context, l *link) {
+	l.open = true
+	n.log.Debug("data channel open", "neighbour", l.id, "after", time.Since(l.began).Round(time.Millisecond))
+	n.step(ctx, swarm.PeerConnected{Peer: swarm.PeerID(l.id), Origin: l.origin})
+}
+
 // watch wires a data channel's callbacks to the inbox.
 func (n *Node) watch(l *link, dc *webrtc.DataChannel) {
 	l.dc = dc

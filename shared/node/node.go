@@ -394,9 +394,7 @@ func (n *Node) handle(ctx context.Context, ev any) error {
 		if n.links[ev.l.id] != ev.l || ev.l.open {
 			return nil
 		}
-		ev.l.open = true
-		n.log.Debug("data channel open", "neighbour", ev.l.id, "after", time.Since(ev.l.began).Round(time.Millisecond))
-		n.step(ctx, swarm.PeerConnected{Peer: swarm.PeerID(ev.l.id), Origin: ev.l.origin})
+		n.opened(ctx, ev.l)
 	case linkLate:
 		if n.links[ev.l.id] != ev.l || ev.l.open {
 			return nil
@@ -409,8 +407,14 @@ func (n *Node) handle(ctx context.Context, ev any) error {
 		}
 		n.dropLink(ctx, ev.l, ev.reason, true)
 	case linkMsg:
-		if n.links[ev.l.id] != ev.l || !ev.l.open {
+		if n.links[ev.l.id] != ev.l {
 			return nil
+		}
+		if !ev.l.open {
+			// pion runs OnOpen on a goroutine of its own, so a neighbour's
+			// first message can reach the inbox before the open does; a
+			// message proves the channel open.
+			n.opened(ctx, ev.l)
 		}
 		m, ok := n.receive(ctx, ev.l, ev.data) // decode, rate-limit, verify chunks (guard.go)
 		if !ok {
