@@ -170,7 +170,7 @@ func Decode(b []byte) (Message, error) {
 	if len(b) > MaxMessageSize {
 		return m, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(b), MaxMessageSize)
 	}
-	if err := json.Unmarshal(b, &m); err != nil {
+	if err := unmarshal(b, &m); err != nil { // decode_native.go, decode_js.go
 		return Message{}, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	if m.V != Version {

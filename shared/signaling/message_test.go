@@ -2,6 +2,7 @@ package signaling
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -117,6 +118,61 @@ func TestDecodeRejects(t *testing.T) {
 			_, err := Decode([]byte(tt.in))
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("Decode = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestDecodeTypes checks what the JSON decoders (decode_native.go: the
+// server's encoding/json; decode_js.go: the browser's JSON.parse, run under
+// Node by TestDecodeInBrowser) make of fields of the wrong JSON type, nulls
+// and nesting: both must agree.
+func TestDecodeTypes(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want error    // nil: decodes to msg
+		msg  *Message // with V
+	}{
+		{"null document", `null`, ErrBadVersion, nil},
+		{"string document", `"join"`, ErrInvalid, nil},
+		{"version as string", `{"v":"1","type":"join","stream":"demo"}`, ErrInvalid, nil},
+		{"fractional version", `{"v":1.5,"type":"join","stream":"demo"}`, ErrInvalid, nil},
+		{"bool as string", `{"v":1,"type":"neighbour","peer":"p1","initiator":"yes"}`, ErrInvalid, nil},
+		{"number as bool", `{"v":1,"type":"error","code":"x","msgId":true}`, ErrInvalid, nil},
+		{"candidate as string", `{"v":1,"type":"candidate","peer":"p1","candidate":"c"}`, ErrInvalid, nil},
+		{"candidate line index too big", `{"v":1,"type":"candidate","peer":"p1","candidate":{"candidate":"c","sdpMLineIndex":70000}}`, ErrInvalid, nil},
+		{"candidate mid as number", `{"v":1,"type":"candidate","peer":"p1","candidate":{"candidate":"c","sdpMid":0}}`, ErrInvalid, nil},
+		{"ice servers as object", `{"v":1,"type":"welcome","id":"x","iceServers":{"urls":["stun:a"]}}`, ErrInvalid, nil},
+		{"ice server urls as string", `{"v":1,"type":"welcome","id":"x","iceServers":[{"urls":"stun:a"}]}`, ErrInvalid, nil},
+		{"ice server url as number", `{"v":1,"type":"welcome","id":"x","iceServers":[{"urls":[1]}]}`, ErrInvalid, nil},
+		{"negative serverTime", `{"v":1,"type":"welcome","id":"x","serverTime":-5}`, nil,
+			&Message{V: 1, Type: TypeWelcome, ID: "x", ServerTime: -5}},
+		{"nulls read as missing", `{"v":1,"type":"candidate","peer":"p1","text":null,"candidate":{"candidate":"c","sdpMid":null,"sdpMLineIndex":null}}`, nil,
+			&Message{V: 1, Type: TypeCandidate, Peer: "p1", Candidate: &Candidate{Candidate: "c"}}},
+		{"candidate fields", `{"v":1,"type":"candidate","peer":"p1","candidate":{"candidate":"c","sdpMid":"0","sdpMLineIndex":3}}`, nil,
+			&Message{V: 1, Type: TypeCandidate, Peer: "p1", Candidate: &Candidate{Candidate: "c", SDPMid: ptr("0"), SDPMLineIndex: ptr[uint16](3)}}},
+		{"unknown fields ignored", `{"v":1,"type":"live","newest":7,"extra":{"a":[1,{"b":null}]},"more":"x"}`, nil,
+			&Message{V: 1, Type: TypeLive, Newest: 7}},
+		{"ice servers", `{"v":1,"type":"welcome","id":"x","iceServers":[null,{"urls":["turn:t"],"username":"u","credential":"p"}]}`, nil,
+			&Message{V: 1, Type: TypeWelcome, ID: "x", ICEServers: []ICEServer{{}, {URLs: []string{"turn:t"}, Username: "u", Credential: "p"}}}},
+		{"escapes", `{"v":1,"type":"offer","peer":"p1","sdp":"v=0\r\na=\u00e9\"\/"}`, nil,
+			&Message{V: 1, Type: TypeOffer, Peer: "p1", SDP: "v=0\r\na=é\"/"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Decode([]byte(tt.in))
+			if tt.want != nil {
+				if !errors.Is(err, tt.want) {
+					t.Fatalf("Decode = %+v, %v; want %v", got, err, tt.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Decode: %v", err)
+			}
+			if !reflect.DeepEqual(got, *tt.msg) {
+				t.Fatalf("Decode = %+v, want %+v", got, *tt.msg)
 			}
 		})
 	}
