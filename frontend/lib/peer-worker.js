@@ -56,6 +56,37 @@
     });
   }
 
+  /**
+   * Calls method on the page's real connection without waiting for its
+   * answer. pion awaits every promise on the Go goroutine that calls it —
+   * the node's one event loop — and on a busy machine each round trip to
+   * the page took 100-300 ms: setting up four neighbours' descriptions and
+   * candidates one round trip at a time held the loop (and every chunk
+   * behind it) for seconds, and was most of the 3 s a data channel took to
+   * open in a tab starting beside three others. Nothing pion does next
+   * needs these calls' results: the page makes the calls in the order they
+   * were sent, and RTCPeerConnection chains its operations, so a
+   * createAnswer that follows setRemoteDescription runs after it. A failed
+   * description fails the connection (the node drops the neighbour, as it
+   * did when the call threw); a failed candidate is ignored, as before.
+   * @param {PeerConnection} pc @param {string} method @param {any[]} args
+   */
+  function callNoWait(pc, method, args) {
+    const req = nextID++;
+    replies.set(req, (r) => {
+      if (r.ok) {
+        if (method === 'setLocalDescription') pc.localDescription = r.value;
+        if (method === 'setRemoteDescription') pc.remoteDescription = r.value;
+      } else if (method !== 'addIceCandidate' && pc.connectionState !== 'closed') {
+        console.warn(`peer-worker: ${method}: ${r.error}`);
+        pc.connectionState = 'failed';
+        pc.onconnectionstatechange?.({});
+      }
+    });
+    post({ t: 'rtc', op: 'call', kind: 'pc', id: pc.id, method, args, req });
+    return Promise.resolve();
+  }
+
   /** Plain-data copy of a description or candidate argument. */
   const plain = (/** @type {any} */ v) => (v == null ? v : JSON.parse(JSON.stringify(v)));
 
@@ -77,14 +108,16 @@
     /** @param {any} [o] */ createOffer(o) { return call('pc', this.id, 'createOffer', [plain(o)]); }
     /** @param {any} [o] */ createAnswer(o) { return call('pc', this.id, 'createAnswer', [plain(o)]); }
     /** @param {any} d */
-    async setLocalDescription(d) {
-      this.localDescription = await call('pc', this.id, 'setLocalDescription', [plain(d)]);
+    setLocalDescription(d) {
+      this.localDescription = plain(d); // the page's, with its candidates, when it answers
+      return callNoWait(this, 'setLocalDescription', [plain(d)]);
     }
     /** @param {any} d */
-    async setRemoteDescription(d) {
-      this.remoteDescription = await call('pc', this.id, 'setRemoteDescription', [plain(d)]);
+    setRemoteDescription(d) {
+      this.remoteDescription = plain(d);
+      return callNoWait(this, 'setRemoteDescription', [plain(d)]);
     }
-    /** @param {any} c */ addIceCandidate(c) { return call('pc', this.id, 'addIceCandidate', [plain(c)]); }
+    /** @param {any} c */ addIceCandidate(c) { return callNoWait(this, 'addIceCandidate', [plain(c)]); }
     /** @param {string} label @param {any} [init] */
     createDataChannel(label, init) {
       const dc = new DataChannel(nextID++, label, this.id);
