@@ -117,6 +117,8 @@ export class LivePlayer {
   #warming = null;
   /** @type {{mediaEnd: number, timestamp: number} | null} newest appended chunk */
   #edge = null;
+  /** @type {{seq: number, timestamp: number} | null} the last chunk appended */
+  #last = null;
   /** @type {number | null} */
   #stallStart = null;
   #baseTarget;
@@ -213,7 +215,7 @@ export class LivePlayer {
         if (!c) break;
         // After a reconnect the broadcaster's timeline restarts: start a
         // fresh MediaSource, as a new viewer would.
-        if (c.discontinuity && this.#sb !== null) this.#resetMedia();
+        if ((c.discontinuity || this.#newRun(c)) && this.#sb !== null) this.#resetMedia();
         if (this.#warming) await this.#warming;
         if (this.#sb === null) await this.#init();
         // Every chunk in order that is here goes in one append: at the
@@ -265,6 +267,23 @@ export class LivePlayer {
     return true;
   }
 
+  /**
+   * Whether c begins a new run of the origin that no flag announced: a
+   * viewer back after a server restart gets the new run from its newest
+   * keyframe, not the flagged chunk that began it, and appended to the
+   * old MediaSource the new run's timeline (from 0 again) sat behind the
+   * playhead until it caught up — 25 s of frozen picture after a restart
+   * 25 s into the stream. An origin numbers its chunks from its start
+   * time in milliseconds (docs/PROTOCOL.md §4), so from one run to the
+   * next the number jumps by more than the milliseconds between the two
+   * chunks' timestamps, which within a run it never does (a chunk lasts
+   * far longer than a millisecond).
+   * @param {MediaChunk} c
+   */
+  #newRun(c) {
+    return this.#last !== null && c.seq - this.#last.seq > Math.max(1, c.timestamp - this.#last.timestamp);
+  }
+
   /** Drops the MediaSource; the next chunk builds a new one. */
   #resetMedia() {
     if (this.#video.src) URL.revokeObjectURL(this.#video.src);
@@ -306,7 +325,9 @@ export class LivePlayer {
   async #append(run) {
     await this.#appendBytes(run.length === 1 ? run[0].data : concat(run));
     const b = this.#sb?.buffered;
-    if (b && b.length > 0) this.#edge = { mediaEnd: b.end(b.length - 1), timestamp: run[run.length - 1].timestamp };
+    const last = run[run.length - 1];
+    if (b && b.length > 0) this.#edge = { mediaEnd: b.end(b.length - 1), timestamp: last.timestamp };
+    this.#last = { seq: last.seq, timestamp: last.timestamp };
     this.#stats.appended += run.length;
     this.#appendedInSource += run.length;
     if (this.#appendedInSource === run.length) {
@@ -381,7 +402,7 @@ export class LivePlayer {
     // higher up) what is missing before it will not come: skip sooner.
     const waited = this.#missingSince === null ? 0 : Date.now() - this.#missingSince;
     if (this.#next !== null && this.#missingSince !== null && !this.#busy && !this.#pending.has(this.#next) &&
-        (waited > this.#gapMs || (waited > NEW_RUN_GAP_MS && [...this.#pending.values()].some((c) => c.discontinuity)))) {
+        (waited > this.#gapMs || (waited > NEW_RUN_GAP_MS && [...this.#pending.values()].some((c) => c.discontinuity || this.#newRun(c))))) {
       const keys = [...this.#pending.values()].filter((c) => c.keyframe && c.seq > (this.#next ?? 0)).map((c) => c.seq);
       if (keys.length > 0) {
         const to = Math.min(...keys);

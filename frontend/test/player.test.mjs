@@ -240,3 +240,46 @@ for (const v of vectors.vectors) {
     }
   });
 }
+
+// A viewer back after a server restart gets the new run of the origin from
+// its newest keyframe: the chunk flagged as the run's first never comes.
+// The jump in sequence numbers (the origin numbers from its start time in
+// milliseconds) must still start a fresh MediaSource with the new init
+// segment, or the new timeline lands behind the playhead.
+test('a new run of the origin without its flagged chunk starts a fresh MediaSource', async () => {
+  mock.timers.enable({ apis: ['setInterval', 'Date'], now: 0 });
+  const { LivePlayer } = await import('../lib/player.js');
+  const video = new FakeVideo();
+  let inits = 0;
+  const player = new LivePlayer(/** @type {any} */ (video), {
+    fetchInit: async () => { inits++; return { mime: 'video/mp4; codecs="avc1.64001f"', data: new Uint8Array(1) }; },
+    serverNow: () => Date.now(),
+  });
+  const flush = () => new Promise((resolve) => setImmediate(resolve));
+  const run = async (first, count, t0) => {
+    for (let k = 0; k < count; k++) {
+      const ts = t0 + k * vectors.intervalMs;
+      mock.timers.tick(Math.max(0, ts - Date.now()));
+      await flush();
+      player.push({ seq: first + k, timestamp: ts, keyframe: k % vectors.keyEvery === 0, discontinuity: false, data: chunkData(first + k) });
+      await flush();
+      video.advance(vectors.intervalMs);
+      await flush();
+    }
+  };
+  try {
+    await run(1_000, 40, 1_000); // the first run
+    const first = video.ms;
+    assert.equal(inits, 1);
+    // The server restarts 3 s later and numbers from its start time: the
+    // viewer's first chunk of the new run is its second keyframe.
+    await run(1_000 + 40 + 8_000, 40, 1_000 + 40 * vectors.intervalMs + 3_000);
+    assert.equal(inits, 2, 'the new run fetched its init segment');
+    assert.notEqual(video.ms, first, 'a fresh MediaSource for the new run');
+    // (Chunks lost within a run are no new run: the vectors above lose
+    // some, and a fresh MediaSource there would change their decisions.)
+  } finally {
+    player.destroy();
+    mock.timers.reset();
+  }
+});

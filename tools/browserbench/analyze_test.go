@@ -1,10 +1,12 @@
 package main
 
 import (
+	"io"
 	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestPercentile(t *testing.T) {
@@ -176,11 +178,16 @@ func TestReadShowinfo(t *testing.T) {
 	}, "\n") + "\n"
 	var clock frameClock
 	var log strings.Builder
-	readShowinfo(strings.NewReader(stderr), &clock, &log)
+	readShowinfo(strings.NewReader(stderr), &clock, 0, &log)
 	for _, n := range []int{0, 1, 1234} {
 		if _, ok := clock.at(n); !ok {
 			t.Errorf("frame %d not timestamped", n)
 		}
+	}
+	var second frameClock // the restart scenario's second encode
+	readShowinfo(strings.NewReader(stderr), &second, 1000, io.Discard)
+	if _, ok := second.at(1234 + 1000); !ok {
+		t.Error("second encode's frame 1234 not timestamped as 2234")
 	}
 	if _, ok := clock.at(2); ok {
 		t.Error("frame 2 timestamped without a line")
@@ -314,5 +321,35 @@ func TestBrowserCPU(t *testing.T) {
 	all, rend := browserCPU(p)
 	if all == nil || *all != 40 || rend == nil || *rend != 20 {
 		t.Errorf("browserCPU = %v, %v; want 40%%, 20%%", deref(all), deref(rend))
+	}
+}
+
+func TestRestartOutcome(t *testing.T) {
+	const start = 1_000_000.0 // phase start, epoch ms
+	at := time.UnixMilli(start + 60_000)
+	var clock frameClock
+	clock.add(restartFrameOffset, start+64_000) // the second encode's first frame
+	second := func(n int) []float64 {
+		return sample(renderOffset(t, n, restartFrameOffset), 0, rand.New(rand.NewPCG(0, 0)))
+	}
+	raw := phaseRaw{StartedAt: start, Tabs: []tabRaw{
+		{Frames: []frameSample{ // back 7 s after the stop
+			{At: start + 59_000, Luma: lumaFor(t, 1700)},
+			{At: start + 66_000, Luma: lumaFor(t, 1702)}, // the first encode's last frames, still buffered
+			{At: start + 67_000, Luma: second(20)},
+		}},
+		{Frames: []frameSample{ // never back
+			{At: start + 59_000, Luma: lumaFor(t, 1700)},
+		}},
+	}}
+	r := restartOutcome(raw, at, at.Add(2500*time.Millisecond), nil, &clock)
+	if r.AtS != 60 || r.DownS != 2.5 || r.NewFeedS == nil || *r.NewFeedS != 4 {
+		t.Fatalf("restart at %v s, down %v s, new feed %v: want 60, 2.5, 4", r.AtS, r.DownS, r.NewFeedS)
+	}
+	if len(r.RecoveredS) != 2 || r.RecoveredS[0] == nil || *r.RecoveredS[0] != 7 || r.RecoveredS[1] != nil {
+		t.Fatalf("recovered %v, want [7 s, never]", r.RecoveredS)
+	}
+	if line := restartLine(*r); !strings.Contains(line, "7.0 s, never") || !strings.Contains(line, "1 of 2 tabs") {
+		t.Errorf("report line %q", line)
 	}
 }

@@ -24,13 +24,13 @@ const (
 	minContrast = 64 // luma levels between a white and a black box, at least
 )
 
-// barFilter is the ffmpeg filter chain that draws the counter; n in a
-// timeline expression is the frame's number, the same n that showinfo
-// prints further down the chain.
-func barFilter() string {
+// barFilter is the ffmpeg filter chain that draws the counter, n+offset;
+// n in a timeline expression is the frame's number, the same n that
+// showinfo prints further down the chain.
+func barFilter(offset int) string {
 	parts := []string{fmt.Sprintf("drawbox=x=0:y=0:w=%d:h=%d:color=black:t=fill", frameW, barBandH)}
 	for i := range barBits {
-		bit := fmt.Sprintf("mod(floor(n/%d),2)", 1<<i)
+		bit := fmt.Sprintf("mod(floor((n+%d)/%d),2)", offset, 1<<i)
 		x := i * barCell
 		parts = append(parts,
 			fmt.Sprintf("drawbox=x=%d:y=%d:w=%d:h=%d:color=white:t=fill:enable='%s'", x, barRowA, barBox, barBox, bit),

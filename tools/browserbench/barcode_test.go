@@ -8,9 +8,10 @@ import (
 )
 
 // render paints the counter band of frame n the way ffmpeg would with
-// barFilter: it parses the filter's drawbox list and evaluates each
-// enable expression for n. Luma 16 is black, 235 white (limited range).
-func render(t *testing.T, n int) [][]float64 {
+// barFilter(offset): it parses the filter's drawbox list and evaluates
+// each enable expression for n. Luma 16 is black, 235 white (limited
+// range).
+func renderOffset(t *testing.T, n, offset int) [][]float64 {
 	t.Helper()
 	img := make([][]float64, barBandH)
 	for y := range img {
@@ -19,8 +20,8 @@ func render(t *testing.T, n int) [][]float64 {
 			img[y][x] = 128 // the test pattern under the band
 		}
 	}
-	box := regexp.MustCompile(`drawbox=x=(\d+):y=(\d+):w=(\d+):h=(\d+):color=(black|white):t=fill(?::enable='(1-)?mod\(floor\(n/(\d+)\),2\)')?`)
-	boxes := box.FindAllStringSubmatch(barFilter(), -1)
+	box := regexp.MustCompile(`drawbox=x=(\d+):y=(\d+):w=(\d+):h=(\d+):color=(black|white):t=fill(?::enable='(1-)?mod\(floor\(\(n\+(\d+)\)/(\d+)\),2\)')?`)
+	boxes := box.FindAllStringSubmatch(barFilter(offset), -1)
 	if len(boxes) != 1+2*barBits {
 		t.Fatalf("barFilter draws %d boxes, want %d", len(boxes), 1+2*barBits)
 	}
@@ -29,9 +30,10 @@ func render(t *testing.T, n int) [][]float64 {
 		y, _ := strconv.Atoi(m[2])
 		w, _ := strconv.Atoi(m[3])
 		h, _ := strconv.Atoi(m[4])
-		if m[7] != "" {
-			div, _ := strconv.Atoi(m[7])
-			on := (n / div) % 2
+		if m[8] != "" {
+			off, _ := strconv.Atoi(m[7])
+			div, _ := strconv.Atoi(m[8])
+			on := ((n + off) / div) % 2
 			if m[6] == "1-" {
 				on = 1 - on
 			}
@@ -51,6 +53,9 @@ func render(t *testing.T, n int) [][]float64 {
 	}
 	return img
 }
+
+// render paints frame n of an encode counting from 0.
+func render(t *testing.T, n int) [][]float64 { return renderOffset(t, n, 0) }
 
 // sample reads the band as inject.js does: a 4×4 mean around each point,
 // plus noise of ±noise levels.
@@ -80,6 +85,13 @@ func TestBarRoundTrip(t *testing.T) {
 		got, ok := decodeBar(sample(render(t, n), 40, rng))
 		if !ok || got != n {
 			t.Errorf("frame %d decoded as %d, ok=%v", n, got, ok)
+		}
+	}
+	// The restart scenario's second encode draws n+restartFrameOffset.
+	for _, n := range []int{0, 1, 29, 5_000} {
+		got, ok := decodeBar(sample(renderOffset(t, n, restartFrameOffset), 40, rng))
+		if !ok || got != n+restartFrameOffset {
+			t.Errorf("frame %d of the second encode decoded as %d, ok=%v; want %d", n, got, ok, n+restartFrameOffset)
 		}
 	}
 }

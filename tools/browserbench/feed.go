@@ -16,9 +16,15 @@ import (
 // feedConfig is the one encode that feeds both systems.
 type feedConfig struct {
 	rtmpURL string        // Shoal's ingest, rtmp://host:port/live/<key>
-	hlsDir  string        // where the HLS muxer writes live.m3u8 and its segments
+	hlsDir  string        // where the HLS muxer writes live.m3u8 and its segments; "": RTMP only
 	keyint  time.Duration // keyframe interval
 	logPath string        // ffmpeg's stderr without the showinfo lines
+	// frameOffset numbers this encode's frames from it on (the counter
+	// burnt in and the clock): a second encode, started when the restart
+	// scenario restarts Shoal (the first one's RTMP output is gone then),
+	// counts from far above anything the first reaches, so the two never
+	// share a number.
+	frameOffset int
 }
 
 const (
@@ -39,11 +45,15 @@ func ffmpegArgs(c feedConfig) []string {
 		"hls_segment_filename=%s/seg%%05d.m4s:hls_flags=delete_segments+independent_segments+temp_file]%s/%s",
 		hlsSegment, c.hlsDir, c.hlsDir, hlsList)
 	flv := "[f=flv:flvflags=no_duration_filesize:onfail=ignore]" + c.rtmpURL
+	out := flv + "|" + hls
+	if c.hlsDir == "" {
+		out = flv
+	}
 	return []string{"-hide_banner", "-nostats", "-loglevel", "info", "-re",
 		"-f", "lavfi", "-i", fmt.Sprintf("testsrc=size=%dx%d:rate=%d", frameW, frameH, fps),
 		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
 		"-map", "0:v", "-map", "1:a",
-		"-vf", barFilter() + ",showinfo=checksum=0",
+		"-vf", barFilter(c.frameOffset) + ",showinfo=checksum=0",
 		"-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency", "-bf", "0",
 		"-g", gop, "-keyint_min", gop, "-sc_threshold", "0",
 		// nal-hrd=cbr pads with filler as OBS's CBR does: the test pattern
@@ -51,7 +61,7 @@ func ffmpegArgs(c feedConfig) []string {
 		"-b:v", "1500k", "-maxrate", "1500k", "-bufsize", "1500k", "-x264-params", "nal-hrd=cbr", "-pix_fmt", "yuv420p",
 		"-c:a", "aac", "-b:a", "128k", "-ar", "48000", "-ac", "2",
 		"-flags", "+global_header",
-		"-f", "tee", flv + "|" + hls}
+		"-f", "tee", out}
 }
 
 // frameClock records when each frame left ffmpeg's filter graph, in epoch
@@ -96,9 +106,9 @@ func (c *frameClock) count() int {
 // 0x…] n:  12 pts: …".
 var showinfoLine = regexp.MustCompile(`Parsed_showinfo_\d+ @ [^\]]*\] n:\s*(\d+) pts:`)
 
-// readShowinfo timestamps every showinfo line of r as it arrives and copies
-// every other line to log.
-func readShowinfo(r io.Reader, clock *frameClock, log io.Writer) {
+// readShowinfo timestamps every showinfo line of r as it arrives (as frame
+// n+offset) and copies every other line to log.
+func readShowinfo(r io.Reader, clock *frameClock, offset int, log io.Writer) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	for {
 		line, err := br.ReadString('\n')
@@ -106,7 +116,7 @@ func readShowinfo(r io.Reader, clock *frameClock, log io.Writer) {
 			now := float64(time.Now().UnixMicro()) / 1000
 			if m := showinfoLine.FindStringSubmatch(line); m != nil {
 				if n, err := strconv.Atoi(m[1]); err == nil {
-					clock.add(n, now)
+					clock.add(n+offset, now)
 				}
 			} else if !isShowinfoDetail(line) {
 				io.WriteString(log, line)
@@ -144,7 +154,7 @@ func startFeed(ctx context.Context, c feedConfig, clock *frameClock) (*exec.Cmd,
 		return nil, fmt.Errorf("starting ffmpeg: %w", err)
 	}
 	go func() {
-		readShowinfo(stderr, clock, log)
+		readShowinfo(stderr, clock, c.frameOffset, log)
 		log.Close()
 	}()
 	return cmd, nil

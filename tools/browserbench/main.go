@@ -33,6 +33,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -47,6 +48,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -54,17 +56,24 @@ import (
 
 // scenario is one audience shape.
 type scenario struct {
-	name  string
-	tabs  int
-	churn bool // replace one tab every -churn-every
+	name    string
+	tabs    int
+	churn   bool // replace one tab every -churn-every
+	restart bool // restart the server a third of the way in (Shoal only; run last)
 }
 
 var scenarios = []scenario{
-	{"1tab", 1, false},
-	{"4tabs", 4, false},
-	{"6tabs", 6, false},
-	{"churn", 4, true},
+	{"1tab", 1, false, false},
+	{"4tabs", 4, false, false},
+	{"6tabs", 6, false, false},
+	{"churn", 4, true, false},
+	{"restart", 4, false, true},
 }
+
+// restartFrameOffset numbers the frames of the encode that the restart
+// scenario starts once the server is back: 2^19 frames (4.8 hours) above
+// the first encode's, within the counter's 20 bits.
+const restartFrameOffset = 1 << 19
 
 type config struct {
 	duration   time.Duration
@@ -104,7 +113,7 @@ func parseFlags(args []string) (config, error) {
 	var c config
 	fl := flag.NewFlagSet("browserbench", flag.ContinueOnError)
 	fl.DurationVar(&c.duration, "duration", 3*time.Minute, "how long each scenario runs for each system")
-	names := fl.String("scenarios", "1tab,4tabs,6tabs,churn", "comma-separated scenarios: 1tab, 4tabs, 6tabs, churn")
+	names := fl.String("scenarios", "1tab,4tabs,6tabs,churn,restart", "comma-separated scenarios: 1tab, 4tabs, 6tabs, churn, restart (Shoal only, always last: the server is restarted a third of the way in, and the feed after it is a second ffmpeg)")
 	systems := fl.String("systems", "shoal,hls", "comma-separated systems: shoal, hls (hls.js + p2p-media-loader)")
 	tabs := fl.Int("tabs", 0, "override every scenario's tab count (development runs)")
 	fl.DurationVar(&c.keyint, "keyint", time.Second, "keyframe interval of the feed")
@@ -129,7 +138,7 @@ func parseFlags(args []string) (config, error) {
 			}
 		}
 		if i < 0 {
-			return c, fmt.Errorf("unknown scenario %q (have 1tab, 4tabs, 6tabs, churn)", n)
+			return c, fmt.Errorf("unknown scenario %q (have 1tab, 4tabs, 6tabs, churn, restart)", n)
 		}
 		sc := scenarios[i]
 		if *tabs > 0 {
@@ -137,6 +146,10 @@ func parseFlags(args []string) (config, error) {
 		}
 		c.scenarios = append(c.scenarios, sc)
 	}
+	// After a restart the first encode no longer reaches Shoal: run it last.
+	slices.SortStableFunc(c.scenarios, func(a, b scenario) int {
+		return cmp.Compare(btoi(a.restart), btoi(b.restart))
+	})
 	for _, s := range strings.Split(*systems, ",") {
 		s = strings.TrimSpace(s)
 		if s != "shoal" && s != "hls" {
@@ -158,13 +171,25 @@ func parseFlags(args []string) (config, error) {
 
 // phase is one scenario watched with one system.
 type phase struct {
-	Scenario string      `json:"scenario"`
-	System   string      `json:"system"`
-	URL      string      `json:"url"`
-	Summary  summary     `json:"summary"`
-	Tabs     []tabResult `json:"tabs"`
-	Series   [][]float64 `json:"latencySeries"` // [tab, s since phase start, latency ms, frame n, media time s], every good reading
-	Error    string      `json:"error,omitempty"`
+	Scenario string         `json:"scenario"`
+	System   string         `json:"system"`
+	URL      string         `json:"url"`
+	Summary  summary        `json:"summary"`
+	Tabs     []tabResult    `json:"tabs"`
+	Series   [][]float64    `json:"latencySeries"` // [tab, s since phase start, latency ms, frame n, media time s], every good reading
+	Restart  *restartResult `json:"restart,omitempty"`
+	Error    string         `json:"error,omitempty"`
+}
+
+// restartResult is what the restart scenario saw: when the server went
+// down, when the second encode's first frame was made (the server back and
+// fed again), and when each tab showed a frame of it (without a reload).
+type restartResult struct {
+	AtS        float64    `json:"atS"`        // s since the phase started: the server was told to stop
+	DownS      float64    `json:"downS"`      // until the new server answered /healthz
+	NewFeedS   *float64   `json:"newFeedS"`   // until the second encode's first frame was made
+	RecoveredS []*float64 `json:"recoveredS"` // per tab, until it showed a frame of the second encode (null: never)
+	Error      string     `json:"error,omitempty"`
 }
 
 // report is the JSON file.
@@ -269,6 +294,34 @@ func run(ctx context.Context, cfg config) error {
 	}
 
 	pids := map[string]int{"shoal": shoal.Process.Pid, "ffmpeg": feed.Process.Pid, "tracker": tracker.Process.Pid}
+	pidFile := filepath.Join(tmp, "shoal.pid")
+	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(shoal.Process.Pid)), 0o644); err != nil {
+		return err
+	}
+	// restart stops the server as a deploy would (SIGTERM), starts it again
+	// on the same addresses and data, and feeds it from a second encode
+	// (the first one's RTMP output gave up when the server went away).
+	restart := func() (up time.Time, err error) {
+		if err := stopProcess(shoal.Process, 15*time.Second); err != nil {
+			return up, fmt.Errorf("stopping shoal: %w", err)
+		}
+		shoal, err = startShoal(ctx, shoalBin, shoalAddr, rtmpAddr, key, filepath.Join(tmp, "data"), filepath.Join(logs, "shoal-restarted.log"), cfg.blockRTC)
+		if err != nil {
+			return up, fmt.Errorf("starting shoal again: %w", err)
+		}
+		up = time.Now()
+		pids["shoal"] = shoal.Process.Pid
+		if err := os.WriteFile(pidFile, []byte(strconv.Itoa(shoal.Process.Pid)), 0o644); err != nil {
+			return up, err
+		}
+		second, err := startFeed(ctx, feedConfig{rtmpURL: "rtmp://" + rtmpAddr + "/live/" + key, keyint: cfg.keyint,
+			logPath: filepath.Join(logs, "ffmpeg-restarted.log"), frameOffset: restartFrameOffset}, &clock)
+		if err != nil {
+			return up, err
+		}
+		pids["ffmpeg"] = second.Process.Pid
+		return up, nil
+	}
 	// An interrupt (Ctrl-C) ends the phase under way; what was measured
 	// before it is still written.
 phases:
@@ -277,8 +330,15 @@ phases:
 			if ctx.Err() != nil {
 				break phases
 			}
+			if sc.restart && sys != "shoal" {
+				continue
+			}
 			url := "http://" + shoalAddr + "/watch/live"
 			serverPid := pids["shoal"]
+			var restartFn func() (time.Time, error)
+			if sc.restart {
+				restartFn = restart
+			}
 			if sys == "hls" {
 				url = fmt.Sprintf("http://%s/bench/hls.html?src=/hls/%s&tracker=ws://%s&sync=%d", httpAddr, hlsList, trackerAddr, cfg.hlsSync)
 				if cfg.highDemand > 0 {
@@ -287,7 +347,7 @@ phases:
 				serverPid = 0
 			}
 			fmt.Fprintf(os.Stderr, "browserbench: %s × %s (%d tabs%s, %v)\n", sc.name, sys, sc.tabs, map[bool]string{true: ", churn", false: ""}[sc.churn], cfg.duration)
-			ph := runPhase(ctx, cfg, sc, sys, url, serverPid, pids, &clock, logs)
+			ph := runPhase(ctx, cfg, sc, sys, url, serverPid, pidFile, pids, &clock, logs, restartFn)
 			rep.Phases = append(rep.Phases, ph)
 			if ph.Error != "" {
 				fmt.Fprintf(os.Stderr, "browserbench: %s × %s: %s\n", sc.name, sys, ph.Error)
@@ -325,8 +385,9 @@ phases:
 	return nil
 }
 
-// runPhase runs tabs.mjs for one scenario and system and analyzes it.
-func runPhase(ctx context.Context, cfg config, sc scenario, sys, url string, serverPid int, pids map[string]int, clock *frameClock, logs string) phase {
+// runPhase runs tabs.mjs for one scenario and system and analyzes it;
+// with restart (the restart scenario), it calls it a third of the way in.
+func runPhase(ctx context.Context, cfg config, sc scenario, sys, url string, serverPid int, pidFile string, pids map[string]int, clock *frameClock, logs string, restart func() (time.Time, error)) phase {
 	ph := phase{Scenario: sc.name, System: sys, URL: url}
 	points, _ := json.Marshal(barSamplePoints())
 	churn := 0.0
@@ -338,6 +399,7 @@ func runPhase(ctx context.Context, cfg config, sc scenario, sys, url string, ser
 		"--duration", strconv.FormatFloat(cfg.duration.Seconds(), 'f', -1, 64),
 		"--churn-every", strconv.FormatFloat(churn, 'f', -1, 64),
 		"--server-pid", strconv.Itoa(serverPid),
+		"--server-pid-file", map[bool]string{true: pidFile}[sys == "shoal"],
 		"--sample-ms", strconv.FormatInt(cfg.sample.Milliseconds(), 10),
 		"--points", string(points)}
 	if cfg.blockRTC {
@@ -364,10 +426,38 @@ func runPhase(ctx context.Context, cfg config, sc scenario, sys, url string, ser
 		cpu0[name], _ = cpuSeconds(pid)
 	}
 	t0 := time.Now()
+	type restarted struct {
+		at, up time.Time
+		err    error
+	}
+	restartDone := make(chan restarted, 1)
+	rctx, rcancel := context.WithCancel(pctx) // ends with tabs.mjs: no restart after the phase
+	defer rcancel()
+	if restart != nil {
+		go func() {
+			select {
+			case <-time.After(cfg.duration / 3):
+			case <-rctx.Done():
+				restartDone <- restarted{err: errors.New("the phase ended before the restart")}
+				return
+			}
+			at := time.Now()
+			up, err := restart()
+			restartDone <- restarted{at, up, err}
+		}()
+	}
 	err = cmd.Run()
 	dt := time.Since(t0).Seconds()
+	rcancel()
+	var rs restarted
+	if restart != nil {
+		rs = <-restartDone
+	}
 	cpuPct := map[string]*float64{}
 	for name, pid := range pids {
+		if restart != nil && (name == "shoal" || name == "ffmpeg") {
+			continue // replaced during the phase: not the process cpu0 read
+		}
 		if c, ok := cpuSeconds(pid); ok {
 			v := 100 * (c - cpu0[name]) / dt
 			cpuPct[name] = &v
@@ -394,6 +484,9 @@ func runPhase(ctx context.Context, cfg config, sc scenario, sys, url string, ser
 			}
 		}
 		ph.Tabs = append(ph.Tabs, r)
+	}
+	if restart != nil {
+		ph.Restart = restartOutcome(raw, rs.at, rs.up, rs.err, clock)
 	}
 	ph.Summary = summarize(sc.name, sys, ph.Tabs)
 	ph.Summary.DurationS = (raw.EndedAt - raw.StartedAt) / 1000
@@ -436,4 +529,44 @@ func gitCommit() string {
 		return ""
 	}
 	return strings.TrimSpace(string(out))
+}
+
+// restartOutcome measures, from the frame counter, when each tab showed
+// the second encode: a frame numbered restartFrameOffset or above.
+func restartOutcome(raw phaseRaw, at, up time.Time, err error, clock *frameClock) *restartResult {
+	r := &restartResult{}
+	if err != nil {
+		r.Error = err.Error()
+	}
+	if at.IsZero() {
+		return r
+	}
+	atMs := float64(at.UnixMicro()) / 1000
+	r.AtS = round1((atMs - raw.StartedAt) / 1000)
+	if !up.IsZero() {
+		r.DownS = round1(up.Sub(at).Seconds())
+	}
+	if born, ok := clock.at(restartFrameOffset); ok {
+		v := round1((born - atMs) / 1000)
+		r.NewFeedS = &v
+	}
+	for _, t := range raw.Tabs {
+		var rec *float64
+		for _, f := range t.Frames {
+			if n, ok := decodeBar(f.Luma); ok && n >= restartFrameOffset && f.At >= atMs {
+				v := round1((f.At - atMs) / 1000)
+				rec = &v
+				break
+			}
+		}
+		r.RecoveredS = append(r.RecoveredS, rec)
+	}
+	return r
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -232,4 +233,18 @@ func loadAvg() string {
 		return "?"
 	}
 	return strings.Join(f[:3], " ")
+}
+
+// stopProcess interrupts p (SIGTERM, a graceful shutdown) and waits up to
+// grace for it to be gone (its parent's Wait reaps it), then kills it.
+func stopProcess(p *os.Process, grace time.Duration) error {
+	if err := p.Signal(syscall.SIGTERM); err != nil {
+		return err
+	}
+	for deadline := time.Now().Add(grace); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if p.Signal(syscall.Signal(0)) != nil {
+			return nil
+		}
+	}
+	return p.Kill()
 }

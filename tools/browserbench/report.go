@@ -68,8 +68,45 @@ func markdown(r report) string {
 			s.Scenario, systemNames[s.System], s.Readings, s.Misreads, secs(s.LatencyP50), secs(s.AppLatencyP50), s.Seeks, s.SeekWaits,
 			s.VideoMB, mbDec(s.AppMBMedian), cpu(s.BrowserCPUPct), cpu(s.ServerCPUPct), cpu(s.FeedCPUPct), cpu(s.TrackerCPUPct), s.LoadAvg)
 	}
+	for _, p := range r.Phases {
+		if p.Restart != nil {
+			b.WriteString("\n" + restartLine(*p.Restart) + "\n")
+		}
+	}
 	fmt.Fprintf(&b, "\nThe hls.js page: %s.\n", r.HLSConfig)
 	return b.String()
+}
+
+// restartLine says how the restart scenario's tabs came back.
+func restartLine(r restartResult) string {
+	if r.Error != "" && r.AtS == 0 {
+		return "Restart: " + r.Error + "."
+	}
+	back := make([]string, len(r.RecoveredS))
+	playing := 0
+	for i, v := range r.RecoveredS {
+		back[i] = "never"
+		if v != nil {
+			back[i] = fmt.Sprintf("%.1f s", *v)
+			playing++
+		}
+	}
+	line := fmt.Sprintf("Restart: the server was stopped (SIGTERM) %.0f s into the phase and answered again %.1f s later; "+
+		"the second encode's first frame %s after the stop; each tab showed it (no reload) %s after the stop: %d of %d tabs playing again.",
+		r.AtS, r.DownS, secs(msPtr(r.NewFeedS)), strings.Join(back, ", "), playing, len(r.RecoveredS))
+	if r.Error != "" {
+		line += " Error: " + r.Error + "."
+	}
+	return line
+}
+
+// msPtr turns seconds into the milliseconds secs prints.
+func msPtr(s *float64) *float64 {
+	if s == nil {
+		return nil
+	}
+	v := *s * 1000
+	return &v
 }
 
 // oneLine is a phase's summary for the progress log.

@@ -22,11 +22,13 @@
  *    SystemInfo.getProcessInfo's renderers whose CPU time in /proc/<pid>/stat
  *    equals the tab's ProcessTime, twice in a row;
  *  - which peer connections end at the server: a connection whose remote
- *    port is a UDP socket of --server-pid (read from /proc) is the origin's.
+ *    port is a UDP socket of --server-pid (read from /proc) is the origin's;
+ *    with --server-pid-file the pid is read from that file each time (the
+ *    restart scenario replaces the server process).
  *
  * Usage:
  *   node tabs.mjs --url URL --tabs N [--stagger-ms 700] --duration S
- *     [--churn-every S] [--server-pid PID] [--sample-ms 250] --points JSON
+ *     [--churn-every S] [--server-pid PID | --server-pid-file PATH] [--sample-ms 250] --points JSON
  *
  * Environment: CHROMIUM overrides the browser binary (default /usr/bin/chromium).
  */
@@ -66,6 +68,7 @@ function flags() {
       duration: { type: 'string', default: '60' },
       'churn-every': { type: 'string', default: '0' },
       'server-pid': { type: 'string', default: '0' },
+      'server-pid-file': { type: 'string', default: '' },
       'sample-ms': { type: 'string', default: '250' },
       points: { type: 'string' },
       'block-webrtc': { type: 'boolean', default: false },
@@ -83,6 +86,7 @@ function flags() {
     duration: Number(values.duration),
     churnEvery: Number(values['churn-every']),
     serverPid: Number(values['server-pid']),
+    serverPidFile: String(values['server-pid-file']),
     sampleMs: Number(values['sample-ms']),
     points: JSON.parse(String(values.points)),
     blockWebRTC: Boolean(values['block-webrtc']),
@@ -215,6 +219,15 @@ function classify(url, type) {
 async function main() {
   const opts = flags();
   const t0 = Date.now();
+  /** The server's pid now. */
+  const serverPid = () => {
+    if (!opts.serverPidFile) return opts.serverPid;
+    try {
+      return Number(readFileSync(opts.serverPidFile, 'utf8').trim()) || 0;
+    } catch {
+      return 0;
+    }
+  };
   const watchdog = setTimeout(() => {
     process.stderr.write('tabs.mjs: watchdog expired; the harness is stuck\n');
     process.exit(3);
@@ -346,7 +359,7 @@ async function main() {
       if (fresh) {
         // Classify while the connection is up: the origin's sockets are
         // gone from /proc once it has closed them.
-        for (const p of udpPorts(opts.serverPid)) serverPorts.add(p);
+        for (const p of udpPorts(serverPid())) serverPorts.add(p);
         for (const pc of tab.pcs.values()) {
           if (pc.server === undefined && pc.port > 0) pc.server = serverPorts.has(pc.port);
         }
