@@ -177,15 +177,31 @@ func resumedAt(tr tabReport, from float64) float64 {
 }
 
 // TestServerRestart: the server stops and starts again on the same data
-// directory while a tab watches; the tab must play again within 10 s of
-// the server being back, by itself: the page is not reloaded.
+// directory while a tab watches a stream that ffmpeg sends over RTMP; the
+// encoder connects again once the server is back (as OBS retries), and the
+// tab must play again within 10 s of the server being back, by itself: the
+// page is not reloaded. The tab rejoins the new run of the stream at its
+// newest keyframe, after the chunk flagged as the run's first: with the
+// demo clip, which starts with the server, it used to get that chunk,
+// and so missed the 27 s freeze a real broadcaster's restart caused.
 func TestServerRestart(t *testing.T) {
 	bin := requireTools(t)
 	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
 	defer cancel()
-	addr, dir := freeAddr(t), t.TempDir()
-	args := []string{"-rtmp-addr", "", "-data-dir", dir}
+	addr, rtmpAddr, dir := freeAddr(t), freeAddr(t), t.TempDir()
+	const key = "e2e-restart-key-0123"
+	args := []string{"-rtmp-addr", rtmpAddr, "-data-dir", dir, "-demo", "", "-stream-keys", "live=" + key}
 	srv := launchServer(ctx, t, bin, addr, args...)
+	ingest := "rtmp://" + rtmpAddr + "/live/" + key
+	enc := startEncoder(ctx, t, ingest)
+	time.Sleep(time.Second) // the tab joins a live stream
+	var encoders []*encoder
+	defer func() {
+		enc.stop()
+		for _, e := range encoders {
+			e.stop()
+		}
+	}()
 
 	const (
 		duration = 42
@@ -210,14 +226,24 @@ func TestServerRestart(t *testing.T) {
 		srv.cmd, srv.out = cmd, out // for the cleanup
 		for deadline := time.Now().Add(healthzTimeout); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 			if resp, err := httpGet("http://" + addr + "/healthz"); err == nil && resp == 200 {
-				restarted <- time.Since(began).Seconds()
+				up := time.Since(began).Seconds()
+				// The broadcaster's encoder connects again.
+				again := exec.CommandContext(ctx, "ffmpeg", ffmpegArgs(ingest, videoFPS)...)
+				e := &encoder{cmd: again}
+				again.Stdout, again.Stderr = &e.out, &e.out
+				if err := again.Start(); err != nil {
+					restartErr <- fmt.Errorf("starting ffmpeg again: %w", err)
+					return
+				}
+				encoders = append(encoders, e) // read after restarted is received
+				restarted <- up
 				return
 			}
 		}
 		restartErr <- fmt.Errorf("restarted server not healthy within %v:\n%s", healthzTimeout, out.String())
 	}()
 
-	r := runBrowser(ctx, t, "--url", "http://"+addr+"/watch/demo", "--tabs", "1", "--duration", strconv.Itoa(duration))
+	r := runBrowser(ctx, t, "--url", "http://"+addr+"/watch/live", "--tabs", "1", "--duration", strconv.Itoa(duration))
 	var back float64
 	select {
 	case back = <-restarted:
