@@ -2,7 +2,8 @@
 
 // Package jsbridge is the browser peer's one door to JavaScript: it wraps
 // syscall/js in the few shapes the peer needs (options objects, callbacks,
-// promises, event handlers, byte arrays) so that no other package touches
+// promises, event handlers, byte arrays, JSON documents read with the
+// browser's JSON.parse) so that no other package touches
 // syscall/js. It lives in shared/ because shared packages' browser files
 // (shared/node/fetch_js.go, shared/signaling/conn_js.go) use it too.
 //
