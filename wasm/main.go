@@ -235,13 +235,28 @@ func (p *peer) state(s, detail string) {
 	p.onState(map[string]any{"state": s, "detail": detail})
 }
 
+// memEvery: statsObject reads the Go runtime's memory figures at every
+// memEvery-th report (every 5 s). Read at each report (every 500 ms),
+// ReadMemStats and the start-the-world after it ran hot enough that V8's
+// optimizing tier recompiled them (~160 ms of a starting tab's CPU;
+// tools/browserbench/trace.mjs --compile-log), for figures that change
+// over minutes.
+const memEvery = 10
+
+var (
+	mem     runtime.MemStats
+	memRead int
+)
+
 func statsObject(s node.Stats) map[string]any {
 	// What the Go runtime holds: everything it mapped (in wasm, the linear
-	// memory it grew) and the heap's objects. ReadMemStats stops the world,
-	// which in wasm's one thread every 500 ms costs microseconds (and less
-	// code than runtime/metrics).
-	var mem runtime.MemStats
-	runtime.ReadMemStats(&mem)
+	// memory it grew) and the heap's objects. ReadMemStats stops the world
+	// (in wasm's one thread, microseconds) and needs less code than
+	// runtime/metrics.
+	if memRead%memEvery == 0 {
+		runtime.ReadMemStats(&mem)
+	}
+	memRead++
 	return map[string]any{
 		"memoryBytes":      float64(mem.Sys),
 		"goHeapBytes":      float64(mem.HeapAlloc),

@@ -64,8 +64,8 @@
  * @property {number} behindLiveMs     origin clock now minus timestamp of the newest delivered chunk
  * @property {number} newestSeq
  * @property {number} [clockOffsetMs]  server clock minus this one
- * @property {number} [memoryBytes]    all the peer's Go runtime has mapped (its wasm memory)
- * @property {number} [goHeapBytes]    live objects on the Go heap
+ * @property {number} [memoryBytes]    all the peer's Go runtime has mapped (its wasm memory), read every 5 s
+ * @property {number} [goHeapBytes]    live objects on the Go heap, read every 5 s
  */
 
 /**

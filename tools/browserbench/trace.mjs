@@ -12,10 +12,22 @@
  *
  *   node trace.mjs --url http://127.0.0.1:8090/watch/live --tabs 3 --warm 0 --duration 15
  *
+ * With --compile-log NAMED.wasm it also prints what V8 compiled of the
+ * wasm peer, from Chromium's own log of every compile
+ * (--js-flags=--trace-wasm-compilation-times): per tier the functions and
+ * their compile time, and the --top functions TurboFan spent longest on,
+ * named from the name section of NAMED.wasm, an unstripped build of the
+ * same code (the served peer has no names):
+ *
+ *   GOOS=js GOARCH=wasm go build -trimpath -o /tmp/named.wasm ./wasm
+ *   tools/scripts/trace-tab.sh --tabs 1 --warm 0 --duration 20 --compile-log /tmp/named.wasm
+ *
  * tools/scripts/trace-tab.sh runs it against a fresh server and ffmpeg feed.
  */
 import { parseArgs } from 'node:util';
 import fs from 'node:fs';
+import readline from 'node:readline';
+import { spawn } from 'node:child_process';
 import { chromium } from 'playwright-core';
 
 const { values: a } = parseArgs({
@@ -26,6 +38,7 @@ const { values: a } = parseArgs({
     duration: { type: 'string', default: '15' },
     out: { type: 'string', default: 'artifacts/trace.json' },
     top: { type: 'string', default: '12' },
+    'compile-log': { type: 'string', default: '' },
   },
 });
 if (!a.url) {
@@ -36,12 +49,35 @@ const tabs = Number(a.tabs), warm = Number(a.warm), duration = Number(a.duration
 const CATEGORIES = ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8', 'v8.wasm',
   'disabled-by-default-v8.compile', 'disabled-by-default-v8.gc', 'toplevel', 'blink', 'media'];
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--allow-loopback-in-peer-connection', '--use-fake-ui-for-media-stream'],
-});
+const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
+const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--allow-loopback-in-peer-connection', '--use-fake-ui-for-media-stream'];
+/** Chromium's output lines (with --compile-log) */
+const logLines = [];
+const browser = a['compile-log'] ? await launchLogged() : await chromium.launch({ executablePath, args });
+
+/**
+ * Starts Chromium with V8's compile log on its output, which playwright's
+ * own launch does not hand over, and connects to it over CDP.
+ */
+async function launchLogged() {
+  const dir = fs.mkdtempSync('/tmp/trace-chromium-');
+  const proc = spawn(executablePath, [...args, '--js-flags=--trace-wasm-compilation-times', '--enable-logging=stderr',
+    '--remote-debugging-port=0', `--user-data-dir=${dir}`, 'about:blank'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  process.on('exit', () => proc.kill());
+  /** @type {(url: string) => void} */
+  let found = () => {};
+  const wsURL = new Promise((resolve) => { found = resolve; });
+  for (const stream of [proc.stdout, proc.stderr]) {
+    readline.createInterface({ input: stream }).on('line', (line) => {
+      logLines.push(line);
+      const m = /DevTools listening on (ws:\S+)/.exec(line);
+      if (m) found(m[1]);
+    });
+  }
+  return chromium.connectOverCDP(/** @type {string} */ (await wsURL));
+}
 const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
 const pages = [];
 /** the traced tab's main frame, to find its renderer in the trace */
@@ -125,4 +161,75 @@ for (const r of rows) {
   if (r.busy / 1e4 / duration < 0.5) continue;
   console.log(`${pct(r.busy)} ${processes.get(pid) ?? 'renderer'} / ${r.name}`);
   for (const [n, us] of [...r.self].sort((x, y) => y[1] - x[1]).slice(0, top)) console.log(`        ${pct(us)} ${n}`);
+}
+
+if (a['compile-log']) compileReport(logLines, wasmNames(fs.readFileSync(a['compile-log'])));
+
+/**
+ * Prints what V8 compiled, from its "Compiled function <module>#<index>
+ * using <tier>, took <t> μs …; bodysize <b> …" lines.
+ * @param {string[]} lines @param {Map<number, string>} names
+ */
+function compileReport(lines, names) {
+  const re = /Compiled function \S+#(\d+) using (\w+), took (\d+) μs.*bodysize (\d+)/;
+  /** @type {Map<string, {n: number, us: number}>} */
+  const tiers = new Map();
+  const turbofan = [];
+  for (const line of lines) {
+    const m = re.exec(line);
+    if (!m) continue;
+    const [, index, tier, us, body] = m;
+    const t = tiers.get(tier) ?? { n: 0, us: 0 };
+    t.n++;
+    t.us += Number(us);
+    tiers.set(tier, t);
+    if (tier === 'TurboFan') turbofan.push({ name: names.get(Number(index)) ?? `#${index}`, us: Number(us), body: Number(body) });
+  }
+  if (tiers.size === 0) {
+    console.log('compile log: no compile lines (does this Chromium log --trace-wasm-compilation-times?)');
+    return;
+  }
+  for (const [tier, t] of tiers) console.log(`compile log: ${tier} ${t.n} functions, ${(t.us / 1000).toFixed(0)} ms`);
+  turbofan.sort((x, y) => y.us - x.us);
+  for (const f of turbofan.slice(0, top)) console.log(`   ${(f.us / 1000).toFixed(0).padStart(5)} ms  ${String(f.body).padStart(6)} B  ${f.name}`);
+}
+
+/**
+ * Function names by index from a wasm module's name section.
+ * @param {Uint8Array} b
+ * @returns {Map<number, string>}
+ */
+function wasmNames(b) {
+  let i = 8;
+  const leb = () => {
+    let r = 0, shift = 0, x;
+    do {
+      x = b[i++];
+      r += (x & 0x7f) * 2 ** shift;
+      shift += 7;
+    } while (x & 0x80);
+    return r;
+  };
+  const text = (/** @type {number} */ n) => new TextDecoder().decode(b.subarray(i, (i += n)));
+  const names = new Map();
+  while (i < b.length) {
+    const id = b[i++];
+    const size = leb();
+    const end = i + size;
+    if (id === 0 && text(leb()) === 'name') {
+      while (i < end) {
+        const sub = b[i++];
+        const subEnd = leb() + i;
+        if (sub === 1) {
+          for (let n = leb(); n > 0; n--) {
+            const index = leb();
+            names.set(index, text(leb()));
+          }
+        }
+        i = subEnd;
+      }
+    }
+    i = end;
+  }
+  return names;
 }
