@@ -15,9 +15,11 @@
 // (up to 4 s) and 100 ms forward after 30 s without one. A missing due
 // chunk stalls playback until it arrives; one the engine can no longer get
 // (Window behind the newest delivered) is skipped. Unlike the real player
-// it does not skip a chunk missing for over 1.5 s: it waits for it. Nor does
-// it model the page's start over HTTP (frontend/lib/httpfeed.js), which
-// joins at once at the first answer's keyframe.
+// it does not skip a chunk missing for over 1.5 s: it waits for it; it
+// decides a jump the moment a chunk is due, not at the real player's next
+// 200 ms look, so it may jump to an older chunk. Nor does it model the
+// page's start over HTTP (frontend/lib/httpfeed.js), which joins at once at
+// the first answer's keyframe.
 //
 // Latency behind live is counted as the player counts it: from the frame
 // at the playhead, so a chunk starting to play is behind live by the time
