@@ -15,7 +15,7 @@ import (
 
 // The engine is sans-IO (doc.go, docs/../STYLE.md house rule 2): it owns no
 // goroutines, channels, locks, clocks, sockets, files or logs, and takes its
-// randomness from Config.Rand. TestEngineIsSansIO checks this from the
+// randomness from Config.Rand alone (no global or system source). TestEngineIsSansIO checks this from the
 // import graph and the syntax tree of the engine and of every package of
 // this module it imports (shared/wire), rather than by matching strings:
 // an aliased import, time.Since or a go statement cannot slip through.
@@ -29,8 +29,11 @@ func forbiddenImport(path string) string {
 			return "I/O, concurrency or runtime access (" + p + ")"
 		}
 	}
-	if path == "math/rand" {
+	switch path {
+	case "math/rand":
 		return "math/rand's global source (use Config.Rand, math/rand/v2 types)"
+	case "crypto/rand":
+		return "the system's random source (use Config.Rand: runs must be reproducible)"
 	}
 	return ""
 }
@@ -178,6 +181,8 @@ func TestSansIOCheckCatches(t *testing.T) {
 			var n = rand.IntN(3)`, "global source"},
 		{"math/rand v1", `import "math/rand"
 			var r *rand.Rand`, "math/rand's global source"},
+		{"crypto/rand", `import "crypto/rand"
+			var s = rand.Text()`, "imports crypto/rand"},
 		{"a go statement", `func f() { go f() }`, "go statement"},
 		{"a channel", `var c chan int`, "channel type"},
 		{"net", `import "net"
