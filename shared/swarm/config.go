@@ -94,8 +94,10 @@ type Config struct {
 	Rand *rand.Rand
 }
 
-func (c *Config) withDefaults() (Config, error) {
-	out := *c
+// WithDefaults returns c with its zero fields set to the defaults above, as
+// New uses it, or an error if c is invalid.
+func (c Config) WithDefaults() (Config, error) {
+	out := c
 	if out.Rand == nil {
 		return out, errors.New("swarm: Config.Rand is required")
 	}

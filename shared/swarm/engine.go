@@ -71,7 +71,7 @@ type peer struct {
 
 // New returns an engine with cfg's defaults filled in.
 func New(cfg Config) (*Engine, error) {
-	c, err := cfg.withDefaults()
+	c, err := cfg.WithDefaults()
 	if err != nil {
 		return nil, err
 	}

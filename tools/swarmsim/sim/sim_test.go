@@ -7,6 +7,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/shoal-live/shoal/shared/swarm"
 )
 
 // small is a scenario that runs in well under a second.
@@ -137,7 +139,11 @@ func TestLeavingNeighbourGap(t *testing.T) {
 		Churn: 1, UploadMix: Mix{{1, 20}}, DownloadMult: 40}
 	r := mustRun(t, sc, Options{})
 	sc, _ = sc.WithDefaults()
-	const fallback = 1200 * time.Millisecond // swarm.Config's default FallbackAfter
+	eng, err := swarm.Config{FallbackAfter: sc.FallbackAfter.D(), Rand: rand.New(rand.NewPCG(1, 2))}.WithDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fallback := eng.FallbackAfter // the scenario's, else the engine's default
 	rtt := 2 * time.Duration(sc.LatencyMax)
 	bound := fallback + rtt + time.Duration(sc.ChunkInterval) + 100*time.Millisecond // ticks, serialisation
 	if r.Viewers.Left < 30 {
