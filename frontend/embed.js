@@ -23,7 +23,8 @@ import { watchStream } from './lib/start.js';
 import { Media } from './lib/media.js';
 import { mountChat } from './lib/chat-panel.js';
 import { streamFromLocation } from './lib/stream-name.js';
-import { onPageLeave, testHook } from './lib/page.js';
+import { pollInfo } from './lib/stream-info.js';
+import { $, onPageLeave, testHook } from './lib/page.js';
 
 /** How often the stats event goes to the host page. */
 const STATS_MS = 2000;
@@ -72,11 +73,11 @@ async function main() {
   const opts = embedOptions(new URLSearchParams(location.search));
   const stream = streamFromLocation(location);
   document.body.dataset.theme = opts.theme;
-  const root = /** @type {HTMLElement} */ (document.getElementById('embed'));
-  const playerEl = /** @type {HTMLElement} */ (document.getElementById('player'));
-  const note = /** @type {HTMLElement} */ (document.getElementById('player-note'));
-  const viewersEl = /** @type {HTMLElement} */ (document.getElementById('embed-viewers'));
-  const brand = /** @type {HTMLAnchorElement} */ (document.getElementById('embed-brand'));
+  const root = $('embed');
+  const playerEl = $('player');
+  const note = $('player-note');
+  const viewersEl = $('embed-viewers');
+  const brand = $('embed-brand', HTMLAnchorElement);
   if (!stream) {
     note.textContent = 'No stream named in the address.';
     return;
@@ -103,14 +104,11 @@ async function main() {
   media.onState = (state) => {
     if (state === 'playing' || state === 'paused' || state === 'offline') post(state);
   };
-  media.prefetch();
-  media.poll();
-  setInterval(() => media.tick(), 250);
-  setInterval(() => media.poll(), 3000);
+  media.start();
 
   if (opts.chat) {
     root.dataset.chat = 'on';
-    const pane = /** @type {HTMLElement} */ (document.getElementById('chat'));
+    const pane = $('chat');
     pane.hidden = false;
     mountChat(pane, { stream });
   }
@@ -140,20 +138,12 @@ async function main() {
 
   /** @type {number | null} */
   let viewers = null;
-  const pollInfo = async () => {
-    try {
-      const r = await fetch(`/api/streams/${encodeURIComponent(stream)}/info`, { cache: 'no-store' });
-      if (!r.ok) return;
-      const info = await r.json();
-      viewers = Number(info.viewers) || 0;
-      viewersEl.textContent = `${viewers} watching`;
-      if (info.title) document.title = `${info.title} · Shoal`;
-    } catch {
-      /* next time */
-    }
-  };
-  pollInfo();
-  setInterval(pollInfo, 5000);
+  pollInfo(stream, (info) => {
+    if (!info) return;
+    viewers = Number(info.viewers) || 0;
+    viewersEl.textContent = `${viewers} watching`;
+    if (info.title) document.title = `${info.title} · Shoal`;
+  });
 
   let ready = false;
   const watcher = watchStream(stream, media, {

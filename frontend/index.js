@@ -4,14 +4,16 @@
  * every few seconds) and sends the "watch a stream" form to /watch/<name>.
  * The form also works without JavaScript, through /viewer.html?stream=<name>.
  */
+import { $ } from './lib/page.js';
+
 /** @typedef {{name: string, viewers: number, newestSeq: number, live?: boolean}} StreamInfo */
 
 const REFRESH_MS = 5_000;
-const list = /** @type {HTMLUListElement} */ (document.getElementById('streams'));
-const listStatus = /** @type {HTMLElement} */ (document.getElementById('streams-status'));
-const updated = /** @type {HTMLElement} */ (document.getElementById('streams-updated'));
-const form = /** @type {HTMLFormElement} */ (document.getElementById('join'));
-const input = /** @type {HTMLInputElement} */ (document.getElementById('join-stream'));
+const list = $('streams', HTMLUListElement);
+const listStatus = $('streams-status');
+const updated = $('streams-updated');
+const form = $('join', HTMLFormElement);
+const input = $('join-stream', HTMLInputElement);
 
 /** @param {string} name */
 const watchURL = (name) => `/watch/${encodeURIComponent(name)}`;

@@ -14,7 +14,8 @@ import { watchStream } from './lib/start.js';
 import { Media } from './lib/media.js';
 import { mountChat } from './lib/chat-panel.js';
 import { streamFromLocation } from './lib/stream-name.js';
-import { onPageLeave, testHook } from './lib/page.js';
+import { pollInfo } from './lib/stream-info.js';
+import { $, onPageLeave, testHook } from './lib/page.js';
 
 /** Date.now() at script start; `firstChunkAt - pageStart` is the time to first chunk. */
 const pageStart = Date.now();
@@ -74,36 +75,27 @@ class Viewer {
   /** @type {Stats | null} */
   #lastStats = null;
 
-  /**
-   * @param {Document} doc
-   * @param {TestHook} hook
-   */
-  constructor(doc, hook) {
+  /** @param {TestHook} hook */
+  constructor(hook) {
     this.#hook = hook;
-    /** @param {string} id */
-    const el = (id) => {
-      const e = doc.getElementById(id);
-      if (!e) throw new Error(`viewer: missing #${id}`);
-      return e;
-    };
     this.#els = {
-      status: el('status'),
-      statusText: el('status-text'),
-      streamName: el('stream-name'),
-      peers: el('s-peers'),
-      chunks: el('s-chunks'),
-      fromPeers: el('s-from-peers'),
-      fromOrigin: el('s-from-origin'),
-      share: el('s-share'),
-      shareBar: el('s-share-bar'),
-      behind: el('s-behind'),
-      first: el('s-first'),
-      uploaded: el('s-uploaded'),
-      dups: el('s-dups'),
-      id: el('s-id'),
-      log: el('chunk-log'),
-      logEmpty: el('chunk-log-empty'),
-      panel: /** @type {HTMLDetailsElement} */ (el('swarm')),
+      status: $('status'),
+      statusText: $('status-text'),
+      streamName: $('stream-name'),
+      peers: $('s-peers'),
+      chunks: $('s-chunks'),
+      fromPeers: $('s-from-peers'),
+      fromOrigin: $('s-from-origin'),
+      share: $('s-share'),
+      shareBar: $('s-share-bar'),
+      behind: $('s-behind'),
+      first: $('s-first'),
+      uploaded: $('s-uploaded'),
+      dups: $('s-dups'),
+      id: $('s-id'),
+      log: $('chunk-log', HTMLOListElement),
+      logEmpty: $('chunk-log-empty'),
+      panel: $('swarm', HTMLDetailsElement),
     };
     // The swarm panel is closed unless the viewer opens it: its figures
     // and chunk log are drawn only while it is open (8 chunks a second
@@ -314,16 +306,15 @@ function shortID(id) {
 
 /**
  * The title block under the player: title, description, live pill and
- * viewer count, from /api/streams/<name>/info.
+ * viewer count, from lib/stream-info.js.
  */
 class About {
-  #url;
   #viewer;
   #els = {
-    title: /** @type {HTMLElement} */ (document.getElementById('stream-title')),
-    description: /** @type {HTMLElement} */ (document.getElementById('stream-description')),
-    pill: /** @type {HTMLElement} */ (document.getElementById('live-pill')),
-    viewers: /** @type {HTMLElement} */ (document.getElementById('viewer-count')),
+    title: $('stream-title'),
+    description: $('stream-description'),
+    pill: $('live-pill'),
+    viewers: $('viewer-count'),
   };
 
   /**
@@ -331,20 +322,12 @@ class About {
    * @param {Viewer} viewer
    */
   constructor(stream, viewer) {
-    this.#url = `/api/streams/${encodeURIComponent(stream)}/info`;
     this.#viewer = viewer;
     this.#els.title.textContent = stream;
   }
 
-  async poll() {
-    /** @type {{name: string, title: string, description: string, live: boolean, viewers: number} | null} */
-    let info = null;
-    try {
-      const r = await fetch(this.#url, { cache: 'no-store' });
-      if (r.ok) info = await r.json();
-    } catch {
-      return; // the next poll will tell
-    }
+  /** @param {import('./lib/stream-info.js').StreamInfo | null} info  null: the server knows no such stream now */
+  show(info) {
     const e = this.#els;
     if (!info) {
       e.pill.dataset.live = 'false';
@@ -366,13 +349,13 @@ class About {
 /** The stats overlay on the video, toggled by the Stats button or the s key. */
 class Overlay {
   #hook;
-  #box = /** @type {HTMLElement} */ (document.getElementById('overlay'));
-  #button = /** @type {HTMLElement} */ (document.getElementById('c-stats'));
+  #box = $('overlay');
+  #button = $('c-stats', HTMLButtonElement);
   #els = {
-    peers: /** @type {HTMLElement} */ (document.getElementById('o-peers')),
-    share: /** @type {HTMLElement} */ (document.getElementById('o-share')),
-    latency: /** @type {HTMLElement} */ (document.getElementById('o-latency')),
-    buffer: /** @type {HTMLElement} */ (document.getElementById('o-buffer')),
+    peers: $('o-peers'),
+    share: $('o-share'),
+    latency: $('o-latency'),
+    buffer: $('o-buffer'),
   };
 
   /** @param {TestHook} hook */
@@ -380,7 +363,7 @@ class Overlay {
     this.#hook = hook;
     this.#button.addEventListener('click', () => this.toggle());
     addEventListener('keydown', (ev) => {
-      const t = /** @type {HTMLElement | null} */ (ev.target);
+      const t = ev.target instanceof HTMLElement ? ev.target : null;
       if (ev.key === 's' && !ev.ctrlKey && !ev.metaKey && !ev.altKey && !(t && /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) this.toggle();
     });
   }
@@ -412,7 +395,7 @@ async function main() {
   };
   testHook('__shoal', hook);
 
-  const viewer = new Viewer(document, hook);
+  const viewer = new Viewer(hook);
   const stream = streamFromLocation(location);
   if (!stream) {
     viewer.fail('no stream named in the address; open /watch/<stream>');
@@ -430,18 +413,14 @@ async function main() {
     viewer.left();
   });
 
-  const media = new Media(stream, hook, /** @type {HTMLElement} */ (document.getElementById('player')));
-  media.prefetch();
-  setInterval(() => media.tick(), 250);
-  media.poll();
-  setInterval(() => media.poll(), 3000);
+  const media = new Media(stream, hook, $('player'));
+  media.start();
 
   const about = new About(stream, viewer);
-  about.poll();
-  setInterval(() => about.poll(), 5000);
+  pollInfo(stream, (info) => about.show(info));
   const overlay = new Overlay(hook);
   setInterval(() => overlay.render(), 500);
-  mountChat(/** @type {HTMLElement} */ (document.getElementById('chat')), { stream });
+  mountChat($('chat'), { stream });
 
   watcher = watchStream(stream, media, {
     onChunk: (info) => viewer.chunk(/** @type {ChunkInfo} */ (info)),

@@ -10,6 +10,8 @@
  * @module
  */
 
+import { $ } from './page.js';
+
 /** @typedef {import('./player.js').PlayerStats} PlayerStats */
 
 /**
@@ -58,19 +60,13 @@ export class Controls {
   constructor(root, video, { goLive }) {
     this.#root = root;
     this.#video = video;
-    /** @param {string} id */
-    const el = (id) => {
-      const e = root.querySelector(`#${id}`);
-      if (!e) throw new Error(`controls: missing #${id}`);
-      return /** @type {HTMLElement} */ (e);
-    };
     this.#els = {
-      play: el('c-play'),
-      mute: el('c-mute'),
-      volume: /** @type {HTMLInputElement} */ (el('c-volume')),
-      live: el('c-live'),
-      latency: el('c-latency'),
-      full: el('c-full'),
+      play: $('c-play', HTMLButtonElement, root),
+      mute: $('c-mute', HTMLButtonElement, root),
+      volume: $('c-volume', HTMLInputElement, root),
+      live: $('c-live', HTMLButtonElement, root),
+      latency: $('c-latency', HTMLElement, root),
+      full: $('c-full', HTMLButtonElement, root),
     };
     const e = this.#els;
     e.play.addEventListener('click', () => (video.paused ? video.play().catch(() => {}) : video.pause()));

@@ -5,11 +5,11 @@
  * offline / no-video states, shown on the `.player` element as
  * `data-state` = waiting | playing | paused | offline | nomedia | error.
  *
- *     const media = new Media(stream, hook, document.getElementById('player'));
- *     media.prefetch();
- *     setInterval(() => media.tick(), 250);
- *     setInterval(() => media.poll(), 3000);
- *     onChunk = (c) => media.chunk(c);
+ *     const media = new Media(stream, hook, $('player'));
+ *     media.onState = (state) => { ... }; // before start: the first tick tells it
+ *     media.start(); // the player's start-up; every page that plays starts so
+ *     watchStream(stream, media, hooks); // lib/start.js: feeds media.chunk
+ *     media.stop(); // for good: timers cleared, the player let go
  *
  * The `.player` element holds a <video>, a `.player-note` and the controls
  * markup lib/controls.js binds to.
@@ -22,6 +22,10 @@ import { takeEarly, initURL } from './stream-name.js';
 
 /** A failed player is replaced at most this often (ms). */
 const RESTART_MS = 5000;
+/** How often the player's state is read into the page (ms). */
+const TICK_MS = 250;
+/** How often the server is asked whether the stream is live and carries video (ms). */
+const POLL_MS = 3000;
 
 /** @typedef {import('./shoal.js').ChunkInfo} ChunkInfo */
 /** @typedef {'waiting' | 'playing' | 'paused' | 'offline' | 'nomedia' | 'error'} MediaState */
@@ -45,6 +49,8 @@ export class Media {
   #failedAt = 0;
   #offlineNote;
   #closed = false;
+  /** @type {ReturnType<typeof setInterval>[]} */
+  #timers = [];
   /** times a failed player was replaced by a fresh one */
   restarts = 0;
   /** @type {MediaState} */
@@ -117,8 +123,23 @@ export class Media {
     });
   }
 
-  /** Stops playing for good: the player lets go of its media source. */
-  close() {
+  /**
+   * Starts the player, in the order the first frame wants: the init
+   * segment and the media source first (prefetch), then whether the
+   * stream is live (poll); then the page's state every TICK_MS and the
+   * stream's every POLL_MS. Set onState before.
+   */
+  start() {
+    if (this.#timers.length > 0 || this.#closed) return;
+    this.#prefetch();
+    this.#poll();
+    this.#timers.push(setInterval(() => this.#tick(), TICK_MS), setInterval(() => this.#poll(), POLL_MS));
+  }
+
+  /** Stops playing for good: the timers stop and the player lets go of its media source. */
+  stop() {
+    this.#timers.forEach(clearInterval);
+    this.#timers = [];
     this.#player?.destroy();
     this.#player = null;
     this.#prefetched = null;
@@ -141,7 +162,7 @@ export class Media {
    * HTTP (lib/httpfeed.js) in one answer from the newest keyframe to the
    * live edge: the player joins without gathering more.
    */
-  prefetch() {
+  #prefetch() {
     this.#prefetched = this.#fetchInitNow();
     this.#prefetched.catch(() => {}); // a stream without video yet: fetched again later
     this.#player ??= this.#newPlayer(true);
@@ -183,7 +204,7 @@ export class Media {
   }
 
   /** Asks the server whether the stream is live and carries video. */
-  async poll() {
+  async #poll() {
     try {
       const r = await fetch('/api/streams', { cache: 'no-store' });
       /** @type {{name: string, live: boolean, media: boolean, viewers: number}[]} */
@@ -196,7 +217,7 @@ export class Media {
     }
   }
 
-  tick() {
+  #tick() {
     const p = this.#player?.stats ?? null;
     this.#hook.player = p;
     const q = this.#video.getVideoPlaybackQuality?.();

@@ -6,6 +6,7 @@
  *
  *     import { $, onPageLeave, testHook } from '/lib/page.js';
  *     const video = $('video', HTMLVideoElement); // typed: HTMLVideoElement
+ *     const volume = $('c-volume', HTMLInputElement, playerEl); // inside playerEl
  *     onPageLeave(() => watcher.leave());
  *     testHook('__shoal', hook); // window.__shoal, only when a test asked
  *
@@ -19,13 +20,16 @@
 /**
  * The element with this id, checked to be a `type` (default HTMLElement):
  * a missing or wrong element throws here, not later as an undefined.
+ * With `within`, only that element's descendants count (a player's
+ * controls, say: lib/controls.js).
  * @template {HTMLElement} [T=HTMLElement]
  * @param {string} id
  * @param {{new (): T, prototype: T}} [type]
+ * @param {ParentNode} [within]
  * @returns {T}
  */
-export function $(id, type) {
-  const e = document.getElementById(id);
+export function $(id, type, within) {
+  const e = within ? within.querySelector(`#${CSS.escape(id)}`) : document.getElementById(id);
   if (!e) throw new Error(`missing #${id}`);
   const want = type ?? HTMLElement;
   const tag = e.tagName.toLowerCase();

@@ -23,8 +23,6 @@ let pristine = null;
 export class Preview {
   #media;
   #watcher;
-  /** @type {ReturnType<typeof setInterval>[]} */
-  #timers;
 
   /** @param {string} stream */
   constructor(stream) {
@@ -37,9 +35,7 @@ export class Preview {
     this.#media = new Media(stream, { player: null, video: null }, root, {
       offlineNote: 'The stream is offline: the preview starts when it is live.',
     });
-    this.#media.prefetch();
-    this.#media.poll();
-    this.#timers = [setInterval(() => this.#media.tick(), 250), setInterval(() => this.#media.poll(), 3000)];
+    this.#media.start();
     this.#watcher = watchStream(stream, this.#media, {
       onError: (msg) => console.warn('studio preview: the peer could not start:', msg),
     });
@@ -53,8 +49,7 @@ export class Preview {
   }
 
   stop() {
-    this.#timers.forEach(clearInterval);
     this.#watcher.leave();
-    this.#media.close();
+    this.#media.stop();
   }
 }
