@@ -8,17 +8,22 @@
  * lib/httpfeed.js take the answers (each once: takeEarly in
  * lib/stream-name.js) instead of asking again.
  *
- * The stream is named as in lib/stream-name.js: `?stream=`, else the
- * address's last path segment.
+ * The stream is named as lib/stream-name.js's streamFromLocation names it
+ * (`?stream=`, else the address's last path segment), by a copy: an
+ * import would wait for the module. frontend/test/early.test.mjs runs both
+ * on a table of addresses.
  */
 (() => {
   const loc = location;
-  let stream = new URLSearchParams(loc.search).get('stream')?.trim() || loc.pathname.split('/').filter(Boolean).at(-1) || '';
-  if (stream === '' || stream.endsWith('.html')) return;
-  try {
-    stream = decodeURIComponent(stream);
-  } catch {
-    return;
+  let stream = new URLSearchParams(loc.search).get('stream')?.trim() ?? '';
+  if (stream === '') {
+    const last = loc.pathname.split('/').filter(Boolean).at(-1) ?? '';
+    if (last === '' || last.endsWith('.html')) return;
+    try {
+      stream = decodeURIComponent(last);
+    } catch {
+      return;
+    }
   }
   /** @type {Record<string, {sentAt: number, response: Promise<Response>}>} */
   const started = {};

@@ -3,6 +3,7 @@
 
 /**
  * The stream name: `?stream=` wins, else the last path segment (/watch/demo → "demo").
+ * lib/early.js keeps a copy (frontend/test/early.test.mjs checks they agree).
  * @param {Location | URL} loc
  * @returns {string} the name, or "" when the address names none
  */
