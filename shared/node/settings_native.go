@@ -3,10 +3,9 @@
 package node
 
 import (
-	"net"
-
-	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/shoal-live/shoal/shared/loopback"
 )
 
 // newAPI builds the pion API. With loopbackOnly the peer gathers only
@@ -14,10 +13,7 @@ import (
 func newAPI(loopbackOnly bool) *webrtc.API {
 	var se webrtc.SettingEngine
 	if loopbackOnly {
-		se.SetIncludeLoopbackCandidate(true)
-		se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-		se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+		loopback.Only(&se)
 	}
 	return webrtc.NewAPI(webrtc.WithSettingEngine(se))
 }

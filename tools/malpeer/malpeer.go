@@ -13,15 +13,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/shoal-live/shoal/shared/loopback"
 	"github.com/shoal-live/shoal/shared/node"
 	"github.com/shoal-live/shoal/shared/signaling"
 	"github.com/shoal-live/shoal/shared/wire"
@@ -403,10 +402,7 @@ func sendRaw(dc *webrtc.DataChannel, b []byte) error {
 func newAPI(loopbackOnly bool) *webrtc.API {
 	var se webrtc.SettingEngine
 	if loopbackOnly {
-		se.SetIncludeLoopbackCandidate(true)
-		se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-		se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+		loopback.Only(&se)
 	}
 	return webrtc.NewAPI(webrtc.WithSettingEngine(se))
 }

@@ -2,14 +2,14 @@ package whip
 
 import (
 	"fmt"
-	"net"
 	"strconv"
 	"strings"
 
-	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/shoal-live/shoal/shared/loopback"
 )
 
 // offer is what the handler takes from a publisher's SDP offer: the codecs
@@ -173,10 +173,7 @@ func newAPI(o offer, base *webrtc.SettingEngine, loopbackOnly bool) (*webrtc.API
 		se = *base
 	}
 	if loopbackOnly {
-		se.SetIncludeLoopbackCandidate(true)
-		se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-		se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+		loopback.Only(&se)
 	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir),
 		webrtc.WithSettingEngine(se)), nil

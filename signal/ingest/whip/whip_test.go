@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -21,9 +20,9 @@ import (
 	"time"
 
 	"github.com/Eyevinn/mp4ff/mp4"
-	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/shoal-live/shoal/shared/loopback"
 	"github.com/shoal-live/shoal/signal/cmaf"
 	"github.com/shoal-live/shoal/signal/ingest/whip"
 	client "github.com/shoal-live/shoal/tools/whipclient/whip"
@@ -600,10 +599,7 @@ func post(t *testing.T, base, offer string, want int) string {
 func offerSDP(t *testing.T) string {
 	t.Helper()
 	var se webrtc.SettingEngine
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	loopback.Only(&se)
 	pc, err := webrtc.NewAPI(webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		t.Fatal(err)
