@@ -114,8 +114,10 @@ func (b *buffer) forget(p *peer) {
 	}
 }
 
-// recent describes the chunks held as a Status does: the newest held and a
-// bitmap of the 64 before it.
+// recent describes the chunks held as a Status does: the newest held, top,
+// and a bitmap of those held among the 64 up to and including it (bit i:
+// chunk top-i, so bit 0 is top itself), looking no further back than
+// newest-63.
 func (b *buffer) recent(newest uint64) (top, bits uint64) {
 	n := min(uint64(len(b.slots)), 64, newest+1)
 	for i := uint64(0); i < n; i++ {

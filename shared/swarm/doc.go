@@ -30,8 +30,9 @@
 // found by Subscribe and confirmed by Accept, and pushes each chunk it gets
 // to its children in that stripe the moment it has it; the origin roots
 // every stripe's tree at depth 0 with its Slots. Every peer sends each
-// neighbour a Status (newest chunk, a bitmap of the 64 before it, free
-// slots, its depth per stripe) when the channel opens and every
+// neighbour a Status (its newest chunk, a bitmap of which of the 64 chunks
+// up to and including that one it holds, free slots, its depth per
+// stripe) when the channel opens and every
 // StatusInterval, which is how parents are chosen and holes seen. A chunk
 // known to exist and missing for RepairAfter is requested from a neighbour
 // that holds it (Request, answered by Chunk or NotFound), again from
@@ -39,7 +40,7 @@
 // after FallbackAfter (1.2 s by default); a peer without any parent for
 // LonelyAfter fetches every chunk as it falls due. A parent that pushes
 // nothing for StarveRounds rounds, or a path deeper than MaxDepth, is left.
-// The wire messages Have, BufferMap and Announce of protocol v0 are
-// decoded but unused (see package wire). docs/PROTOCOL.md §3 gives the
-// whole protocol and the figures behind each default.
+// The engine drops the wire messages reserved in shared/wire/wire.go.
+// docs/PROTOCOL.md §3 gives the whole protocol and the figures behind each
+// default.
 package swarm

@@ -255,8 +255,7 @@ func (e *Engine) receive(p *peer, m wire.Message) {
 		}
 		e.accept(m, p, p.origin)
 	default:
-		// Have, BufferMap and Announce belong to other protocol
-		// versions or to the driver.
+		// The types reserved in shared/wire/wire.go: dropped.
 		e.stats.Dropped++
 	}
 }

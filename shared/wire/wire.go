@@ -44,13 +44,14 @@ type Type uint8
 
 // Message types.
 //
-// Reserved: Have, BufferMap and Announce are decoded and encoded (so that a
-// peer speaking them is refused by the engine, not by the codec, and the
-// hostile peer tools/malpeer can send them), but no Shoal peer sends them
-// and the engine ignores them. Have and BufferMap were protocol v0's
-// announcements, replaced by [Status]; Announce is kept for signed batch
-// announcements (chunks are signed one by one instead, see
-// shared/integrity). This comment is the one place that says so.
+// Reserved: Have, BufferMap and Announce are decoded and encoded, but no
+// Shoal peer sends them. A peer that does is not cut off for an
+// undecodable message: the engine (shared/swarm) drops them, counted in
+// its Stats.Dropped, and the hostile peer tools/malpeer can send them.
+// Have and BufferMap were protocol v0's announcements, replaced by
+// [Status]; Announce is kept for signed batch announcements (chunks are
+// signed one by one instead, see shared/integrity). This comment is the one
+// place that says so; docs/PROTOCOL.md §2 and other comments point here.
 const (
 	TypeHave      Type = 0x01 // reserved (v0)
 	TypeBufferMap Type = 0x02 // reserved (v0)
