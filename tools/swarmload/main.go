@@ -26,10 +26,10 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
+
+	"github.com/shoal-live/shoal/tools/swarmsim/sim"
 )
 
 func main() {
@@ -46,7 +46,7 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var (
 		cfg      Config
-		rate     = bitrate(2_000_000)
+		rate     = sim.Bitrate(2_000_000)
 		jsonPath string
 		logLevel string
 		quiet    bool
@@ -78,6 +78,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
+	if rate <= 0 {
+		return fmt.Errorf("-rate must be above 0, got %v", rate)
+	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
 		return fmt.Errorf("-log-level: %w", err)
@@ -105,27 +108,5 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("json: %w", err)
 		}
 	}
-	return nil
-}
-
-// bitrate is bits per second, written "2M", "800k" or a plain number.
-type bitrate int64
-
-func (r bitrate) String() string { return rateString(int64(r)) }
-
-func (r *bitrate) Set(s string) error {
-	s = strings.TrimSuffix(strings.TrimSpace(s), "bps")
-	k := 1.0
-	switch {
-	case strings.HasSuffix(s, "k"), strings.HasSuffix(s, "K"):
-		k, s = 1e3, s[:len(s)-1]
-	case strings.HasSuffix(s, "M"), strings.HasSuffix(s, "m"):
-		k, s = 1e6, s[:len(s)-1]
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || f <= 0 {
-		return fmt.Errorf("bad bitrate %q", s)
-	}
-	*r = bitrate(f * k)
 	return nil
 }

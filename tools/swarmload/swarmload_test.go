@@ -58,17 +58,13 @@ func TestSwarmload(t *testing.T) {
 	}
 }
 
-func TestBitrate(t *testing.T) {
-	for in, want := range map[string]int64{"2M": 2_000_000, "800k": 800_000, "1.5M": 1_500_000, "64000": 64_000, "2Mbps": 2_000_000} {
-		var r bitrate
-		if err := r.Set(in); err != nil || int64(r) != want {
-			t.Errorf("%q: %d, %v; want %d", in, r, err, want)
-		}
-	}
+// TestRateFlag: -rate takes the simulator's bitrate syntax, and a stream
+// needs a rate.
+func TestRateFlag(t *testing.T) {
 	for _, in := range []string{"", "x", "-1M", "0"} {
-		var r bitrate
-		if err := r.Set(in); err == nil {
-			t.Errorf("%q: accepted", in)
+		var stdout, stderr bytes.Buffer
+		if err := run(t.Context(), []string{"-rate", in}, &stdout, &stderr); err == nil {
+			t.Errorf("-rate %q: accepted", in)
 		}
 	}
 }

@@ -303,3 +303,18 @@ func TestJoinFollowsTheGOP(t *testing.T) {
 		})
 	}
 }
+
+func TestBitrate(t *testing.T) {
+	for in, want := range map[string]Bitrate{"2M": 2_000_000, "800k": 800_000, "1.5M": 1_500_000, "64000": 64_000, "2Mbps": 2_000_000, "1G": 1_000_000_000, "0": 0} {
+		var r Bitrate
+		if err := r.Set(in); err != nil || r != want {
+			t.Errorf("%q: %d, %v; want %d", in, r, err, want)
+		}
+	}
+	for _, in := range []string{"", "x", "-1M"} {
+		var r Bitrate
+		if err := r.Set(in); err == nil {
+			t.Errorf("%q: accepted", in)
+		}
+	}
+}
