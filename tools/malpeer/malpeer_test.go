@@ -2,6 +2,7 @@ package malpeer_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -68,6 +69,47 @@ func startHonest(t *testing.T, ctx context.Context, base string) *honest {
 	return h
 }
 
+// newest is the newest chunk h was handed, 0 before any.
+func (h *honest) newest() uint64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var n uint64
+	for s := range h.got {
+		n = max(n, s)
+	}
+	return n
+}
+
+// snapshot is h's latest stats.
+func (h *honest) snapshot() node.Stats {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.stats
+}
+
+// poll calls ok every 20 ms until it holds or ctx ends, and reports
+// whether it held.
+func poll(ctx context.Context, ok func() bool) bool {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for !ok() {
+		select {
+		case <-ctx.Done():
+			return ok()
+		case <-tick.C:
+		}
+	}
+	return true
+}
+
+// waitFor polls ok until it holds, and fails the test when ctx ends first.
+func waitFor(t *testing.T, ctx context.Context, what string, ok func() bool) {
+	t.Helper()
+	if !poll(ctx, ok) {
+		t.Fatalf("gave up waiting for %s: %v", what, ctx.Err())
+	}
+}
+
 // TestMaliciousPeer puts the attacker in a swarm of four honest native
 // peers: no honest peer plays or forwards anything that fails
 // verification, all keep receiving the stream, and the attacker ends up
@@ -93,12 +135,23 @@ func TestMaliciousPeer(t *testing.T) {
 	go func() { served <- srv.Serve(ctx, ln) }()
 	base := "http://" + ln.Addr().String()
 
+	// The honest peers join one after another, each once the one before
+	// has a chunk, and the attackers come once every one has a neighbour
+	// besides the origin and a parent in every stripe (Depth -1: a stripe
+	// without).
 	peers := make([]*honest, 4)
 	for i := range peers {
 		peers[i] = startHonest(t, ctx, base)
-		time.Sleep(300 * time.Millisecond)
+		waitFor(t, ctx, fmt.Sprintf("honest %d's first chunk", i), func() bool { return peers[i].newest() > 0 })
 	}
-	time.Sleep(3 * time.Second)
+	waitFor(t, ctx, "the honest peers' swarm", func() bool {
+		for _, h := range peers {
+			if s := h.snapshot(); s.Depth < 1 || s.Peers < 2 {
+				return false
+			}
+		}
+		return true
+	})
 
 	// Attackers in turn, two attacks each, so that every attack is tried
 	// before the tracker quarantines the one sending it (two reports).
@@ -118,20 +171,17 @@ func TestMaliciousPeer(t *testing.T) {
 		t.Logf("attacker: %+v", st)
 		attackers = append(attackers, st)
 	}
-	newestAt := func(h *honest) uint64 {
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		var n uint64
-		for s := range h.got {
-			n = max(n, s)
-		}
-		return n
-	}
+	// The honest peers go on without the attackers: within 4 s each gets
+	// 8 chunks newer than its newest now (2 s of stream).
 	before := make([]uint64, len(peers))
 	for i, h := range peers {
-		before[i] = newestAt(h)
+		before[i] = h.newest()
 	}
-	time.Sleep(4 * time.Second) // the honest peers go on without it
+	wctx, wcancel := context.WithTimeout(ctx, 4*time.Second)
+	defer wcancel()
+	for i, h := range peers {
+		poll(wctx, func() bool { return h.newest() >= before[i]+8 })
+	}
 
 	for i, st := range attackers {
 		if st.Opened == 0 {
@@ -156,8 +206,8 @@ func TestMaliciousPeer(t *testing.T) {
 			t.Errorf("honest %d played or forwarded bad data: %d corrupt deliveries, %d delivered unverified, %d forwarded unverified",
 				i, corrupt, s.DeliveredBad, s.ForwardedBad)
 		}
-		if after := newestAt(h); after < before[i]+8 {
-			t.Errorf("honest %d stalled: newest chunk %d, was %d 4 s earlier", i, after, before[i])
+		if after := h.newest(); after < before[i]+8 {
+			t.Errorf("honest %d stalled: newest chunk %d 4 s after the attackers, was %d", i, after, before[i])
 		}
 	}
 	if refused == 0 {
