@@ -1,6 +1,7 @@
 package tracker
 
 import (
+	"cmp"
 	"slices"
 	"time"
 
@@ -136,7 +137,7 @@ func (t *Tracker) quarantine(n *member, reason string) {
 	for _, o := range n.links {
 		orphans = append(orphans, o)
 	}
-	slices.SortFunc(orphans, func(a, b *member) int { return cmpString(a.id, b.id) })
+	slices.SortFunc(orphans, func(a, b *member) int { return cmp.Compare(a.id, b.id) })
 	hadOrigin := false
 	for _, o := range orphans {
 		delete(o.links, n.id)

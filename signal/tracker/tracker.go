@@ -13,6 +13,7 @@
 package tracker
 
 import (
+	"cmp"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -31,12 +32,19 @@ type Session interface {
 	Deliver(m signaling.Message) bool
 }
 
+// Defaults of Config's bounds.
+const (
+	DefaultNeighbours  = 8
+	DefaultMaxPeers    = 10000
+	DefaultOriginLinks = 16
+)
+
 // Config bounds swarms. Zero values take the defaults.
 type Config struct {
-	Neighbours  int // neighbours a peer is given (default 8)
+	Neighbours  int // neighbours a peer is given (default DefaultNeighbours)
 	MaxDegree   int // neighbours a peer may have (default 3*Neighbours)
-	MaxPeers    int // peers in one swarm (default 10000)
-	OriginLinks int // peers the origin connects to directly (default 16)
+	MaxPeers    int // peers in one swarm (default DefaultMaxPeers)
+	OriginLinks int // peers the origin connects to directly (default DefaultOriginLinks)
 	// LiveEvery is how often a peer that may have no working data
 	// channel hears the live edge: one that joined, or had three links
 	// fail (drops), in the last LiveNeedy, or has no neighbour (default
@@ -128,7 +136,7 @@ const maxFailedWith = 64
 // New returns an empty tracker.
 func New(cfg Config) *Tracker {
 	if cfg.Neighbours <= 0 {
-		cfg.Neighbours = 8
+		cfg.Neighbours = DefaultNeighbours
 	}
 	if cfg.MaxDegree < cfg.Neighbours {
 		// Every join adds Neighbours links, so degrees average twice
@@ -138,10 +146,10 @@ func New(cfg Config) *Tracker {
 		cfg.MaxDegree = 3 * cfg.Neighbours
 	}
 	if cfg.MaxPeers <= 0 {
-		cfg.MaxPeers = 10000
+		cfg.MaxPeers = DefaultMaxPeers
 	}
 	if cfg.OriginLinks <= 0 {
-		cfg.OriginLinks = 16
+		cfg.OriginLinks = DefaultOriginLinks
 	}
 	if cfg.LiveEvery <= 0 {
 		cfg.LiveEvery = time.Second
@@ -236,7 +244,7 @@ func (t *Tracker) Leave(id string) {
 		orphans = append(orphans, n)
 	}
 	// In id order, so that a seeded tracker (the simulator's) repeats.
-	slices.SortFunc(orphans, func(a, b *member) int { return cmpString(a.id, b.id) })
+	slices.SortFunc(orphans, func(a, b *member) int { return cmp.Compare(a.id, b.id) })
 	for _, n := range orphans {
 		delete(n.links, id)
 		t.deliver(n, signaling.Message{Type: signaling.TypePeerLeft, Peer: id, Text: "left the stream"})
@@ -380,7 +388,7 @@ func (t *Tracker) Streams() []StreamInfo {
 		}
 		out = append(out, StreamInfo{Name: sw.name, Viewers: v, HasOrigin: sw.origin != nil})
 	}
-	slices.SortFunc(out, func(a, b StreamInfo) int { return cmpString(a.Name, b.Name) })
+	slices.SortFunc(out, func(a, b StreamInfo) int { return cmp.Compare(a.Name, b.Name) })
 	return out
 }
 
@@ -480,7 +488,7 @@ func (t *Tracker) draw(list []*member, k int, out []*member, fits func(n *member
 				rest = append(rest, n)
 			}
 		}
-		slices.SortFunc(rest, func(a, b *member) int { return cmpString(a.id, b.id) })
+		slices.SortFunc(rest, func(a, b *member) int { return cmp.Compare(a.id, b.id) })
 		t.rand.Shuffle(len(rest), func(i, j int) { rest[i], rest[j] = rest[j], rest[i] })
 		out = append(out, rest[:min(k-len(out), len(rest))]...)
 	}
@@ -529,14 +537,4 @@ func trim(s string, n int) string {
 		return s[:n]
 	}
 	return s
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
