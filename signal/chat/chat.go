@@ -26,8 +26,8 @@
 // address (a household, a carrier-grade NAT) shares its bans.
 //
 // A stream without a row in the store (the demo stream, a stream given by
-// -stream-keys) may still have a room if Config.Known says so; its history
-// and bans then live in memory only and it has no moderator.
+// -stream-keys) still has a room if it exists (Config.Streams says so); its
+// history and bans then live in memory only and it has no moderator.
 package chat
 
 import (
@@ -52,10 +52,16 @@ import (
 	"github.com/shoal-live/shoal/signal/store"
 )
 
-// Store is what the hub needs from the store; a *store.DB has it all.
+// Store keeps stored streams' chat and bans; a *store.DB has it all.
 type Store interface {
-	StreamByName(ctx context.Context, name string) (store.Stream, error)
 	History
+}
+
+// Streams is the one answer to "does this stream exist?" (package streams'
+// Lookup): whether it does, and its row in the store (nil without one).
+// err is a failure of the store, not its "not found".
+type Streams interface {
+	Lookup(ctx context.Context, name string) (st *store.Stream, exists bool, err error)
 }
 
 // History keeps one stream's chat and bans ([store.Chat] and the part of
@@ -97,13 +103,14 @@ var ErrNoRoom = errors.New("chat: no such stream")
 
 // Config configures [New]. Everything is optional.
 type Config struct {
-	// Store persists chat and bans and says who owns a stream; nil keeps
+	// Streams says which streams have a room: a stream with a row in the
+	// store has a persisted room its owner moderates, one that exists
+	// without a row (the demo stream, streams from -stream-keys) a
+	// memory-only room. Nil: no stream has a room.
+	Streams Streams
+	// Store persists the chat and bans of streams with a row; nil keeps
 	// every room in memory (no moderator).
 	Store Store
-	// Known reports whether a stream absent from the store may have a
-	// memory-only room (the demo stream, streams from -stream-keys). Nil:
-	// none may.
-	Known func(stream string) bool
 	// History is how many messages a joining viewer is sent (default and
 	// at most 100).
 	History int
@@ -188,9 +195,6 @@ func New(cfg Config) *Hub {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.Known == nil {
-		cfg.Known = func(string) bool { return false }
-	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -214,21 +218,22 @@ type Client struct {
 // connection without blocking (false if it could not). Join sends
 // chat-welcome and the recent history.
 func (h *Hub) Join(ctx context.Context, stream string, accountID int64, addr string, deliver func(signaling.Message) bool) (*Client, error) {
-	if !signaling.ValidStream(stream) {
+	if !signaling.ValidStream(stream) || h.cfg.Streams == nil {
 		return nil, fmt.Errorf("%w: %q", ErrNoRoom, stream)
 	}
+	row, exists, err := h.cfg.Streams.Lookup(ctx, stream)
 	var (
-		st  store.Stream
-		err error = store.ErrNotFound
+		st   store.Stream
+		hist History
 	)
-	if h.cfg.Store != nil {
-		st, err = h.cfg.Store.StreamByName(ctx, stream)
-	}
-	var hist History
 	switch {
-	case err == nil:
-		hist = h.cfg.Store
-	case errors.Is(err, store.ErrNotFound) && h.cfg.Known(stream):
+	case err != nil:
+		return nil, fmt.Errorf("chat: join %q: %w", stream, err)
+	case !exists:
+		return nil, fmt.Errorf("%w: %q", ErrNoRoom, stream)
+	case row != nil && h.cfg.Store != nil:
+		st, hist = *row, h.cfg.Store
+	default:
 		h.mu.Lock()
 		mh := h.mem[stream]
 		if mh == nil {
@@ -236,11 +241,7 @@ func (h *Hub) Join(ctx context.Context, stream string, accountID int64, addr str
 			h.mem[stream] = mh
 		}
 		h.mu.Unlock()
-		hist, st = mh, store.Stream{Name: stream}
-	case errors.Is(err, store.ErrNotFound):
-		return nil, fmt.Errorf("%w: %q", ErrNoRoom, stream)
-	default:
-		return nil, fmt.Errorf("chat: join %q: %w", stream, err)
+		st, hist = store.Stream{Name: stream}, mh
 	}
 	recent, err := hist.RecentChat(ctx, st.ID, h.cfg.History)
 	if err != nil {

@@ -17,6 +17,21 @@ import (
 	_ "modernc.org/sqlite" // TestPrune counts the rows itself
 )
 
+// streamsIn answers Lookup as package streams does: the streams in db,
+// and "demo", which exists without a row.
+type streamsIn struct{ db *store.DB }
+
+func (s streamsIn) Lookup(ctx context.Context, name string) (*store.Stream, bool, error) {
+	st, err := s.db.StreamByName(ctx, name)
+	switch {
+	case err == nil:
+		return &st, true, nil
+	case errors.Is(err, store.ErrNotFound):
+		return nil, name == "demo", nil
+	}
+	return nil, false, err
+}
+
 // clock is a settable test clock shared by the hub and the store.
 type clock struct {
 	mu sync.Mutex
@@ -108,7 +123,7 @@ func (f *fixture) open(t *testing.T) {
 	}
 	t.Cleanup(func() { db.Close() })
 	f.db = db
-	f.hub = New(Config{Store: db, Now: f.clk.Now, Salt: f.salt, Known: func(s string) bool { return s == "demo" }})
+	f.hub = New(Config{Store: db, Now: f.clk.Now, Salt: f.salt, Streams: streamsIn{db}})
 }
 
 // join joins from an address of its own.
@@ -534,7 +549,7 @@ func TestPrune(t *testing.T) {
 	f := newFixture(t)
 	f.hub = New(Config{Store: f.db, Now: f.clk.Now, Salt: f.salt, MaxMessages: 120, MaxAge: time.Hour,
 		Rate: 1000, Burst: 1000, RoomRate: 1000, RoomBurst: 1000,
-		Known: func(s string) bool { return s == "demo" }})
+		Streams: streamsIn{f.db}})
 	c, in := f.join(t, 0)
 	for i := range 150 {
 		c.Handle(t.Context(), send("ann", fmt.Sprint("m", i)))

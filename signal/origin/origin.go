@@ -31,7 +31,9 @@ type Config struct {
 	// Window).
 	Keep int
 	// Copies is how many copies of the stream the origin's upload may
-	// carry to the swarm (default 4): its stripe slots, see package swarm.
+	// carry to the swarm: its stripe slots, see package swarm. Zero takes
+	// the engine's Upload default, 1: one slot per stripe, one copy (the
+	// server passes its own, 4 by default).
 	Copies       float64
 	ICEServers   []webrtc.ICEServer
 	LoopbackOnly bool

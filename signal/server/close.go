@@ -13,7 +13,7 @@ func (s *Server) Close() error {
 	var err error
 	s.dbOnce.Do(func() {
 		if e := s.db.Close(); e != nil {
-			err = fmt.Errorf("signal: close: %w", e)
+			err = fmt.Errorf("server: close: %w", e)
 		}
 	})
 	return err

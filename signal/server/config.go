@@ -8,18 +8,22 @@ import (
 	"github.com/shoal-live/shoal/shared/signaling"
 	"github.com/shoal-live/shoal/signal/chat"
 	"github.com/shoal-live/shoal/signal/ingest/rtmp"
+	"github.com/shoal-live/shoal/signal/pages"
+	"github.com/shoal-live/shoal/signal/rendezvous"
 	"github.com/shoal-live/shoal/signal/store"
+	"github.com/shoal-live/shoal/signal/tracker"
 )
 
 // Config sets up a Server. Zero values take the defaults noted.
 type Config struct {
 	// Neighbours is how many neighbours the tracker gives each viewer
-	// (default 8).
+	// (default tracker.DefaultNeighbours, 8).
 	Neighbours int
-	// MaxPeersPerSwarm bounds one stream's audience (default 10000).
+	// MaxPeersPerSwarm bounds one stream's audience (default
+	// tracker.DefaultMaxPeers, 10000).
 	MaxPeersPerSwarm int
 	// OriginLinks is how many viewers the origin peer connects to
-	// directly (default 16).
+	// directly (default tracker.DefaultOriginLinks, 16).
 	OriginLinks int
 	// OriginCopies is how many copies of the stream the origin pushes to
 	// the swarm in all (default 4), spread over the stripes' first peers.
@@ -81,7 +85,8 @@ type Config struct {
 	// server's own origin is always allowed.
 	AllowedOrigins []string
 	// FrameAncestors is the CSP frame-ancestors source list of the embed
-	// page /embed/<stream>, the sites that may embed the player (default "*").
+	// page /embed/<stream>, the sites that may embed the player (default
+	// pages.DefaultFrameAncestors, "*").
 	FrameAncestors string
 	// ChatMaxAge and ChatMaxMessages bound each stream's stored chat
 	// history: older messages, and all but the newest ChatMaxMessages, are
@@ -126,29 +131,38 @@ type Config struct {
 	peerHook func(peer string, handled int, open bool)
 }
 
+// The signaling limits' defaults (package rendezvous'), under the names of
+// the Config fields they fill.
+const (
+	DefaultSendQueueBytes       = rendezvous.DefaultSendQueueBytes
+	DefaultSignalBytesPerSecond = rendezvous.DefaultBytesPerSecond
+	DefaultSignalByteBurst      = rendezvous.DefaultByteBurst
+)
+
 // Defaults is the Config whose values a zero field of Config takes (New
 // applies them; cmd/shoal's flags show them). Fields whose zero value
 // means "none" or "off" (DemoStream, RTMPAddr, StreamKeys…) are zero here
-// too. The chat's and RTMP's bounds are those packages' defaults, which
-// they apply themselves.
+// too. Where a package that a field configures has a default of its own
+// (the tracker's, the signaling limits', the chat's, RTMP's, the embed
+// page's), this is that default, not a copy of its value.
 func Defaults() Config {
 	return Config{
-		Neighbours:           8,
-		MaxPeersPerSwarm:     10000,
-		OriginLinks:          16,
+		Neighbours:           tracker.DefaultNeighbours,
+		MaxPeersPerSwarm:     tracker.DefaultMaxPeers,
+		OriginLinks:          tracker.DefaultOriginLinks,
 		OriginCopies:         4,
 		DemoSource:           "clip",
 		DemoInterval:         250 * time.Millisecond,
 		DemoChunkSize:        48 << 10,
 		FragmentDuration:     125 * time.Millisecond,
-		MaxMessagesPerSecond: 50,
-		MessageBurst:         200,
+		MaxMessagesPerSecond: rendezvous.DefaultMessagesPerSecond,
+		MessageBurst:         rendezvous.DefaultMessageBurst,
 		SendQueueBytes:       DefaultSendQueueBytes,
 		OriginIdle:           2 * time.Minute,
-		MaxConnsPerIP:        32,
+		MaxConnsPerIP:        rendezvous.DefaultMaxConnsPerAddr,
 		SignalBytesPerSecond: DefaultSignalBytesPerSecond,
 		SignalByteBurst:      DefaultSignalByteBurst,
-		FrameAncestors:       "*",
+		FrameAncestors:       pages.DefaultFrameAncestors,
 		ChatMaxAge:           chat.DefaultMaxAge,
 		ChatMaxMessages:      chat.DefaultMaxMessages,
 		RTMPMaxConns:         rtmp.DefaultMaxConns,

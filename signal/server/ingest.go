@@ -16,16 +16,6 @@ import (
 // The ingest glue: the RTMP listener and the WHIP handler, with sinks
 // that begin a streams.Session per publish.
 
-// runCtx is the context Serve runs under, for origins started later.
-func (s *Server) runCtx() context.Context {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.ctx == nil {
-		return context.Background()
-	}
-	return s.ctx
-}
-
 // rtmpSink starts an ingest session per RTMP publish.
 type rtmpSink struct{ s *Server }
 
@@ -56,7 +46,7 @@ func (r *rtmpSession) Init(mime string, init []byte) {
 // startRTMP listens for RTMP publishers until ctx ends.
 func (s *Server) startRTMP(ctx context.Context) error {
 	srv, err := rtmp.New(rtmp.Config{
-		Authorize:        func(key string) (string, bool) { return s.streams.ForKey(s.runCtx(), key) },
+		Authorize:        func(key string) (string, bool) { return s.streams.ForKey(s.streams.Context(), key) },
 		Sink:             rtmpSink{s},
 		OnRefused:        s.streams.Refused,
 		Logger:           s.log.With("ingest", "rtmp"),
@@ -66,11 +56,11 @@ func (s *Server) startRTMP(ctx context.Context) error {
 		MaxConnsPerAddr:  s.cfg.RTMPMaxConnsPerIP,
 	})
 	if err != nil {
-		return fmt.Errorf("signal: rtmp: %w", err)
+		return fmt.Errorf("server: rtmp: %w", err)
 	}
 	ln, err := net.Listen("tcp", s.cfg.RTMPAddr)
 	if err != nil {
-		return fmt.Errorf("signal: rtmp: listen: %w", err)
+		return fmt.Errorf("server: rtmp: listen: %w", err)
 	}
 	s.log.Info("rtmp ingest listening", "addr", ln.Addr().String())
 	s.wg.Add(1)
@@ -95,13 +85,9 @@ func (k whipSink) Begin(stream string) (whip.Session, error) {
 }
 
 // newWHIP builds the WHIP ingest handler, served under /api/whip/.
-func (s *Server) newWHIP() (*whip.Handler, error) {
-	var ice []webrtc.ICEServer
-	for _, u := range s.cfg.ICEServers {
-		ice = append(ice, webrtc.ICEServer{URLs: []string{u}})
-	}
+func (s *Server) newWHIP(ice []webrtc.ICEServer) (*whip.Handler, error) {
 	h, err := whip.New(whip.Config{
-		Authorize:        func(stream, key string) bool { return s.streams.Authorize(s.runCtx(), stream, key) },
+		Authorize:        func(stream, key string) bool { return s.streams.Authorize(s.streams.Context(), stream, key) },
 		Sink:             whipSink{s},
 		ICEServers:       ice,
 		LoopbackOnly:     s.cfg.LoopbackOnly,
@@ -111,7 +97,7 @@ func (s *Server) newWHIP() (*whip.Handler, error) {
 		Logger:           s.log.With("ingest", "whip"),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("signal: whip: %w", err)
+		return nil, fmt.Errorf("server: whip: %w", err)
 	}
 	return h, nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/shoal-live/shoal/shared/signaling"
+	"github.com/shoal-live/shoal/signal/httplimit"
 	"github.com/shoal-live/shoal/signal/server"
 )
 
@@ -53,7 +54,7 @@ func TestHTTPLimits(t *testing.T) {
 	base := serve(t, ctx, srv)
 	waitChunks(t, base, "demo", 3) // a few chunks exist
 
-	big := func() io.Reader { return bytes.NewReader(make([]byte, server.MaxRequestBody+1)) }
+	big := func() io.Reader { return bytes.NewReader(make([]byte, httplimit.MaxRequestBody+1)) }
 	tests := []struct {
 		name     string
 		method   string
@@ -71,7 +72,7 @@ func TestHTTPLimits(t *testing.T) {
 			status: 413, contains: "request body too large", log: "request body too large"},
 		{name: "chunked WHIP offer over the limits", method: "POST", path: "/api/whip/live", body: big, chunked: true,
 			status: 413},
-		{name: "fallback chunk flood", method: "GET", path: "/api/streams/demo/chunks/1", repeat: server.ChunkFetchBurst + 50,
+		{name: "fallback chunk flood", method: "GET", path: "/api/streams/demo/chunks/1", repeat: httplimit.ChunkFetchBurst + 50,
 			status: 429, contains: "too many chunk requests", log: "chunk fetches rate-limited"},
 	}
 	client := &http.Client{Timeout: 5 * time.Second}

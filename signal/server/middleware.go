@@ -1,13 +1,14 @@
 package server
 
 import (
-	"github.com/shoal-live/shoal/signal/jsonhttp"
 	"net/http"
 	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/shoal-live/shoal/signal/jsonhttp"
 )
 
 // recoverer turns a handler panic into a 500 and a log line with the
@@ -25,7 +26,8 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 }
 
 // requestLog logs API and page requests; fallback chunk fetches and static
-// files only at debug level.
+// files only at debug level. A WHIP session's URL is a credential: the log
+// shows only its stream.
 func (s *Server) requestLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -42,19 +44,5 @@ func (s *Server) requestLog(next http.Handler) http.Handler {
 		level("http", "method", r.Method, "path", path, "status", ww.Status(),
 			"bytes", ww.BytesWritten(), "dur", time.Since(start).Round(time.Microsecond),
 			"ip", middleware.GetClientIP(r.Context()))
-	})
-}
-
-// securityHeaders sets the headers every response carries. The CSP lets
-// pages run their own scripts and compile WebAssembly, and nothing else.
-func securityHeaders(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
-		h.Set("X-Frame-Options", "SAMEORIGIN") // for old browsers; /embed/ pages drop it (embed.go)
-		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; "+
-			"connect-src 'self' ws: wss:; img-src 'self' data:; media-src 'self' blob:; style-src 'self'; frame-ancestors 'self'")
-		next.ServeHTTP(w, r)
 	})
 }

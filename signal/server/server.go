@@ -14,12 +14,15 @@ import (
 
 	"github.com/shoal-live/shoal/shared/signaling"
 	"github.com/shoal-live/shoal/signal/chat"
-	"github.com/shoal-live/shoal/signal/cmaf"
+	"github.com/shoal-live/shoal/signal/clientip"
 	"github.com/shoal-live/shoal/signal/demo"
+	"github.com/shoal-live/shoal/signal/httplimit"
 	"github.com/shoal-live/shoal/signal/ingest/whip"
 	"github.com/shoal-live/shoal/signal/origin"
-	"github.com/shoal-live/shoal/signal/static"
+	"github.com/shoal-live/shoal/signal/pages"
+	"github.com/shoal-live/shoal/signal/rendezvous"
 	"github.com/shoal-live/shoal/signal/store"
+	"github.com/shoal-live/shoal/signal/streamapi"
 	"github.com/shoal-live/shoal/signal/streams"
 	"github.com/shoal-live/shoal/signal/studio"
 	"github.com/shoal-live/shoal/signal/tracker"
@@ -27,56 +30,49 @@ import (
 
 // Server is the Shoal server. Create it with New and run it with Serve.
 type Server struct {
-	cfg     Config
-	log     *slog.Logger
-	tracker *tracker.Tracker
-	pages   fs.FS
-	static  *static.Files // pages, scripts, styles and the browser peer
-	whip    *whip.Handler
-	db      *store.DB
-	dbOnce  sync.Once        // Close closes db once, if New opened it
-	streams *streams.Streams // every stream's origin, ingest and status
-	studio  *studio.Studio   // accounts, sign-in, the studio page and its API
-	chat    *chat.Hub
-
-	mu    sync.Mutex
-	perIP map[string]*addrState // signaling connections and byte budget per address (peerconn.go)
-	// addrsSwept is when sweepAddrs last looked through perIP.
-	addrsSwept time.Time
-	limits     limits
-	ctx        context.Context // Serve's, once it runs
-	wg         sync.WaitGroup  // the streams', the ingests' and the chat's goroutines
+	cfg      Config
+	log      *slog.Logger
+	tracker  *tracker.Tracker
+	db       *store.DB
+	dbOnce   sync.Once               // Close closes db once, if New opened it
+	streams  *streams.Streams        // every stream's origin, ingest, status and existence
+	clientIP clientip.Strategy       // who sent a request
+	chunks   *httplimit.ChunkFetches // fallback chunk fetches per address
+	pages    *pages.Pages            // pages, scripts, styles and the browser peer
+	api      *streamapi.API          // /api/streams…
+	signal   *rendezvous.Server      // /api/signal and the origins' pipes
+	chat     *chat.Hub               // chat rooms (their connections come through signal)
+	whip     *whip.Handler           // WHIP ingest
+	studio   *studio.Studio          // accounts, sign-in, the studio page and its API
+	wg       sync.WaitGroup          // the streams', the ingests' and the chat's goroutines
 }
 
 // New builds a server that serves pages from the given file system (see
 // package frontend).
-func New(cfg Config, pages fs.FS) (*Server, error) {
+func New(cfg Config, frontend fs.FS) (*Server, error) {
 	cfg = cfg.withDefaults()
 	s := &Server{
-		cfg:   cfg,
-		log:   cfg.Logger,
-		pages: pages,
-		perIP: make(map[string]*addrState),
+		cfg: cfg,
+		log: cfg.Logger,
 		tracker: tracker.New(tracker.Config{
 			Neighbours:  cfg.Neighbours,
 			MaxPeers:    cfg.MaxPeersPerSwarm,
 			OriginLinks: cfg.OriginLinks,
 		}),
+		clientIP: clientip.Strategy{TrustedProxies: cfg.TrustedProxies, Header: cfg.TrustedProxyHeader},
+		chunks:   httplimit.NewChunkFetches(cfg.Logger),
 	}
 	var err error
 	if s.db = cfg.Store; s.db == nil {
 		if s.db, err = store.Open(context.Background(), store.Config{Path: store.Memory}); err != nil {
-			return nil, fmt.Errorf("signal: in-memory store: %w", err)
+			return nil, fmt.Errorf("server: in-memory store: %w", err)
 		}
 	}
-	ice := make([]webrtc.ICEServer, 0, len(cfg.ICEServers))
-	for _, u := range cfg.ICEServers {
-		ice = append(ice, webrtc.ICEServer{URLs: []string{u}})
-	}
+	ice := iceServers(cfg.ICEServers)
 	s.streams = streams.New(streams.Config{
 		Store:   s.db,
 		Tracker: s.tracker,
-		Join:    func(ctx context.Context, c signaling.Conn) { s.serveSignal(ctx, c, "origin", true) },
+		Join:    func(ctx context.Context, c signaling.Conn) { s.signal.ServeOrigin(ctx, c) },
 		Demo:    cfg.DemoStream,
 		Keys:    cfg.StreamKeys,
 		Idle:    cfg.OriginIdle,
@@ -91,25 +87,51 @@ func New(cfg Config, pages fs.FS) (*Server, error) {
 	if s.chat, err = s.newChat(); err != nil {
 		return nil, err
 	}
-	if s.whip, err = s.newWHIP(); err != nil {
+	s.signal = rendezvous.New(rendezvous.Config{
+		Tracker:           s.tracker,
+		Streams:           s.streams,
+		Chat:              s.chat,
+		Account:           s.account,
+		ICEServers:        cfg.ICEServers,
+		AllowedOrigins:    cfg.AllowedOrigins,
+		MaxConnsPerAddr:   cfg.MaxConnsPerIP,
+		BytesPerSecond:    cfg.SignalBytesPerSecond,
+		ByteBurst:         cfg.SignalByteBurst,
+		SendQueueBytes:    cfg.SendQueueBytes,
+		MessagesPerSecond: cfg.MaxMessagesPerSecond,
+		MessageBurst:      cfg.MessageBurst,
+		PeerHook:          cfg.peerHook,
+		Logger:            cfg.Logger,
+	})
+	s.api = streamapi.New(streamapi.Config{Streams: s.streams, Swarms: s.tracker, Chat: s.chat, Logger: cfg.Logger})
+	if s.whip, err = s.newWHIP(ice); err != nil {
 		return nil, err
 	}
-	if s.static, err = static.New(pages, static.Options{Fingerprint: fingerprinted, Skip: notServed}); err != nil {
-		return nil, fmt.Errorf("signal: %w", err)
+	if s.pages, err = pages.New(pages.Config{FS: frontend, FrameAncestors: cfg.FrameAncestors, Logger: cfg.Logger}); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
 	}
-	s.logStatic()
 	s.studio = studio.New(studio.Config{
 		Store:         s.db,
 		Streams:       studioStreams{s},
-		Pages:         pages,
-		Page:          s.page("studio.html"),
-		NotFound:      s.notFound,
+		Pages:         frontend,
+		Page:          s.pages.Page("studio.html"),
+		NotFound:      s.pages.NotFound,
 		RTMPAddr:      cfg.RTMPAddr,
 		SecureCookies: cfg.SecureCookies,
 		SetupToken:    cfg.SetupToken,
 		Logger:        cfg.Logger,
 	})
 	return s, nil
+}
+
+// iceServers is the STUN/TURN URLs as pion takes them, for the origins
+// and the WHIP handler.
+func iceServers(urls []string) []webrtc.ICEServer {
+	ice := make([]webrtc.ICEServer, 0, len(urls))
+	for _, u := range urls {
+		ice = append(ice, webrtc.ICEServer{URLs: []string{u}})
+	}
+	return ice
 }
 
 // Store returns the server's persistent store (Config.Store, or the
@@ -124,9 +146,6 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer ln.Close() // also on the early returns below
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	s.mu.Lock()
-	s.ctx = ctx
-	s.mu.Unlock()
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -151,13 +170,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.studio.LogSetupURL(ln.Addr())
 	hs := &http.Server{
 		Handler:           s.Handler(),
-		ReadHeaderTimeout: ReadHeaderTimeout, // and BodyReadTimeout in bodyLimit: see connlimit.go
-		IdleTimeout:       IdleTimeout,
+		ReadHeaderTimeout: httplimit.ReadHeaderTimeout, // and BodyReadTimeout in httplimit.Body
+		IdleTimeout:       httplimit.IdleTimeout,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
-	hln := newConnLimitListener(ln, s.cfg.MaxHTTPConnsPerIP, s.cfg.TrustedProxies, s.log)
+	hln := httplimit.NewListener(ln, s.cfg.MaxHTTPConnsPerIP, s.clientIP, s.log)
 	go func() { errc <- hs.Serve(hln) }()
 	s.log.Info("serving", "addr", ln.Addr().String())
 
@@ -165,7 +184,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	case err := <-errc:
 		cancel()
 		s.wg.Wait()
-		return fmt.Errorf("signal: serve: %w", err)
+		return fmt.Errorf("server: serve: %w", err)
 	case <-ctx.Done():
 	}
 	s.log.Info("shutting down")
@@ -175,7 +194,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.whip.Close()
 	s.wg.Wait()
 	if err != nil {
-		return fmt.Errorf("signal: shutdown: %w", err)
+		return fmt.Errorf("server: shutdown: %w", err)
 	}
 	return nil
 }
@@ -199,8 +218,9 @@ func (s *Server) logPublishURLs(httpAddr net.Addr) {
 	}
 }
 
-// startDemo feeds the demo stream: the looping test clip, or synthetic
-// chunks with -demo-source synthetic.
+// startDemo feeds the demo stream: the looping test clip, published as an
+// ingest session like a broadcaster's, or synthetic chunks with
+// -demo-source synthetic, straight into its origin (no session, no video).
 func (s *Server) startDemo(ctx context.Context, o *origin.Origin) error {
 	if s.cfg.DemoSource == "synthetic" {
 		s.wg.Add(1)
@@ -212,22 +232,18 @@ func (s *Server) startDemo(ctx context.Context, o *origin.Origin) error {
 	}
 	clip, err := demo.Parse(demo.Clip)
 	if err != nil {
-		return fmt.Errorf("signal: demo clip: %w", err)
+		return fmt.Errorf("server: demo clip: %w", err)
 	}
 	in, err := s.streams.Begin(s.cfg.DemoStream, "demo")
 	if err != nil {
-		return fmt.Errorf("signal: demo: %w", err)
+		return fmt.Errorf("server: demo: %w", err)
 	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		defer in.End(nil)
 		start := func(mime string, init []byte) { in.Init(mime, init, 0, 0) }
-		err := clip.Play(ctx, s.cfg.FragmentDuration, start, func(f cmaf.Fragment) {
-			if err := o.PublishFragment(f.Data, f.Keyframe); err != nil {
-				s.log.Warn("demo fragment dropped", "err", err)
-			}
-		})
+		err := clip.Play(ctx, s.cfg.FragmentDuration, start, in.Fragment) // as a publisher's fragments are
 		if err != nil {
 			s.log.Error("demo stream stopped", "err", err)
 		}

@@ -5,7 +5,9 @@
 // status with the public text of its last error, whether it is live, and
 // how many watch it (asked of the tracker). Pages, the JSON APIs, chat and
 // the signaling loop ask a *Streams; nothing else starts or stops an
-// origin or writes a status.
+// origin or writes a status. Two questions have one answer each, here:
+// "does this stream exist?" is Exists (Lookup adds its row in the store),
+// and "is it live?" is State.Live.
 //
 //	s := streams.New(streams.Config{Store: db, Tracker: tr, Join: serveOrigin, Keys: keys})
 //	go s.Run(ctx) // origins started later run under ctx; Run returns once they stopped
@@ -14,6 +16,7 @@
 //	in.Fragment(f)
 //	in.End(nil) // the origin idles, then stops
 //	st := s.State("live") // status, live, newest chunk, viewers
+//	row, ok, err := s.Lookup(ctx, "live") // exists? and its row in the store, if any
 //
 // # Lock discipline
 //

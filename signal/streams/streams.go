@@ -258,13 +258,31 @@ func (s *Streams) Known(name string) bool {
 	return s.Origin(name) != nil
 }
 
-// Exists reports whether stream is Known or in the store.
+// Exists reports whether stream exists: it is Known or in the store. It
+// is the one answer to "does this stream exist?"; Lookup gives the same
+// answer with the stream's row.
 func (s *Streams) Exists(ctx context.Context, name string) bool {
 	if s.Known(name) {
 		return true
 	}
-	_, err := s.cfg.Store.StreamByName(ctx, name)
-	return err == nil
+	_, ok, err := s.Lookup(ctx, name)
+	return ok && err == nil
+}
+
+// Lookup answers Exists and returns the stream's row in the store, nil
+// when the store holds none: the stream may still exist (the demo,
+// Config.Keys, a running origin). err is a failure of the store, not its
+// "not found"; exists is then false.
+func (s *Streams) Lookup(ctx context.Context, name string) (st *store.Stream, exists bool, err error) {
+	row, err := s.cfg.Store.StreamByName(ctx, name)
+	switch {
+	case err == nil:
+		return &row, true, nil
+	case errors.Is(err, store.ErrNotFound):
+		return nil, s.Known(name), nil
+	default:
+		return nil, false, fmt.Errorf("streams: %s: %w", name, err)
+	}
 }
 
 // Reserved reports whether name, in any case, is one of the server's own
@@ -300,12 +318,17 @@ func (s *Streams) WelcomeKey(ctx context.Context, name string) string {
 // Viewers is how many viewers watch stream (its swarm, less the origin).
 func (s *Streams) Viewers(name string) int { return s.cfg.Tracker.Viewers(name) }
 
-// State is a stream as the pages and the studio show it, read at once.
+// State is a stream as the pages, the public API and the studio show it,
+// read at once.
 type State struct {
 	// Origin is whether an origin runs for the stream here; without one
 	// the stream is offline and Ingest is its last session's or refusal's.
 	Origin bool
-	// Live is whether an ingest session is running (origin.Live).
+	// Live is the one answer to "is it live?": viewers get chunks now.
+	// An ingest session is running (origin.Live), or the stream publishes
+	// chunks without one and without video (the synthetic demo, which has
+	// no session). A stream whose session ended is not live, though its
+	// origin still holds chunks.
 	Live bool
 	// Media is whether the stream carries video (has an init segment);
 	// Chunks whether it has published any chunk, the newest NewestSeq.
@@ -321,10 +344,6 @@ type State struct {
 	Viewers  int
 }
 
-// OnAir is whether viewers get chunks: a session is live, or the stream
-// publishes chunks without video (the synthetic demo).
-func (st State) OnAir() bool { return st.Live || (!st.Media && st.Chunks) }
-
 // State returns stream's state.
 func (s *Streams) State(name string) State {
 	now := time.Now()
@@ -333,9 +352,10 @@ func (s *Streams) State(name string) State {
 	if st := s.m[name]; st != nil {
 		out.Ingest, out.PublicIngest = st.status, public(st.status, st.publicErr)
 		if o := st.o; o != nil {
-			out.Origin, out.Live = true, o.Live()
+			out.Origin = true
 			_, out.Media = o.Init()
 			out.NewestSeq, out.Chunks = o.Newest()
+			out.Live = o.Live() || (!out.Media && out.Chunks)
 			out.Uploaded = o.Uploaded()
 		}
 		if in := st.session; in != nil {
@@ -389,8 +409,16 @@ func (s *Streams) Authorize(ctx context.Context, name, key string) bool {
 	return subtle.ConstantTimeCompare([]byte(st.Key), []byte(key)) == 1
 }
 
-// runCtx is the context origins started for publishers run under: Run's,
-// or Background before it runs. Called with mu held.
+// Context is the context origins started for publishers run under: Run's,
+// or Background before it runs. Ingest callbacks that have no context of
+// their own (an RTMP or WHIP publisher's key check) ask the store under it.
+func (s *Streams) Context() context.Context {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.runCtx()
+}
+
+// runCtx is Context, called with mu held.
 func (s *Streams) runCtx() context.Context {
 	if s.ctx == nil {
 		return context.Background()

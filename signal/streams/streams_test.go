@@ -189,7 +189,7 @@ func TestStatus(t *testing.T) {
 	in.Init(`video/mp4; codecs="avc1.640020"`, []byte("init"), 640, 360)
 	in.Fragment(cmaf.Fragment{Data: []byte("x"), Keyframe: true})
 	st := s.State("cli")
-	if !st.Live || !st.Media || !st.Chunks || st.Ingest.Width != 640 || st.Meter.Fragments != 1 || !st.OnAir() {
+	if !st.Live || !st.Media || !st.Chunks || st.Ingest.Width != 640 || st.Meter.Fragments != 1 {
 		t.Fatalf("after a fragment: %+v", st)
 	}
 	in.End(fmt.Errorf("read tcp 10.0.0.1:1935->203.0.113.7:50412: %w", io.ErrUnexpectedEOF))
@@ -218,6 +218,24 @@ func TestStatus(t *testing.T) {
 	}
 }
 
+// TestLiveWithoutSession: a stream that publishes chunks without an
+// ingest session and without video (the synthetic demo) is live, as
+// viewers get its chunks; one whose session ended is not.
+func TestLiveWithoutSession(t *testing.T) {
+	s := run(t, time.Minute)
+	o, err := s.Start(t.Context(), "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := s.State("demo"); st.Live || !st.Origin {
+		t.Fatalf("before any chunk: %+v", st)
+	}
+	o.Publish(origin.SyntheticChunk(1, 0, 32))
+	if st := s.State("demo"); !st.Live || st.Media || !st.Chunks {
+		t.Fatalf("publishing without a session: %+v", st)
+	}
+}
+
 // TestExistence: which streams exist, which names are taken, and which key
 // publishes where.
 func TestExistence(t *testing.T) {
@@ -239,6 +257,9 @@ func TestExistence(t *testing.T) {
 		}
 		if got := s.Exists(ctx, tc.name); got != tc.exists {
 			t.Errorf("Exists(%q) = %v", tc.name, got)
+		}
+		if row, got, err := s.Lookup(ctx, tc.name); got != tc.exists || err != nil || (row != nil) != (tc.name == "stored") {
+			t.Errorf("Lookup(%q) = %v, %v, %v", tc.name, row, got, err)
 		}
 		if got := s.Reserved(tc.name); got != tc.reserved {
 			t.Errorf("Reserved(%q) = %v", tc.name, got)

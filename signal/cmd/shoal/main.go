@@ -18,6 +18,7 @@ import (
 	"syscall"
 
 	"github.com/shoal-live/shoal/frontend"
+	"github.com/shoal-live/shoal/signal/clientip"
 	"github.com/shoal-live/shoal/signal/server"
 	"github.com/shoal-live/shoal/signal/store"
 )
@@ -108,7 +109,7 @@ func run(args []string) error {
 		}
 		cfg.StreamKeys[stream] = key
 	}
-	tp, err := server.ParseTrustedProxies(*trusted)
+	tp, err := clientip.ParsePrefixes(*trusted)
 	if err != nil {
 		return fmt.Errorf("-trusted-proxies: %w", err)
 	}

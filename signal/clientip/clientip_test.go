@@ -1,13 +1,15 @@
-package server
+package clientip_test
 
 import (
 	"net/http"
 	"net/netip"
 	"testing"
+
+	"github.com/shoal-live/shoal/signal/clientip"
 )
 
-func TestClientAddr(t *testing.T) {
-	proxies, err := ParseTrustedProxies("10.0.0.0/8, 192.0.2.1, 2001:db8::/32")
+func TestClient(t *testing.T) {
+	proxies, err := clientip.ParsePrefixes("10.0.0.0/8, 192.0.2.1, 2001:db8::/32")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,20 +47,21 @@ func TestClientAddr(t *testing.T) {
 			for _, v := range tc.fwd {
 				r.Header.Add("Forwarded", v)
 			}
-			if got := clientAddr(r, tc.trusted, tc.header).String(); got != tc.want {
-				t.Errorf("clientAddr = %s, want %s", got, tc.want)
+			s := clientip.Strategy{TrustedProxies: tc.trusted, Header: tc.header}
+			if got := s.Client(r).String(); got != tc.want {
+				t.Errorf("Client = %s, want %s", got, tc.want)
 			}
 		})
 	}
 }
 
-func TestParseTrustedProxies(t *testing.T) {
+func TestParsePrefixes(t *testing.T) {
 	for _, bad := range []string{"10.0.0.0/33", "nope", "10.0.0.1/8/2"} {
-		if _, err := ParseTrustedProxies(bad); err == nil {
-			t.Errorf("ParseTrustedProxies(%q) accepted", bad)
+		if _, err := clientip.ParsePrefixes(bad); err == nil {
+			t.Errorf("clientip.ParsePrefixes(%q) accepted", bad)
 		}
 	}
-	got, err := ParseTrustedProxies(" 10.1.2.3/8 ,::1,")
+	got, err := clientip.ParsePrefixes(" 10.1.2.3/8 ,::1,")
 	if err != nil || len(got) != 2 || got[0].String() != "10.0.0.0/8" || got[1].String() != "::1/128" {
 		t.Errorf("got %v, %v", got, err)
 	}

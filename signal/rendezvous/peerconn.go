@@ -1,4 +1,4 @@
-package server
+package rendezvous
 
 import (
 	"context"
@@ -24,7 +24,7 @@ import (
 //     (signaling.ErrTooLarge) without decoding it. A frame over
 //     signaling.MaxMessageSize closes the connection (1009);
 //   - every byte read is paid for from its address's budget
-//     (Config.SignalBytesPerSecond, SignalByteBurst), shared by all the
+//     (Config.BytesPerSecond, ByteBurst), shared by all the
 //     address's connections: past it Recv waits before it reads on, and
 //     TCP holds the sender back.
 type peerConn struct {
@@ -84,11 +84,40 @@ func (p *peerConn) Recv(ctx context.Context) (signaling.Message, error) {
 	return signaling.Decode(buf[:n])
 }
 
-// addrState is what the server keeps per client address for signaling:
-// its connections and their shared byte budget.
+// addrState is what the server keeps per client address: its
+// connections and their shared byte budget.
 type addrState struct {
 	conns int
 	bytes *rate.Limiter
+}
+
+// acquire counts a connection from ip, unless ip has MaxConnsPerAddr
+// already, and returns the byte budget its connections share.
+func (s *Server) acquire(ip string) (*rate.Limiter, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	s.sweepAddrs(now)
+	a := s.perAddr[ip]
+	if a == nil {
+		a = &addrState{bytes: rate.NewLimiter(rate.Limit(s.cfg.BytesPerSecond), s.cfg.ByteBurst)}
+		s.perAddr[ip] = a
+	}
+	if a.conns >= s.cfg.MaxConnsPerAddr {
+		return nil, false
+	}
+	a.conns++
+	return a.bytes, true
+}
+
+// release counts a connection from ip gone. The address's budget stays
+// until sweepAddrs finds it full: closing connections does not refill it.
+func (s *Server) release(ip string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a := s.perAddr[ip]; a != nil {
+		a.conns--
+	}
 }
 
 // sweepAddrs forgets addresses without connections whose budget is full
@@ -98,9 +127,9 @@ func (s *Server) sweepAddrs(now time.Time) {
 		return
 	}
 	s.addrsSwept = now
-	for ip, a := range s.perIP {
+	for ip, a := range s.perAddr {
 		if a.conns <= 0 && a.bytes.TokensAt(now) >= float64(a.bytes.Burst()) {
-			delete(s.perIP, ip)
+			delete(s.perAddr, ip)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package server
+package streamapi
 
 import (
 	"context"
@@ -47,12 +47,13 @@ const (
 	serverTimeHeader = "X-Shoal-Server-Time"
 )
 
-// handleMedia answers with consecutive chunks: from ?from= (default: the
-// newest keyframe) up to the newest, at most mediaMaxChunks. A from just
-// beyond the newest waits up to mediaWait for it. 410 Gone means from is
-// no longer held (or was never going to be): start again without it.
-func (s *Server) handleMedia(w http.ResponseWriter, r *http.Request) {
-	o, ok := s.mediaOrigin(w, r)
+// Media answers GET /api/streams/{stream}/media with consecutive chunks:
+// from ?from= (default: the newest keyframe) up to the newest, at most
+// mediaMaxChunks. A from just beyond the newest waits up to mediaWait for
+// it. 410 Gone means from is no longer held (or was never going to be):
+// start again without it.
+func (a *API) Media(w http.ResponseWriter, r *http.Request) {
+	o, ok := a.mediaOrigin(w, r)
 	if !ok {
 		return
 	}
@@ -139,13 +140,13 @@ func httpStart(o *origin.Origin, newest, key uint64) uint64 {
 }
 
 // mediaOrigin finds the stream's origin, or answers 400/404.
-func (s *Server) mediaOrigin(w http.ResponseWriter, r *http.Request) (*origin.Origin, bool) {
+func (a *API) mediaOrigin(w http.ResponseWriter, r *http.Request) (*origin.Origin, bool) {
 	stream := chi.URLParam(r, "stream")
 	if !signaling.ValidStream(stream) {
 		jsonhttp.Error(w, http.StatusBadRequest, "bad stream name")
 		return nil, false
 	}
-	o := s.streams.Origin(stream)
+	o := a.streams.Origin(stream)
 	if o == nil {
 		jsonhttp.Error(w, http.StatusNotFound, "no such live stream")
 		return nil, false

@@ -1,4 +1,24 @@
-package server
+// Package clientip is the server's one client-address strategy: which
+// address sent a request, given the reverse proxies the server trusts.
+// Every per-address limit (signaling connections, sign-in attempts, chunk
+// fetches, chat bans) reads what it finds with chi's
+// middleware.GetClientIP.
+//
+// The TCP peer is the client unless it is one of Strategy.TrustedProxies:
+// then the client is the nearest address in Strategy.Header
+// (X-Forwarded-For, or Forwarded's for=) that is not itself a trusted
+// proxy, walking from the right, since each proxy appends the address it
+// saw. A client that reaches the server directly cannot choose its address
+// with these headers: they are read only from a trusted peer. Only the one
+// header the proxies write is read: a proxy passes the other on from the
+// client untouched.
+//
+//	proxies, err := clientip.ParsePrefixes("10.0.0.0/8, 192.0.2.1")
+//	s := clientip.Strategy{TrustedProxies: proxies, Header: "X-Forwarded-For"}
+//	r.Use(s.Middleware)
+//	...
+//	ip := middleware.GetClientIP(r.Context()) // in a handler
+package clientip
 
 import (
 	"net"
@@ -9,21 +29,22 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 )
 
-// clientIPMiddleware is the server's one client-address strategy. Every
-// per-address limit (signaling connections, sign-in attempts, chunk
-// fetches, chat bans) reads its result with middleware.GetClientIP.
-//
-// The TCP peer is the client unless it is one of Config.TrustedProxies:
-// then the client is the nearest address in Config.TrustedProxyHeader
-// (X-Forwarded-For, or Forwarded's for=) that is not itself a trusted
-// proxy, walking from the right, since each proxy appends the address it
-// saw. A client that reaches the server directly cannot choose its
-// address with these headers: they are read only from a trusted peer.
-// Only the one header the proxies write is read: a proxy passes the other
-// on from the client untouched.
-func (s *Server) clientIPMiddleware(next http.Handler) http.Handler {
+// Strategy says who the client of a request is.
+type Strategy struct {
+	// TrustedProxies are the reverse proxies whose Header names the
+	// client: only a request whose TCP peer is in one of these prefixes is
+	// believed. None: the TCP peer is the client.
+	TrustedProxies []netip.Prefix
+	// Header is the header those proxies write: "Forwarded" (RFC 7239)
+	// or, for anything else, "X-Forwarded-For".
+	Header string
+}
+
+// Middleware puts the client's address where middleware.GetClientIP finds
+// it.
+func (s Strategy) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ip := clientAddr(r, s.cfg.TrustedProxies, s.cfg.TrustedProxyHeader)
+		ip := s.Client(r)
 		if !ip.IsValid() {
 			middleware.ClientIPFromRemoteAddr(next).ServeHTTP(w, r)
 			return
@@ -38,16 +59,15 @@ func (s *Server) clientIPMiddleware(next http.Handler) http.Handler {
 	})
 }
 
-// clientAddr is the address of the client that sent r, given the trusted
-// proxies and the header they write ("Forwarded", else X-Forwarded-For);
-// invalid if r.RemoteAddr does not parse.
-func clientAddr(r *http.Request, trusted []netip.Prefix, header string) netip.Addr {
+// Client is the address of the client that sent r; invalid if
+// r.RemoteAddr does not parse.
+func (s Strategy) Client(r *http.Request) netip.Addr {
 	peer, ok := parseAddr(r.RemoteAddr, true)
-	if !ok || !inPrefixes(peer, trusted) {
+	if !ok || !s.Proxy(peer) {
 		return peer
 	}
 	var hops []string
-	if strings.EqualFold(header, "Forwarded") {
+	if strings.EqualFold(s.Header, "Forwarded") {
 		hops = forwardedFor(r.Header.Values("Forwarded"))
 	} else {
 		for _, h := range r.Header.Values("X-Forwarded-For") {
@@ -61,11 +81,22 @@ func clientAddr(r *http.Request, trusted []netip.Prefix, header string) netip.Ad
 			break // garbage (or "unknown", an obfuscated name): keep the last hop we could read
 		}
 		client = ip
-		if !inPrefixes(ip, trusted) {
+		if !s.Proxy(ip) {
 			break
 		}
 	}
 	return client
+}
+
+// Proxy reports whether ip is one of the trusted proxies.
+func (s Strategy) Proxy(ip netip.Addr) bool {
+	ip = ip.WithZone("")
+	for _, p := range s.TrustedProxies {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }
 
 // forwardedFor returns the for= addresses of Forwarded header values, in
@@ -107,19 +138,14 @@ func parseAddr(s string, socket bool) (netip.Addr, bool) {
 	return ip, true
 }
 
-func inPrefixes(ip netip.Addr, prefixes []netip.Prefix) bool {
-	ip = ip.WithZone("")
-	for _, p := range prefixes {
-		if p.Contains(ip) {
-			return true
-		}
-	}
-	return false
-}
+// Peer is the address of a connection's TCP peer (net.Conn.RemoteAddr),
+// IPv4-mapped IPv6 folded to IPv4, without a zone; false if it is not an
+// IP address.
+func Peer(a net.Addr) (netip.Addr, bool) { return parseAddr(a.String(), false) }
 
-// ParseTrustedProxies parses a comma-separated list of CIDR prefixes (a
-// bare address is a /32 or /128), for Config.TrustedProxies.
-func ParseTrustedProxies(list string) ([]netip.Prefix, error) {
+// ParsePrefixes parses a comma-separated list of CIDR prefixes (a bare
+// address is a /32 or /128), for Strategy.TrustedProxies.
+func ParsePrefixes(list string) ([]netip.Prefix, error) {
 	var out []netip.Prefix
 	for _, f := range strings.Split(list, ",") {
 		if f = strings.TrimSpace(f); f == "" {
