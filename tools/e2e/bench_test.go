@@ -38,7 +38,7 @@ func BenchmarkPlayback(b *testing.B) {
 	startServer(ctx, b, bin, addr, "-demo", "", "-rtmp-addr", rtmpAddr, "-stream-keys", "live="+key)
 	enc := startEncoder(ctx, b, "rtmp://"+rtmpAddr+"/live/"+key)
 	defer enc.stop()
-	time.Sleep(time.Second)
+	waitLive(ctx, b, addr, "live")
 
 	b.ResetTimer()
 	r := runBrowser(ctx, b, "--url", "http://"+addr+"/watch/live", "--tabs", strconv.Itoa(tabs), "--duration", strconv.Itoa(secs))

@@ -12,6 +12,9 @@
  *
  * It judges nothing: the Go test (e2e_test.go) does. It exits non-zero only
  * when the harness itself fails (bad flags, the browser does not launch).
+ * While it runs, it writes "[tab N] first chunk" on stderr when a tab's
+ * hook first reports a chunk, for a test that waits for the tabs to take
+ * part in the swarm.
  *
  * Usage:
  *   node browser.mjs --url http://127.0.0.1:8080/watch/demo \
@@ -140,6 +143,9 @@ async function sample(tab) {
       'reading window.__shoal',
     );
     if (hook) {
+      if (typeof hook.firstChunkAt === 'number' && typeof tab.hook?.firstChunkAt !== 'number') {
+        process.stderr.write(`[tab ${tab.index}] first chunk\n`);
+      }
       tab.hook = hook;
       if (hook.player || hook.video) {
         tab.timeline.push({ t: Math.round((Date.now() - tab.t0) / 100) / 10, player: hook.player, video: hook.video, joined: hook.joinedAt != null });

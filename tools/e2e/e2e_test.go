@@ -44,6 +44,7 @@ const (
 	afterCloseMin  = 10 * chunksPerSec
 	minPeerTabs    = 2
 	healthzTimeout = 15 * time.Second
+	liveTimeout    = 20 * time.Second // from an encoder's start to its stream's first chunk
 	testTimeout    = 3 * time.Minute
 )
 
@@ -440,32 +441,131 @@ func TestViewersShareTheStream(t *testing.T) {
 // runBrowser runs browser.mjs with args and returns its report.
 func runBrowser(ctx context.Context, t testing.TB, args ...string) report {
 	t.Helper()
-	var stdout, stderr syncBuffer
-	cmd := exec.CommandContext(ctx, "node", append([]string{"browser.mjs"}, args...)...)
-	cmd.Stdout = &stdout
-	cmd.Stderr = &stderr
+	return startBrowser(ctx, t, args...).wait(t)
+}
+
+// browserRun is a browser.mjs that is running.
+type browserRun struct {
+	cmd            *exec.Cmd
+	stdout, stderr syncBuffer
+}
+
+// startBrowser starts browser.mjs with args; wait returns its report.
+func startBrowser(ctx context.Context, t testing.TB, args ...string) *browserRun {
+	t.Helper()
+	b := &browserRun{cmd: exec.CommandContext(ctx, "node", append([]string{"browser.mjs"}, args...)...)}
+	b.cmd.Stdout = &b.stdout
+	b.cmd.Stderr = &b.stderr
 	// Interrupt, not kill: playwright then closes Chromium too.
-	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
-	cmd.WaitDelay = 10 * time.Second
-	err := cmd.Run()
+	b.cmd.Cancel = func() error { return b.cmd.Process.Signal(os.Interrupt) }
+	b.cmd.WaitDelay = 10 * time.Second
 	t.Cleanup(func() {
-		if t.Failed() && stderr.String() != "" {
-			t.Logf("browser harness stderr:\n%s", stderr.String())
+		if t.Failed() && b.stderr.String() != "" {
+			t.Logf("browser harness stderr:\n%s", b.stderr.String())
 		}
 	})
-	if err != nil {
+	if err := b.cmd.Start(); err != nil {
+		t.Fatalf("starting the browser harness: %v", err)
+	}
+	return b
+}
+
+// receiving is how many tabs have had a chunk so far, as browser.mjs says
+// on stderr.
+func (b *browserRun) receiving() int {
+	tabs := map[string]bool{}
+	for line := range strings.Lines(b.stderr.String()) {
+		if tab, ok := strings.CutSuffix(line, "] first chunk\n"); ok && strings.HasPrefix(tab, "[tab ") {
+			tabs[tab] = true
+		}
+	}
+	return len(tabs)
+}
+
+// wait waits for browser.mjs to end and returns its report.
+func (b *browserRun) wait(t testing.TB) report {
+	t.Helper()
+	if err := b.cmd.Wait(); err != nil {
 		t.Fatalf("browser harness failed: %v", err)
 	}
 	if dir := os.Getenv("SHOAL_ARTIFACTS"); dir != "" { // the whole timeline, for a failure's post-mortem
-		if err := os.WriteFile(filepath.Join(dir, strings.ReplaceAll(t.Name(), "/", "_")+"-browser.json"), []byte(stdout.String()), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, strings.ReplaceAll(t.Name(), "/", "_")+"-browser.json"), []byte(b.stdout.String()), 0o644); err != nil {
 			t.Log(err)
 		}
 	}
 	var r report
-	if err := json.Unmarshal(bytes.TrimSpace([]byte(stdout.String())), &r); err != nil {
-		t.Fatalf("decoding the harness report: %v\n%s", err, stdout.String())
+	if err := json.Unmarshal(bytes.TrimSpace([]byte(b.stdout.String())), &r); err != nil {
+		t.Fatalf("decoding the harness report: %v\n%s", err, b.stdout.String())
 	}
 	return r
+}
+
+// poll calls ok every 100 ms until it holds or ctx ends, and reports
+// whether it held.
+func poll(ctx context.Context, ok func() bool) bool {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for !ok() {
+		select {
+		case <-ctx.Done():
+			return ok()
+		case <-tick.C:
+		}
+	}
+	return true
+}
+
+// streamStatus is what the tests read of /api/streams/{stream}/status.
+type streamStatus struct {
+	Live      bool   `json:"live"`
+	NewestSeq uint64 `json:"newestSeq"`
+	Ingest    struct {
+		Protocol string `json:"protocol"`
+		MIME     string `json:"mime"`
+	} `json:"ingest"`
+}
+
+// waitStatus polls the status of stream on addr until ok holds, and fails
+// t, with the last status, if it does not within liveTimeout.
+func waitStatus(ctx context.Context, t testing.TB, addr, stream, what string, ok func(streamStatus) bool) streamStatus {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, liveTimeout)
+	defer cancel()
+	client := &http.Client{Timeout: time.Second}
+	defer client.CloseIdleConnections()
+	var st streamStatus
+	var last error
+	held := poll(ctx, func() bool {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/api/streams/"+stream+"/status", nil)
+		if err != nil {
+			last = err
+			return false
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			last = err
+			return false
+		}
+		defer resp.Body.Close()
+		st = streamStatus{}
+		if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+			last = fmt.Errorf("%s: %w", resp.Status, err)
+			return false
+		}
+		last = nil
+		return ok(st)
+	})
+	if !held {
+		t.Fatalf("stream %s: not %s within %v: status %+v (%v)", stream, what, liveTimeout, st, last)
+	}
+	return st
+}
+
+// waitLive waits until stream on addr is live, its first chunk out: tabs
+// opened then join a live stream.
+func waitLive(ctx context.Context, t testing.TB, addr, stream string) {
+	t.Helper()
+	waitStatus(ctx, t, addr, stream, "live", func(st streamStatus) bool { return st.Live && st.NewestSeq > 0 })
 }
 
 // TestCheck proves check can fail: each case breaks one thing a viewer

@@ -6,6 +6,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -83,11 +84,19 @@ func TestMaliciousPeerInSwarm(t *testing.T) {
 	nctx, ncancel := context.WithCancel(ctx)
 	natives := []*nativeViewer{startNative(nctx, t, base), startNative(nctx, t, base)}
 
+	const tabs = 2
+	b := startBrowser(ctx, t, "--url", base+"/watch/demo", "--tabs", strconv.Itoa(tabs), "--duration", "62")
 	var attackers []malpeer.Stats
 	attacked := make(chan struct{})
 	go func() {
 		defer close(attacked)
-		time.Sleep(8 * time.Second) // the tabs are playing by then
+		// The attackers come once every tab has chunks.
+		pctx, pcancel := context.WithTimeout(ctx, 30*time.Second)
+		defer pcancel()
+		if !poll(pctx, func() bool { return b.receiving() == tabs }) {
+			t.Errorf("%d of %d tabs had a chunk within 30 s: no attack", b.receiving(), tabs)
+			return
+		}
 		for _, set := range [][]malpeer.Attack{
 			{malpeer.Corrupt, malpeer.Truncate},
 			{malpeer.Renumber, malpeer.Window},
@@ -105,8 +114,8 @@ func TestMaliciousPeerInSwarm(t *testing.T) {
 			attackers = append(attackers, st)
 		}
 	}()
-	const tabs = 2
-	r := runBrowser(ctx, t, "--url", base+"/watch/demo", "--tabs", "2", "--duration", "62")
+	defer func() { cancel(); <-attacked }() // should wait fail the test
+	r := b.wait(t)
 	<-attacked
 	ncancel()
 

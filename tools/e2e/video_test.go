@@ -87,7 +87,7 @@ func TestVideoPlayback(t *testing.T) {
 	url := "rtmp://" + rtmpAddr + "/live/" + key
 
 	enc := startEncoder(ctx, t, url)
-	time.Sleep(time.Second) // let the stream start: the tabs join a live stream
+	waitLive(ctx, t, addr, "live")
 	// Times below count from now, within a second or two of the harness's
 	// own clock (it starts once Chromium is up).
 	go func() {

@@ -194,7 +194,7 @@ func TestServerRestart(t *testing.T) {
 	srv := launchServer(ctx, t, bin, addr, args...)
 	ingest := "rtmp://" + rtmpAddr + "/live/" + key
 	enc := startEncoder(ctx, t, ingest)
-	time.Sleep(time.Second) // the tab joins a live stream
+	waitLive(ctx, t, addr, "live")
 	var encoders []*encoder
 	defer func() {
 		enc.stop()

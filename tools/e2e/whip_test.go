@@ -4,9 +4,7 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -78,24 +76,9 @@ func TestWHIPPlayback(t *testing.T) {
 			t.Logf("whipclient said:\n%s", out.String())
 		}
 	})
-	time.Sleep(2 * time.Second)
-
-	var st struct {
-		Live   bool `json:"live"`
-		Ingest struct {
-			Protocol string `json:"protocol"`
-			MIME     string `json:"mime"`
-		} `json:"ingest"`
-	}
-	resp, err := http.Get("http://" + addr + "/api/streams/live/status")
-	if err != nil {
-		t.Fatal(err)
-	}
-	json.NewDecoder(resp.Body).Decode(&st)
-	resp.Body.Close()
-	if !st.Live || st.Ingest.Protocol != "whip" || !strings.Contains(st.Ingest.MIME, "opus") || !strings.Contains(st.Ingest.MIME, "avc1") {
-		t.Fatalf("stream status while publishing over WHIP: %+v", st)
-	}
+	waitStatus(ctx, t, addr, "live", "live over WHIP with H.264 and Opus", func(st streamStatus) bool {
+		return st.Live && st.Ingest.Protocol == "whip" && strings.Contains(st.Ingest.MIME, "opus") && strings.Contains(st.Ingest.MIME, "avc1")
+	})
 
 	// The controls wait until 22 s so that 8 s of playback come before
 	// them even when the tabs take 10 s or more to load on a busy machine.
