@@ -19,6 +19,10 @@ import (
 // that a viewer's engine assumes when Config.Engine says none.
 const DefaultUpload = 1.5
 
+// DefaultMaxQueue is how much of the stream may wait in a data channel's
+// send buffer when Config.MaxQueue says nothing (see sendqueue.go).
+const DefaultMaxQueue = 1500 * time.Millisecond
+
 // Config sets up a Node.
 type Config struct {
 	// Stream names the swarm to join.
@@ -54,9 +58,11 @@ type Config struct {
 	StatsInterval time.Duration
 	// TickInterval is how often the engine sees time pass (default 50 ms).
 	TickInterval time.Duration
-	// MaxBuffered is how many bytes may wait in one data channel's send
-	// buffer before chunk sends to it are dropped (default 4 MiB).
-	MaxBuffered uint64
+	// MaxQueue is how much of the stream, in time at its measured byte
+	// rate, may wait in one data channel's send buffer before chunk sends
+	// to it are dropped (default 1.5 s; at least 128 KiB; see
+	// sendqueue.go): a chunk that would wait longer would come too late.
+	MaxQueue time.Duration
 	// ConnectTimeout is how long a neighbour's data channel may take to
 	// open (default 10 s); then the link is dropped and the tracker told,
 	// which finds both ends others. A client that joins the tracker and
@@ -79,7 +85,7 @@ type Stats struct {
 	ID            string
 	BehindLiveMs  int64 // origin clock now minus the newest delivered chunk's timestamp
 	ClockOffsetMs int64 // server clock minus ours, estimated at join
-	SendDropped   int   // chunk sends dropped because a channel's buffer was full
+	SendDropped   int   // chunk sends dropped because a channel's buffer held MaxQueue already
 	SignalDropped int   // messages to the tracker dropped because its connection was too slow
 	BadMessages   int   // undecodable data channel messages (the sender is disconnected)
 	InboxDropped  int
@@ -112,6 +118,7 @@ type Node struct {
 	clockOffset time.Duration // server clock minus ours
 	links       map[string]*link
 	newestTS    int64
+	sent        streamRate // the stream's byte rate, from the chunks sent
 	sendDropped int
 	badMessages int
 	// toTracker queues messages to the tracker for the writer
@@ -147,8 +154,8 @@ func New(cfg Config) (*Node, error) {
 	if cfg.TickInterval <= 0 {
 		cfg.TickInterval = 50 * time.Millisecond
 	}
-	if cfg.MaxBuffered == 0 {
-		cfg.MaxBuffered = 4 << 20
+	if cfg.MaxQueue <= 0 {
+		cfg.MaxQueue = DefaultMaxQueue
 	}
 	if cfg.ConnectTimeout <= 0 {
 		cfg.ConnectTimeout = 10 * time.Second
@@ -496,9 +503,12 @@ func (n *Node) send(a swarm.Send) {
 		n.log.Error("engine sent an unverified chunk; not forwarding it", "seq", c.Seq)
 		return
 	}
-	if _, isChunk := a.Msg.(wire.Chunk); isChunk && l.dc.BufferedAmount() > n.cfg.MaxBuffered {
-		n.sendDropped++
-		return
+	if c, isChunk := a.Msg.(wire.Chunk); isChunk {
+		n.sent.add(c.Seq, c.Timestamp, len(c.Payload))
+		if l.dc.BufferedAmount() > n.sent.queueBudget(n.cfg.MaxQueue) {
+			n.sendDropped++
+			return
+		}
 	}
 	if err := l.dc.Send(wire.Encode(a.Msg)); err != nil {
 		n.log.Debug("data channel send failed", "neighbour", l.id, "err", err)

@@ -205,9 +205,9 @@ func TestNewChecksConfig(t *testing.T) {
 				t.Errorf("engine upload %v, rand %v: want %v and a seeded one", c.Engine.Upload, c.Engine.Rand, DefaultUpload)
 			}
 			if c.TickInterval != 50*time.Millisecond || c.StatsInterval != 500*time.Millisecond ||
-				c.MaxBuffered != 4<<20 || c.ConnectTimeout != 10*time.Second || c.Logger == nil {
-				t.Errorf("defaults: tick %v, stats %v, buffered %d, connect %v, logger %v",
-					c.TickInterval, c.StatsInterval, c.MaxBuffered, c.ConnectTimeout, c.Logger)
+				c.MaxQueue != DefaultMaxQueue || c.ConnectTimeout != 10*time.Second || c.Logger == nil {
+				t.Errorf("defaults: tick %v, stats %v, queue %v, connect %v, logger %v",
+					c.TickInterval, c.StatsInterval, c.MaxQueue, c.ConnectTimeout, c.Logger)
 			}
 		}},
 		{name: "the origin's upload is its own", cfg: Config{Stream: "s", Signal: tr, Engine: swarm.Config{Origin: true}}, check: func(t *testing.T, c Config) {
@@ -220,8 +220,8 @@ func TestNewChecksConfig(t *testing.T) {
 				t.Errorf("upload %v slots %d, want 0 and 3", c.Engine.Upload, c.Engine.Slots)
 			}
 		}},
-		{name: "explicit timings kept", cfg: Config{Stream: "s", Signal: tr, TickInterval: time.Second, StatsInterval: time.Minute, MaxBuffered: 1, ConnectTimeout: time.Hour}, check: func(t *testing.T, c Config) {
-			if c.TickInterval != time.Second || c.StatsInterval != time.Minute || c.MaxBuffered != 1 || c.ConnectTimeout != time.Hour {
+		{name: "explicit timings kept", cfg: Config{Stream: "s", Signal: tr, TickInterval: time.Second, StatsInterval: time.Minute, MaxQueue: time.Millisecond, ConnectTimeout: time.Hour}, check: func(t *testing.T, c Config) {
+			if c.TickInterval != time.Second || c.StatsInterval != time.Minute || c.MaxQueue != time.Millisecond || c.ConnectTimeout != time.Hour {
 				t.Errorf("timings changed: %+v", c)
 			}
 		}},
