@@ -278,6 +278,7 @@ func statsObject(s node.Stats) map[string]any {
 		"badMessages":      s.BadMessages,
 		"verifyFailures":   s.VerifyFailures,
 		"verified":         s.Verified,
+		"verifiedWeb":      s.VerifiedWeb,
 		"verifyMicros":     float64(s.VerifyMicros),
 		"staleChunks":      s.StaleChunks,
 		"floods":           s.Floods,

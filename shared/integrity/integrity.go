@@ -104,16 +104,28 @@ func NewVerifier(stream string, pub ed25519.PublicKey) (*Verifier, error) {
 // Verify reports whether c carries the origin's valid signature. Its
 // errors wrap ErrBadChunk.
 func (v *Verifier) Verify(c wire.Chunk) error {
+	if err := signatureShape(c); err != nil {
+		return err
+	}
+	if !ed25519.Verify(v.pub, statement(v.pub, v.stream, c), c.Signature) {
+		return badSignature(c)
+	}
+	return nil
+}
+
+// signatureShape refuses a chunk whose signature cannot be an Ed25519 one.
+func signatureShape(c wire.Chunk) error {
 	switch {
 	case len(c.Signature) == 0:
 		return fmt.Errorf("%w: chunk %d", ErrUnsigned, c.Seq)
 	case len(c.Signature) != ed25519.SignatureSize:
 		return fmt.Errorf("%w: chunk %d: signature is %d bytes", ErrBadChunk, c.Seq, len(c.Signature))
 	}
-	if !ed25519.Verify(v.pub, statement(v.pub, v.stream, c), c.Signature) {
-		return fmt.Errorf("%w: chunk %d: bad signature", ErrBadChunk, c.Seq)
-	}
 	return nil
+}
+
+func badSignature(c wire.Chunk) error {
+	return fmt.Errorf("%w: chunk %d: bad signature", ErrBadChunk, c.Seq)
 }
 
 // EncodePublicKey returns pub as unpadded base64url, as the welcome

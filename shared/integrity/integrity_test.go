@@ -29,19 +29,25 @@ func newPair(t testing.TB, stream string, key ed25519.PrivateKey) (*integrity.Si
 	return s, v
 }
 
-func TestVerify(t *testing.T) {
+// verifyCase is a chunk (good, changed by c) that verifier v must find
+// good (want nil) or refuse with an error wrapping want.
+type verifyCase struct {
+	name string
+	v    *integrity.Verifier
+	c    func(c wire.Chunk) wire.Chunk
+	want error
+}
+
+// verifyCases are the chunks TestVerify and, in a browser, TestVerifyWeb
+// check.
+func verifyCases(t *testing.T) (wire.Chunk, []verifyCase) {
 	s, v := newPair(t, "live", fixedKey(1))
 	good := s.Sign(wire.Chunk{Seq: 42, Timestamp: 1_700_000_000_000, Flags: wire.FlagKeyframe, Payload: []byte("moof mdat")})
 	_, otherStream := newPair(t, "other", fixedKey(1))
 	_, otherKey := newPair(t, "live", fixedKey(2))
 	flip := func(b []byte, i int) []byte { b = bytes.Clone(b); b[i] ^= 1; return b }
 
-	tests := []struct {
-		name string
-		v    *integrity.Verifier
-		c    func(c wire.Chunk) wire.Chunk
-		want error
-	}{
+	return good, []verifyCase{
 		{"good", v, func(c wire.Chunk) wire.Chunk { return c }, nil},
 		{"good through the wire", v, func(c wire.Chunk) wire.Chunk {
 			m, err := wire.Decode(wire.Encode(c))
@@ -62,6 +68,10 @@ func TestVerify(t *testing.T) {
 		{"other stream", otherStream, func(c wire.Chunk) wire.Chunk { return c }, integrity.ErrBadChunk},
 		{"other key", otherKey, func(c wire.Chunk) wire.Chunk { return c }, integrity.ErrBadChunk},
 	}
+}
+
+func TestVerify(t *testing.T) {
+	good, tests := verifyCases(t)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.v.Verify(tc.c(good))

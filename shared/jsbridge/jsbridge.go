@@ -231,6 +231,32 @@ func Await(ctx context.Context, p Value) (Value, error) {
 	}
 }
 
+// Then calls f with p's value, or the error it was rejected with, once p
+// settles, without waiting for it: f runs on JavaScript's thread and must
+// not block (post what it learnt to a queue). Where Await would need a
+// goroutine per promise, Then needs none.
+func Then(p Value, f func(v Value, err error)) {
+	var onFulfilled, onRejected js.Func
+	settle := func(v Value, err error) {
+		onFulfilled.Release()
+		onRejected.Release()
+		f(v, err)
+	}
+	onFulfilled = js.FuncOf(func(_ js.Value, args []js.Value) any {
+		settle(arg(args), nil)
+		return nil
+	})
+	onRejected = js.FuncOf(func(_ js.Value, args []js.Value) any {
+		settle(js.Undefined(), errorOf(arg(args)))
+		return nil
+	})
+	if err := Try(func() {
+		js.Global().Get("Promise").Call("resolve", p).Call("then", onFulfilled, onRejected)
+	}); err != nil {
+		settle(js.Undefined(), err)
+	}
+}
+
 // On sets target[name] (for example a WebSocket's "onmessage") to a
 // function that calls f with the event. f runs on JavaScript's thread: it
 // must not block. The returned function clears target[name] and releases

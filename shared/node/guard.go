@@ -34,6 +34,9 @@ const (
 // belongs to the node's loop.
 type guard struct {
 	verifier *integrity.Verifier
+	// web checks signatures with the browser's WebCrypto where it can
+	// (nil outside a browser); see checkLater.
+	web *integrity.WebVerifier
 	// verified maps the sequence numbers of chunks that passed (or that we
 	// published) to their signatures: a delivered or forwarded chunk whose
 	// signature is not here was never verified.
@@ -41,7 +44,8 @@ type guard struct {
 	newest   uint64
 
 	passed       int           // chunks that passed
-	verifyTime   time.Duration // spent verifying them
+	passedWeb    int           // of which WebCrypto checked the signature
+	verifyTime   time.Duration // spent verifying them on the node's loop
 	failures     int           // chunks that failed verification (dropped; the sender was cut off and reported)
 	stale        int           // chunks refused as outside the freshness window
 	floods       int           // neighbours cut off for exceeding the message rate
@@ -63,6 +67,7 @@ func (g *guard) setKey(stream, key string) error {
 	if g.verifier, err = integrity.NewVerifier(stream, pub); err != nil {
 		return fmt.Errorf("stream key from tracker: %w", err)
 	}
+	g.web = integrity.NewWebVerifier(g.verifier)
 	return nil
 }
 
@@ -79,6 +84,42 @@ func (g *guard) check(c wire.Chunk, originNow time.Time) error {
 		return err
 	}
 	g.verifyTime += time.Since(start)
+	return g.admit(c, originNow)
+}
+
+// checkLater starts checking c's signature with the browser's WebCrypto
+// and returns true; done gets the outcome, on JavaScript's thread, and the
+// loop then finishes with checked. It returns false, having started
+// nothing, where WebCrypto cannot check (outside a browser, or before the
+// key is imported): then use check.
+func (g *guard) checkLater(c wire.Chunk, done func(error)) bool {
+	if g.verifier == nil {
+		return false
+	}
+	start := time.Now()
+	if !g.web.Verify(c, done) {
+		return false
+	}
+	g.verifyTime += time.Since(start) // building the statement, on the loop
+	return true
+}
+
+// checked finishes checking c, whose signature checkLater's done found
+// good (err nil) or bad.
+func (g *guard) checked(c wire.Chunk, err error, originNow time.Time) error {
+	if err != nil {
+		g.failures++
+		return err
+	}
+	if err := g.admit(c, originNow); err != nil {
+		return err
+	}
+	g.passedWeb++
+	return nil
+}
+
+// admit takes c, whose signature is good, if it is fresh.
+func (g *guard) admit(c wire.Chunk, originNow time.Time) error {
 	ts := time.UnixMilli(c.Timestamp)
 	if ts.Before(originNow.Add(-MaxChunkAge)) || ts.After(originNow.Add(MaxChunkAhead)) {
 		g.stale++
@@ -117,7 +158,9 @@ func (g *guard) trusted(c wire.Chunk) bool {
 func newLinkLimiter() *rate.Limiter { return rate.NewLimiter(linkMsgRate, linkMsgBurst) }
 
 // receive screens one data channel message from l. It returns the message
-// for the engine, or false when it was refused (and l cut off).
+// for the engine, or false when it was refused (and l cut off) or when
+// it is a chunk whose signature the browser is still checking: that one
+// comes back to the loop as a chunkChecked.
 func (n *Node) receive(ctx context.Context, l *link, data []byte) (wire.Message, bool) {
 	if !l.limiter.Allow() {
 		n.guard.floods++
@@ -133,13 +176,21 @@ func (n *Node) receive(ctx context.Context, l *link, data []byte) (wire.Message,
 		return nil, false
 	}
 	if c, ok := m.(wire.Chunk); ok {
+		if n.guard.checkLater(c, func(err error) { n.inbox.post(chunkChecked{l: l, c: c, err: err}) }) {
+			return nil, false
+		}
 		if err := n.guard.check(c, n.originNow()); err != nil {
-			n.log.Warn("neighbour sent a chunk that fails verification; cutting it off", "neighbour", l.id, "seq", c.Seq, "err", err)
-			n.report(ctx, l, err.Error())
+			n.refuseChunk(ctx, l, c, err)
 			return nil, false
 		}
 	}
 	return m, true
+}
+
+// refuseChunk cuts l off for sending c, which failed verification.
+func (n *Node) refuseChunk(ctx context.Context, l *link, c wire.Chunk, err error) {
+	n.log.Warn("neighbour sent a chunk that fails verification; cutting it off", "neighbour", l.id, "seq", c.Seq, "err", err)
+	n.report(ctx, l, err.Error())
 }
 
 // checkFetched verifies a chunk from the origin's HTTP fallback.

@@ -22,6 +22,7 @@ import (
 // statsObject), read from the same onStats object as stats.
 type integrityStats struct {
 	Verified       float64 `json:"verified"`
+	VerifiedWeb    float64 `json:"verifiedWeb"` // of Verified, checked by Chromium's WebCrypto
 	VerifyMicros   float64 `json:"verifyMicros"`
 	VerifyFailures float64 `json:"verifyFailures"`
 	BadMessages    float64 `json:"badMessages"`
@@ -145,10 +146,14 @@ func TestMaliciousPeerInSwarm(t *testing.T) {
 		if tr.Stats != nil {
 			is = tr.Stats.integrityStats
 		}
-		t.Logf("tab %d: verified %.0f chunks in %.0f µs (%.0f µs/chunk in wasm), refused %.0f (bad messages %.0f, floods %.0f), delivered unverified %.0f, forwarded unverified %.0f",
-			tr.Index, is.Verified, is.VerifyMicros, is.VerifyMicros/max(is.Verified, 1), is.VerifyFailures, is.BadMessages, is.Floods, is.DeliveredBad, is.ForwardedBad)
+		t.Logf("tab %d: verified %.0f chunks (%.0f by WebCrypto) in %.0f µs (%.0f µs/chunk in wasm), refused %.0f (bad messages %.0f, floods %.0f), delivered unverified %.0f, forwarded unverified %.0f",
+			tr.Index, is.Verified, is.VerifiedWeb, is.VerifyMicros, is.VerifyMicros/max(is.Verified, 1), is.VerifyFailures, is.BadMessages, is.Floods, is.DeliveredBad, is.ForwardedBad)
 		if is.Verified == 0 {
 			t.Errorf("tab %d reports no verified chunks: is the wasm peer current?", tr.Index)
+		}
+		if is.VerifiedWeb == 0 {
+			// Chromium has Ed25519 in WebCrypto: the peer must use it.
+			t.Errorf("tab %d checked no chunk's signature with WebCrypto", tr.Index)
 		}
 		if is.DeliveredBad != 0 || is.ForwardedBad != 0 {
 			t.Errorf("tab %d delivered %.0f and forwarded %.0f unverified chunks", tr.Index, is.DeliveredBad, is.ForwardedBad)
