@@ -45,6 +45,13 @@ var (
 
 // statement returns the bytes signed for chunk c of stream.
 func statement(pub ed25519.PublicKey, stream string, c wire.Chunk) []byte {
+	d := sha256.Sum256(c.Payload)
+	return append(statementHead(pub, stream, c), d[:]...)
+}
+
+// statementHead is the statement without its last field, the payload's
+// SHA-256 digest, for which it has room.
+func statementHead(pub ed25519.PublicKey, stream string, c wire.Chunk) []byte {
 	b := make([]byte, 0, len(domain)+ed25519.PublicKeySize+1+len(stream)+8+8+1+sha256.Size)
 	b = append(b, domain...)
 	b = append(b, pub...)
@@ -52,9 +59,7 @@ func statement(pub ed25519.PublicKey, stream string, c wire.Chunk) []byte {
 	b = append(b, stream...)
 	b = binary.BigEndian.AppendUint64(b, c.Seq)
 	b = binary.BigEndian.AppendUint64(b, uint64(c.Timestamp))
-	b = append(b, c.Flags)
-	d := sha256.Sum256(c.Payload)
-	return append(b, d[:]...)
+	return append(b, c.Flags)
 }
 
 // Signer signs one stream's chunks. It is safe for concurrent use.
