@@ -237,6 +237,9 @@ type (
 		seq uint64
 		c   wire.Chunk
 		err error
+		// web: the browser has checked c's signature, and err is the
+		// outcome (guard.checkLater)
+		web bool
 	}
 )
 
@@ -461,7 +464,17 @@ func (n *Node) handle(ctx context.Context, ev any) error {
 		n.guard.remember(ev.c)
 		n.step(ctx, swarm.Published{Chunk: ev.c})
 	case fetched:
-		if ev.err == nil {
+		switch {
+		case ev.web:
+			if ev.err = n.guard.checked(ev.c, ev.err, n.originNow()); ev.err != nil {
+				n.log.Warn("fallback chunk fails verification", "seq", ev.c.Seq, "err", ev.err)
+			}
+		case ev.err == nil:
+			// The browser checks the signature if it can: the chunk
+			// comes back as fetched{web: true}.
+			if n.guard.checkLater(ev.c, func(err error) { n.inbox.post(fetched{seq: ev.seq, c: ev.c, err: err, web: true}) }) {
+				return nil
+			}
 			ev.err = n.checkFetched(ev.c)
 		}
 		if ev.err != nil {
