@@ -1,6 +1,7 @@
 package swarm
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"time"
@@ -197,7 +198,7 @@ func (e *Engine) connect(ev PeerConnected) error {
 		tokens: float64(2 * e.cfg.ServeRate), tokensAt: e.now,
 	}
 	e.peers[p.id] = p
-	i, _ := slices.BinarySearchFunc(e.order, p.id, func(q *peer, id PeerID) int { return cmpID(q.id, id) })
+	i, _ := slices.BinarySearchFunc(e.order, p.id, func(q *peer, id PeerID) int { return cmp.Compare(q.id, id) })
 	e.order = slices.Insert(e.order, i, p)
 	e.sendStatus(p)
 	return nil
@@ -205,7 +206,7 @@ func (e *Engine) connect(ev PeerConnected) error {
 
 func (e *Engine) disconnect(p *peer) {
 	delete(e.peers, p.id)
-	if i, ok := slices.BinarySearchFunc(e.order, p.id, func(q *peer, id PeerID) int { return cmpID(q.id, id) }); ok {
+	if i, ok := slices.BinarySearchFunc(e.order, p.id, func(q *peer, id PeerID) int { return cmp.Compare(q.id, id) }); ok {
 		e.order = slices.Delete(e.order, i, i+1)
 	}
 	for s := range e.stripes {
@@ -522,13 +523,3 @@ func (e *Engine) interval() time.Duration {
 }
 
 func (e *Engine) emit(a Action) { e.outbox = append(e.outbox, a) }
-
-func cmpID(a, b PeerID) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}

@@ -11,7 +11,7 @@ import (
 func (s *Sim) trackerJoin(p *peer) {
 	var welcome signaling.Message
 	if s.published > 0 {
-		welcome.Newest = s.first + s.published - 1 // as signal/server/session.go fills it in
+		welcome.Newest = s.first + s.published - 1 // as signal/rendezvous/peer.go fills it in
 	}
 	id, err := s.tr.Join(streamName, session{s, p.idx}, p.origin, welcome)
 	if err != nil {
