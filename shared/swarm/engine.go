@@ -44,6 +44,8 @@ type Engine struct {
 
 	tsSeq, ts int64         // a chunk's sequence number and timestamp, for the interval
 	ivl       time.Duration // estimated time between chunks
+	ivlSpan   int64         // how many chunks ivl's latest estimate spanned
+	ivlOdd    int           // estimates in a row under a quarter or over 4 times ivl
 
 	spare   float64 // repairs we may still serve (a token bucket)
 	spareAt time.Time
@@ -491,27 +493,56 @@ func (e *Engine) forgive() {
 // and better places.
 const checkEvery = 200 * time.Millisecond
 
+// observeSpan is how many chunks an estimate of the chunk interval spans
+// once the peer has seen that many.
+const observeSpan = 8
+
 // observe refines the estimate of the time between chunks from the
-// timestamps the origin put on them. A gap over 4 times the estimate is a
-// pause of the stream (an encoder that reconnected), not a slower one, and
-// is left out; one under a quarter of it means the estimate came from such
-// a pause, and replaces it.
+// timestamps the origin put on them, which are when it cut them. Two
+// neighbouring chunks say little: an origin whose ingest caught up after
+// a hiccup cuts several within a millisecond, and an interval taken from
+// two of those (10 ms, for 125 ms chunks) had a peer that no neighbour
+// reaches probe for chunks long before they were cut: 15 failed fetches
+// a second, and four such tabs behind one address were rate-limited by
+// the server. So the estimate is taken from an anchor chunk to the newest
+// one: from the first chunk seen until observeSpan chunks have come (each
+// estimate over a longer span replacing the last), then over spans of
+// observeSpan chunks, each moving the estimate an eighth of the way. A
+// span's estimate over 4 times the current one holds a pause of the
+// stream (an encoder that reconnected) and is left out, one under a
+// quarter of it is left out too; two such in a row replace it (the
+// estimate was the odd one). Timestamps that go back are a new run of the
+// origin: the anchor starts again.
 func (e *Engine) observe(c wire.Chunk) {
 	seq := int64(c.Seq)
-	if e.ts != 0 && seq > e.tsSeq && c.Timestamp > e.ts {
-		est := time.Duration(c.Timestamp-e.ts) * time.Millisecond / time.Duration(seq-e.tsSeq)
-		est = min(max(est, 10*time.Millisecond), 5*time.Second)
-		switch {
-		case e.ivl == 0 || est < e.ivl/4:
-			e.ivl = est
-		case est > 4*e.ivl:
-		default:
-			e.ivl += (est - e.ivl) / 8
+	if e.ts == 0 || c.Timestamp < e.ts {
+		e.tsSeq, e.ts, e.ivlSpan, e.ivlOdd = seq, c.Timestamp, 0, 0
+		return
+	}
+	n := seq - e.tsSeq
+	if n <= 0 {
+		return // older than the anchor
+	}
+	est := time.Duration(c.Timestamp-e.ts) * time.Millisecond / time.Duration(n)
+	est = min(max(est, 10*time.Millisecond), 5*time.Second)
+	if n < observeSpan {
+		if n > e.ivlSpan && e.ivlSpan < observeSpan {
+			e.ivl, e.ivlSpan = est, n
 		}
+		return
 	}
-	if seq > e.tsSeq || e.ts == 0 {
-		e.tsSeq, e.ts = seq, c.Timestamp
+	switch {
+	case e.ivl == 0 || e.ivlSpan < observeSpan:
+		e.ivl, e.ivlOdd = est, 0
+	case est < e.ivl/4 || est > 4*e.ivl:
+		if e.ivlOdd++; e.ivlOdd >= 2 {
+			e.ivl, e.ivlOdd = est, 0
+		}
+	default:
+		e.ivl += (est - e.ivl) / 8
+		e.ivlOdd = 0
 	}
+	e.tsSeq, e.ts, e.ivlSpan = seq, c.Timestamp, observeSpan
 }
 
 // interval is the estimated time between chunks (250 ms until known).
