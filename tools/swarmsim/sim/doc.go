@@ -36,7 +36,9 @@
 //     origin's upload is capped at OriginCopies × the stream rate.
 //   - Send buffers: a chunk Send to a channel that already has MaxBuffered
 //     bytes waiting in the upload queue is dropped and counted, as
-//     shared/node drops it on the data channel's BufferedAmount.
+//     shared/node drops it on the data channel's BufferedAmount (which
+//     now allows 1.5 s of the stream, not a fixed 4 MiB: see
+//     Scenario.MaxBuffered).
 //   - Fallback fetches go to the origin's HTTP side: one request latency,
 //     an optional HTTP capacity (OriginHTTP, unlimited by default, peak
 //     reported), 300 bytes of HTTP headers, and the viewer's download.
