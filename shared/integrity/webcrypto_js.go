@@ -23,21 +23,26 @@ import (
 // where the browser has no Ed25519 (or no crypto.subtle, outside a secure
 // context), Verify returns false and the caller checks with Verifier.
 type WebVerifier struct {
-	v   *Verifier
-	key atomic.Pointer[jsbridge.Value] // the CryptoKey, once imported
+	v      *Verifier
+	subtle jsbridge.Value                 // crypto.subtle
+	alg    jsbridge.Value                 // {name: 'Ed25519'}
+	key    atomic.Pointer[jsbridge.Value] // the CryptoKey, once imported
 }
 
 // NewWebVerifier starts importing v's key into WebCrypto.
 func NewWebVerifier(v *Verifier) *WebVerifier {
 	w := &WebVerifier{v: v}
-	subtle := subtleCrypto()
-	if subtle.IsUndefined() {
-		return w
-	}
 	var p jsbridge.Value
 	if err := jsbridge.Try(func() {
-		p = subtle.Call("importKey", "raw", jsbridge.Bytes(v.pub), ed25519Algorithm(), false, []any{"verify"})
-	}); err != nil {
+		crypto := jsbridge.Global().Get("crypto")
+		if crypto.IsUndefined() || crypto.IsNull() || crypto.Get("subtle").IsUndefined() {
+			return
+		}
+		w.subtle = crypto.Get("subtle")
+		w.alg = jsbridge.Global().Get("Object").New()
+		w.alg.Set("name", "Ed25519")
+		p = w.subtle.Call("importKey", "raw", jsbridge.Bytes(v.pub), w.alg, false, []any{"verify"})
+	}); err != nil || p.IsUndefined() {
 		return w
 	}
 	jsbridge.Then(p, func(key jsbridge.Value, err error) {
@@ -66,7 +71,7 @@ func (w *WebVerifier) Verify(c wire.Chunk, done func(error)) bool {
 	}
 	var digest jsbridge.Value
 	if err := jsbridge.Try(func() {
-		digest = subtleCrypto().Call("digest", "SHA-256", jsbridge.Bytes(c.Payload))
+		digest = w.subtle.Call("digest", "SHA-256", jsbridge.Bytes(c.Payload))
 	}); err != nil {
 		return false
 	}
@@ -80,7 +85,7 @@ func (w *WebVerifier) Verify(c wire.Chunk, done func(error)) bool {
 		}
 		var ok jsbridge.Value
 		if err := jsbridge.Try(func() {
-			ok = subtleCrypto().Call("verify", ed25519Algorithm(), *key,
+			ok = w.subtle.Call("verify", w.alg, *key,
 				jsbridge.Bytes(c.Signature), jsbridge.Bytes(append(head, sum...)))
 		}); err != nil {
 			done(w.v.Verify(c))
@@ -99,13 +104,3 @@ func (w *WebVerifier) Verify(c wire.Chunk, done func(error)) bool {
 	})
 	return true
 }
-
-func subtleCrypto() jsbridge.Value {
-	crypto := jsbridge.Global().Get("crypto")
-	if crypto.IsUndefined() || crypto.IsNull() {
-		return crypto
-	}
-	return crypto.Get("subtle")
-}
-
-func ed25519Algorithm() map[string]any { return map[string]any{"name": "Ed25519"} }

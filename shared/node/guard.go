@@ -193,13 +193,25 @@ func (n *Node) refuseChunk(ctx context.Context, l *link, c wire.Chunk, err error
 	n.report(ctx, l, err.Error())
 }
 
-// checkFetched verifies a chunk from the origin's HTTP fallback.
-func (n *Node) checkFetched(c wire.Chunk) error {
-	if err := n.guard.check(c, n.originNow()); err != nil {
-		n.log.Warn("fallback chunk fails verification", "seq", c.Seq, "err", err)
-		return err
+// checkFetched verifies the chunk of a successful fetch from the origin's
+// HTTP fallback, setting ev.err when it fails. It returns false when the
+// browser is still checking its signature: the chunk then comes back to
+// the loop as fetched{web: true}, with the outcome in err.
+func (n *Node) checkFetched(ev *fetched) bool {
+	switch {
+	case ev.web:
+		ev.err = n.guard.checked(ev.c, ev.err, n.originNow())
+	case ev.err != nil:
+		return true // the fetch itself failed
+	case n.guard.checkLater(ev.c, func(err error) { n.inbox.post(fetched{seq: ev.seq, c: ev.c, err: err, web: true}) }):
+		return false
+	default:
+		ev.err = n.guard.check(ev.c, n.originNow())
 	}
-	return nil
+	if ev.err != nil {
+		n.log.Warn("fallback chunk fails verification", "seq", ev.c.Seq, "err", ev.err)
+	}
+	return true
 }
 
 // report cuts l off and tells the tracker why, so that it stops

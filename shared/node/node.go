@@ -464,18 +464,8 @@ func (n *Node) handle(ctx context.Context, ev any) error {
 		n.guard.remember(ev.c)
 		n.step(ctx, swarm.Published{Chunk: ev.c})
 	case fetched:
-		switch {
-		case ev.web:
-			if ev.err = n.guard.checked(ev.c, ev.err, n.originNow()); ev.err != nil {
-				n.log.Warn("fallback chunk fails verification", "seq", ev.c.Seq, "err", ev.err)
-			}
-		case ev.err == nil:
-			// The browser checks the signature if it can: the chunk
-			// comes back as fetched{web: true}.
-			if n.guard.checkLater(ev.c, func(err error) { n.inbox.post(fetched{seq: ev.seq, c: ev.c, err: err, web: true}) }) {
-				return nil
-			}
-			ev.err = n.checkFetched(ev.c)
+		if !n.checkFetched(&ev) {
+			return nil
 		}
 		if ev.err != nil {
 			n.log.Debug("origin fetch failed", "seq", ev.seq, "err", ev.err)
@@ -537,12 +527,12 @@ func (n *Node) send(a swarm.Send) {
 	if !ok || !l.open || l.dc == nil {
 		return
 	}
-	if c, isChunk := a.Msg.(wire.Chunk); isChunk && !n.guard.trusted(c) { // never, as for Deliver
-		n.guard.forwardedBad++
-		n.log.Error("engine sent an unverified chunk; not forwarding it", "seq", c.Seq)
-		return
-	}
 	if c, isChunk := a.Msg.(wire.Chunk); isChunk {
+		if !n.guard.trusted(c) { // never, as for Deliver
+			n.guard.forwardedBad++
+			n.log.Error("engine sent an unverified chunk; not forwarding it", "seq", c.Seq)
+			return
+		}
 		n.sent.add(c.Seq, c.Timestamp, len(c.Payload))
 		if l.dc.BufferedAmount() > n.sent.queueBudget(n.cfg.MaxQueue) {
 			n.sendDropped++
