@@ -98,6 +98,18 @@ export class Media {
     return this.#player?.stats ?? null;
   }
 
+  /**
+   * Resolves at the first frame, or after maxMs, whichever comes first:
+   * work the picture does not need (the wasm peer's start) waits on it.
+   * @param {number} maxMs
+   * @returns {Promise<void>}
+   */
+  async firstFrame(maxMs) {
+    for (const until = Date.now() + maxMs; !this.playerStats?.firstFrameAt && !this.#closed && Date.now() < until;) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
   /** The next chunk the player needs (null before it started). */
   get nextSeq() {
     return this.#player?.next ?? null;

@@ -232,18 +232,26 @@
   /** @type {Map<number, {leave(): void, cover?(seq: number): void} | null>} joins by the page's id; null until joined */
   const handles = new Map();
 
-  /** @param {string} execURL @param {string} wasmURL */
   /**
+   * Fetches the peer (its request out while wasm_exec.js loads), compiles
+   * it as it streams in, and runs it until globalThis.Shoal is there.
    * @param {string} execURL @param {string} wasmURL
-   * @returns {Promise<{compileMs: number, instantiateMs: number, goStartMs: number}>} where the time went
+   * @returns {Promise<{importMs: number, responseMs: number, compileMs: number, instantiateMs: number, goStartMs: number}>}
+   *   where the time went, each from the start but the last two: wasm_exec.js run, the peer's response
+   *   headers, the peer compiled; instantiating it, Go's start until Shoal is there
    */
   async function start(execURL, wasmURL) {
     const t0 = performance.now();
+    const fetching = fetch(wasmURL);
+    fetching.catch(() => {}); // awaited below, unless importScripts throws
     g.importScripts(execURL);
     const go = new g.Go();
-    let module;
+    const ti = performance.now();
+    let module, tr = 0;
     try {
-      module = await WebAssembly.compileStreaming(fetch(wasmURL));
+      const r = await fetching;
+      tr = performance.now();
+      module = await WebAssembly.compileStreaming(r);
     } catch (err) {
       throw new Error(`loading ${wasmURL}: ${err instanceof Error ? err.message : err}`);
     }
@@ -260,7 +268,7 @@
       await new Promise((r) => setTimeout(r, 5));
     }
     const t3 = performance.now();
-    return { compileMs: Math.round(t1 - t0), instantiateMs: Math.round(t2 - t1), goStartMs: Math.round(t3 - t2) };
+    return { importMs: Math.round(ti - t0), responseMs: Math.round(tr - t0), compileMs: Math.round(t1 - t0), instantiateMs: Math.round(t2 - t1), goStartMs: Math.round(t3 - t2) };
   }
 
   /** @param {number} jid @param {any} opts */

@@ -146,7 +146,7 @@ const WORKER_URL = new URL('./peer-worker.js', import.meta.url).href;
  * @param {LoadOptions} opts
  * @returns {Promise<ShoalAPI>}
  */
-async function loadInWorker({ execURL = preloaded('/wasm/wasm_exec.js'), wasmURL = preloaded('/wasm/shoal.wasm'), timeoutMs = WORKER_READY_TIMEOUT_MS }) {
+async function loadInWorker({ execURL = servedURL('/wasm/wasm_exec.js'), wasmURL = servedURL('/wasm/shoal.wasm'), timeoutMs = WORKER_READY_TIMEOUT_MS }) {
   const { RTCHost } = await import('./rtc-host.js');
   const worker = new Worker(WORKER_URL, { name: 'shoal-peer' });
   const host = new RTCHost(worker);
@@ -224,7 +224,7 @@ async function loadInWorker({ execURL = preloaded('/wasm/wasm_exec.js'), wasmURL
  * @param {LoadOptions} opts
  * @returns {Promise<ShoalAPI>}
  */
-async function load({ execURL = preloaded('/wasm/wasm_exec.js'), wasmURL = preloaded('/wasm/shoal.wasm'), timeoutMs = READY_TIMEOUT_MS }) {
+async function load({ execURL = servedURL('/wasm/wasm_exec.js'), wasmURL = servedURL('/wasm/shoal.wasm'), timeoutMs = READY_TIMEOUT_MS }) {
   const g = /** @type {any} */ (globalThis);
   if (g.Shoal) return g.Shoal;
 
@@ -272,23 +272,23 @@ async function load({ execURL = preloaded('/wasm/wasm_exec.js'), wasmURL = prelo
 const HASH = /^[0-9a-f]{16}$/;
 
 /**
- * The URL the page preloads or prefetches for the file at `plain`: `plain`
- * itself or its fingerprinted form (`/wasm/shoal.wasm` →
- * `/wasm/shoal.<16 hex digits>.wasm`); `plain` when the page names neither.
- * Fetching that URL also reuses the response instead of downloading the
- * file twice.
+ * The URL the page names for the file at `plain` in a
+ * `<meta name="shoal-wasm">` or `<meta name="shoal-wasm-exec">` (the
+ * server writes the fingerprinted form there: `/wasm/shoal.wasm` →
+ * `/wasm/shoal.<16 hex digits>.wasm`, which a returning viewer's browser
+ * has without asking); `plain` when the page names neither.
  * @param {string} plain
  * @returns {string}
  */
-export function preloaded(plain) {
+export function servedURL(plain) {
   if (typeof document === 'undefined') return plain;
   const dot = plain.lastIndexOf('.');
   const stem = plain.slice(0, dot + 1); // '/wasm/shoal.'
   const ext = plain.slice(dot); // '.wasm'
-  for (const link of document.querySelectorAll('link[rel="preload"][href], link[rel="prefetch"][href]')) {
-    const href = link.getAttribute('href') ?? '';
-    if (href === plain) return href;
-    if (href.startsWith(stem) && href.endsWith(ext) && HASH.test(href.slice(stem.length, -ext.length))) return href;
+  for (const meta of document.querySelectorAll('meta[name^="shoal-wasm"][content]')) {
+    const url = meta.getAttribute('content') ?? '';
+    if (url === plain) return url;
+    if (url.startsWith(stem) && url.endsWith(ext) && HASH.test(url.slice(stem.length, -ext.length))) return url;
   }
   return plain;
 }

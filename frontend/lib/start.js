@@ -91,9 +91,7 @@ export function watchStream(stream, media, hooks = {}) {
   state('loading', '');
 
   (async () => {
-    for (const until = Date.now() + PEER_START_MAX_MS; !media.playerStats?.firstFrameAt && Date.now() < until;) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await media.firstFrame(PEER_START_MAX_MS);
     if (gone) return;
     const shoal = await loadShoal();
     // Join where the feed got to, so that the engine does not fetch again

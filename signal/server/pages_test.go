@@ -19,8 +19,8 @@ import (
 func TestBrowserPeerCaching(t *testing.T) {
 	wasm := bytes.Repeat([]byte("\x00asm wasm body "), 1000)
 	pages := fstest.MapFS{
-		"viewer.html": {Data: []byte(`<link rel="preload" href="/wasm/shoal.wasm" as="fetch" type="application/wasm" crossorigin>` +
-			`<link rel="preload" href="/wasm/wasm_exec.js" as="script">`)},
+		"viewer.html": {Data: []byte(`<meta name="shoal-wasm" content="/wasm/shoal.wasm">` +
+			`<meta name="shoal-wasm-exec" content="/wasm/wasm_exec.js">`)},
 		"wasm/shoal.wasm":   {Data: wasm},
 		"wasm/wasm_exec.js": {Data: bytes.Repeat([]byte("globalThis.Go = class {};\n"), 100)},
 		"wasm/README.md":    {Data: []byte("generated")},
@@ -51,7 +51,7 @@ func TestBrowserPeerCaching(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	links := regexp.MustCompile(`href="(/wasm/[^"]+)"`).FindAllStringSubmatch(string(html), -1)
+	links := regexp.MustCompile(`content="(/wasm/[^"]+)"`).FindAllStringSubmatch(string(html), -1)
 	if len(links) != 2 || !strings.HasPrefix(links[0][1], "/wasm/shoal.") || links[0][1] == "/wasm/shoal.wasm" {
 		t.Fatalf("page links %v, want the fingerprinted peer and wasm_exec.js", links)
 	}

@@ -10,7 +10,7 @@ const Identity = "identity"
 
 // Negotiate picks the content coding of the response to a request whose
 // Accept-Encoding header is accept, from offered (the codings the body
-// exists in, smallest first; identity is always available). Following RFC
+// exists in, the one to prefer first; identity is always available). Following RFC
 // 9110 §12.5.3:
 //
 //   - a coding is acceptable if accept lists it, or "*", with q > 0;
@@ -18,7 +18,7 @@ const Identity = "identity"
 //   - identity is acceptable unless accept gives it, or "*" when it is
 //     not listed, q=0; unlisted, it comes after every listed coding;
 //   - the acceptable coding with the highest q wins, the earlier in
-//     offered on a tie (so the smallest body), and a coding beats identity
+//     offered on a tie (File.Codings: zstd, then the smallest body), and a coding beats identity
 //     on a tie;
 //   - no header, an empty one, or one that accepts nothing offered, means
 //     identity: a body no client asked for is never sent.

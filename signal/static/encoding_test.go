@@ -3,7 +3,7 @@ package static
 import "testing"
 
 func TestNegotiate(t *testing.T) {
-	all := []string{Brotli, Zstd, Gzip} // smallest first, as a File lists them
+	all := []string{Zstd, Brotli, Gzip} // as a File lists them: zstd, then the smallest body
 	tests := []struct {
 		name, accept string
 		offered      []string
@@ -11,8 +11,9 @@ func TestNegotiate(t *testing.T) {
 	}{
 		{"no header", "", all, Identity},
 		{"blank header", "  ", all, Identity},
-		{"chromium", "gzip, deflate, br, zstd", all, Brotli},
-		{"firefox", "gzip, deflate, br, zstd", []string{Zstd, Brotli, Gzip}, Zstd}, // smallest body wins a tie
+		{"chromium", "gzip, deflate, br, zstd", all, Zstd},
+		{"smallest first when offered so", "gzip, deflate, br, zstd", []string{Brotli, Zstd, Gzip}, Brotli},
+		{"firefox", "gzip, deflate, br, zstd", all, Zstd}, // the first offered wins a tie
 		{"safari, older", "gzip, deflate, br", []string{Zstd, Brotli, Gzip}, Brotli},
 		{"gzip only", "gzip", all, Gzip},
 		{"x-gzip", "x-gzip", all, Gzip},
@@ -25,8 +26,8 @@ func TestNegotiate(t *testing.T) {
 		{"Q upper case", "br;Q=0.2, gzip;q=0.3", all, Gzip},
 		{"other params", "br;level=1;q=0.4, gzip;q=0.3", all, Brotli},
 		{"duplicate takes the higher q", "gzip;q=0.1, br;q=0.5, gzip;q=0.9", all, Gzip},
-		{"star", "*", all, Brotli},
-		{"star with br refused", "*, br;q=0", all, Zstd},
+		{"star", "*", all, Zstd},
+		{"star with zstd refused", "*, zstd;q=0", all, Brotli},
 		{"star refused, gzip named", "*;q=0, gzip", all, Gzip},
 		{"star refused, nothing named: identity anyway", "*;q=0", all, Identity},
 		{"identity preferred by q", "identity;q=1, gzip;q=0.5", all, Identity},
