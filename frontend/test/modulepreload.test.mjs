@@ -109,3 +109,19 @@ for (const page of withPreloads) {
     assert.deepEqual({ missing, extra }, { missing: [], extra: [] }, `${page}: its modulepreload list and ${entries[0]}'s imports differ`);
   });
 }
+
+// The watch pages name the wasm peer and wasm_exec.js in meta tags, which
+// the server rewrites to their fingerprinted URLs (signal/static) and
+// lib/shoal.js's servedURL reads; they do not prefetch them: the peer
+// loads at the first frame, and a prefetch made the browser decode it
+// twice (docs/BENCHMARKS.md, session 8).
+for (const page of ['viewer.html', 'embed.html']) {
+  test(`${page}: names the peer for the server to fingerprint, fetches it no earlier than the page's script`, () => {
+    const html = readFileSync(new URL(page, ROOT), 'utf8');
+    const metas = Object.fromEntries([...html.matchAll(/<meta\b[^>]*>/gi)].map((m) => [attr(m[0], 'name'), attr(m[0], 'content')]));
+    assert.equal(metas['shoal-wasm'], '/wasm/shoal.wasm');
+    assert.equal(metas['shoal-wasm-exec'], '/wasm/wasm_exec.js');
+    const links = [...html.matchAll(/<link\b[^>]*>/gi)].map((m) => m[0]).filter((t) => /\/wasm\//.test(attr(t, 'href') ?? ''));
+    assert.deepEqual(links, [], `${page} links the peer`);
+  });
+}
