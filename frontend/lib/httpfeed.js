@@ -36,8 +36,6 @@ export class HTTPFeed {
   /** chunks and bytes delivered */
   chunks = 0;
   bytes = 0;
-  /** times the page started it again to rescue a starving player (lib/start.js) */
-  rescues = 0;
 
   /**
    * @param {string} stream

@@ -17,12 +17,7 @@
  *     for the network and, on a small machine, for the CPU;
  *  3. when the peer loses the signaling server (a restart, a network
  *     change) it joins again by itself, with backoff; the HTTP feed fills
- *     in from where the player is until the swarm delivers again;
- *  4. when the swarm brings nothing while the player's buffer runs out (a
- *     machine too busy for the peer's worker to keep up, neighbours that
- *     all left at once), the feed comes back from where the player is, for
- *     RESCUE_MIN_MS at least: the main thread fetches what the peer did
- *     not bring, before the picture stops.
+ *     in from where the player is until the swarm delivers again.
  *
  *     const w = watchStream('demo', media, { onChunk, onStats, onState });
  *     addEventListener('pagehide', () => w.leave());
@@ -34,17 +29,6 @@ import { HTTPFeed } from './httpfeed.js';
 
 /** The HTTP feed stops at the first chunk over a data channel, or this long (ms) after the peer joined. */
 const HANDOVER_MAX_MS = 6000;
-/**
- * The feed comes back when the player is about to starve: less than
- * RESCUE_BUFFER_S seconds buffered and nothing from the swarm for
- * RESCUE_QUIET_MS. It then runs RESCUE_MIN_MS at least before a chunk
- * over a data channel stops it again.
- */
-const RESCUE_BUFFER_S = 0.3;
-const RESCUE_QUIET_MS = 500;
-const RESCUE_MIN_MS = 3000;
-/** How often the player's buffer is looked at for a rescue (ms). */
-const RESCUE_CHECK_MS = 200;
 /** How long the peer's join waits for the feed's first answer (ms), to start where the feed got to. */
 const FEED_FIRST_WAIT_MS = 1500;
 /** The peer starts loading at the first frame, or this long (ms) after the page started watching. */
@@ -89,10 +73,6 @@ export function watchStream(stream, media, hooks = {}) {
   let handle = null;
   /** @type {number | null} when the peer joined the swarm (since the feed last started) */
   let joinedAt = null;
-  /** when the feed last came back to rescue the player (0: it has not) */
-  let rescuedAt = 0;
-  /** when the swarm last brought a chunk */
-  let swarmAt = 0;
   const feed = new HTTPFeed(stream, (c) => {
     if (!swarmClock) media.clockOffsetMs = feed.clockOffsetMs;
     media.chunk(c);
@@ -101,23 +81,11 @@ export function watchStream(stream, media, hooks = {}) {
     // with while they opened.
     handle?.cover(c.seq + 1);
     guarded(() => hooks.onChunk?.({ seq: c.seq, from: c.from, size: c.data.length }));
-    if (joinedAt !== null && Date.now() - Math.max(joinedAt, rescuedAt) > HANDOVER_MAX_MS) feed.stop();
+    if (joinedAt !== null && Date.now() - joinedAt > HANDOVER_MAX_MS) feed.stop();
   });
   feed.start();
 
   let gone = false;
-  /** @type {ReturnType<typeof setInterval> | undefined} */
-  let rescueTimer;
-  /** The feed back from where the player is, when the swarm lets it starve. */
-  const rescue = () => {
-    const p = media.playerStats;
-    if (feed.running || joinedAt === null || !p?.firstFrameAt || media.nextSeq === null) return;
-    if (p.buffered >= RESCUE_BUFFER_S || Date.now() - swarmAt < RESCUE_QUIET_MS) return;
-    feed.next = media.nextSeq;
-    rescuedAt = Date.now();
-    feed.rescues++;
-    feed.start();
-  };
   /** @param {PeerState} state @param {string} detail */
   const state = (state, detail) => guarded(() => hooks.onState?.(state, detail));
   state('loading', '');
@@ -146,8 +114,7 @@ export function watchStream(stream, media, hooks = {}) {
         // empty for the engine's own fetch), or for HANDOVER_MAX_MS after
         // the peer joined at most: then a peer that no neighbour reaches
         // fetches each chunk as it is due itself (docs/PROTOCOL.md §3.7).
-        swarmAt = Date.now();
-        if (feed.running && info.peer && Date.now() - rescuedAt > RESCUE_MIN_MS) feed.stop();
+        if (feed.running && info.peer) feed.stop();
         media.chunk(info);
         guarded(() => hooks.onChunk?.(info));
       },
@@ -173,7 +140,6 @@ export function watchStream(stream, media, hooks = {}) {
     } else {
       handle = h;
       if (feed.running && feed.next !== null) h.cover(feed.next); // what came while it joined
-      rescueTimer = setInterval(rescue, RESCUE_CHECK_MS);
     }
   })().catch((err) => {
     guarded(() => hooks.onError?.(err instanceof Error ? err.message : String(err)));
@@ -183,7 +149,6 @@ export function watchStream(stream, media, hooks = {}) {
     feed,
     leave() {
       gone = true;
-      clearInterval(rescueTimer);
       feed.stop();
       handle?.leave();
       handle = null;

@@ -19,16 +19,10 @@
  * Usage:
  *   node browser.mjs --url http://127.0.0.1:8080/watch/demo \
  *     [--tabs 4] [--duration 30] [--close-tab-at 0] [--controls-at 0] [--screenshot out.png]
- *     [--freeze-peer-at 0 --freeze-peer-for 10]
  *
  * --controls-at S: at S seconds, use tab 0's player controls as a person
  * would (real clicks): pause, play, unmute, set the volume, read the LIVE
  * badge; what the video element did is reported as "controls".
- *
- * --freeze-peer-at S: at S seconds, pause tab 0's wasm peer worker in the
- * debugger (DevTools protocol, from outside the page) for --freeze-peer-for
- * seconds, as a machine too busy to run it would: the swarm brings that
- * tab nothing meanwhile. Reported as "freeze" {at, until, paused}.
  *
  * Environment: CHROMIUM overrides the browser binary (default /usr/bin/chromium).
  */
@@ -42,7 +36,7 @@ const GOTO_TIMEOUT_MS = 15_000;
 /** Beyond duration, how long the harness may take before giving up on itself. */
 const WATCHDOG_SLACK_MS = 90_000;
 
-const USAGE = 'usage: node browser.mjs --url URL [--tabs N] [--duration S] [--close-tab-at S] [--controls-at S] [--screenshot PATH] [--freeze-peer-at S --freeze-peer-for S]';
+const USAGE = 'usage: node browser.mjs --url URL [--tabs N] [--duration S] [--close-tab-at S] [--controls-at S] [--screenshot PATH]';
 
 /**
  * @typedef {object} Hook  a copy of the page's window.__shoal
@@ -64,10 +58,9 @@ const USAGE = 'usage: node browser.mjs --url URL [--tabs N] [--duration S] [--cl
  * @property {{t: number, player: object | null, video: object | null}[]} timeline  player samples, t in seconds since t0
  * @property {number} t0                 Date.now() when the first tab opened
  * @property {object | null} controls    what --controls-at saw, tab 0 only
- * @property {{at: number, until: number | null, paused: boolean, error?: string} | null} freeze  what --freeze-peer-at did, tab 0 only
  */
 
-/** @returns {{url: string, tabs: number, duration: number, closeTabAt: number, controlsAt: number, screenshot: string, freezeAt: number, freezeFor: number}} */
+/** @returns {{url: string, tabs: number, duration: number, closeTabAt: number, controlsAt: number, screenshot: string}} */
 function flags() {
   let values;
   try {
@@ -79,8 +72,6 @@ function flags() {
         'close-tab-at': { type: 'string', default: '0' },
         'controls-at': { type: 'string', default: '0' },
         screenshot: { type: 'string', default: '' },
-        'freeze-peer-at': { type: 'string', default: '0' },
-        'freeze-peer-for': { type: 'string', default: '10' },
       },
       strict: true,
       allowPositionals: false,
@@ -102,10 +93,7 @@ function flags() {
     closeTabAt: num('close-tab-at', String(values['close-tab-at']), 0),
     controlsAt: num('controls-at', String(values['controls-at']), 0),
     screenshot: String(values.screenshot ?? ''),
-    freezeAt: num('freeze-peer-at', String(values['freeze-peer-at']), 0),
-    freezeFor: num('freeze-peer-for', String(values['freeze-peer-for']), 0),
   };
-  if (out.freezeAt > 0 && out.freezeAt + out.freezeFor >= out.duration) usage('--freeze-peer-at + --freeze-peer-for must end before --duration');
   if (out.closeTabAt >= out.duration) usage('--close-tab-at must be before --duration ends');
   return out;
 }
@@ -185,7 +173,6 @@ function report(tab) {
     stats: h?.stats ?? null,
     timeline: tab.timeline,
     controls: tab.controls ?? null,
-    freeze: tab.freeze ?? null,
     error: h?.error ?? tab.harnessError ?? (h ? null : 'window.__shoal was never set'),
     reconnects: h?.reconnects ?? 0,
   };
@@ -219,43 +206,6 @@ async function exerciseControls(page) {
   out.afterVolume = await video();
   out.liveBadge = await page.textContent('#c-live');
   return out;
-}
-
-/**
- * Pauses the wasm peer's worker of tab in the debugger until the returned
- * function is called, through the browser's DevTools session: the worker
- * is found among the targets by the tab's browser context.
- * @param {import('playwright-core').Browser} browser
- * @param {Tab} tab
- * @param {number} elapsedNow  seconds since the first tab opened
- * @returns {Promise<() => Promise<void>>} resumes the worker
- */
-async function freezePeer(browser, tab, elapsedNow) {
-  const freeze = { at: elapsedNow, until: /** @type {number | null} */ (null), paused: false };
-  tab.freeze = freeze;
-  if (!tab.page || !tab.context) throw new Error('tab 0 is not open');
-  const pcdp = await tab.context.newCDPSession(tab.page);
-  const { targetInfo } = await pcdp.send('Target.getTargetInfo');
-  const bcdp = await browser.newBrowserCDPSession();
-  const { targetInfos } = await bcdp.send('Target.getTargets');
-  const worker = targetInfos.find((t) => t.type === 'worker' && t.browserContextId === targetInfo.browserContextId);
-  if (!worker) throw new Error('tab 0 has no worker (the wasm peer did not start)');
-  const { sessionId } = await bcdp.send('Target.attachToTarget', { targetId: worker.targetId, flatten: false });
-  let id = 0;
-  /** @param {string} method */
-  const send = (method) => bcdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id: ++id, method }) });
-  bcdp.on('Target.receivedMessageFromTarget', (e) => {
-    if (e.sessionId === sessionId && JSON.parse(e.message).method === 'Debugger.paused') freeze.paused = true;
-  });
-  await send('Debugger.enable');
-  await send('Debugger.pause');
-  process.stderr.write(`[tab ${tab.index}] peer worker frozen at ${elapsedNow.toFixed(1)} s\n`);
-  return async () => {
-    await send('Debugger.resume');
-    await send('Debugger.disable');
-    await bcdp.detach().catch(() => {});
-    await pcdp.detach().catch(() => {});
-  };
 }
 
 async function main() {
@@ -300,7 +250,7 @@ async function main() {
     /** @param {number} index */
     const open = async (index) => {
       /** @type {Tab} */
-      const tab = { index, context: null, page: null, closedAt: null, hook: null, harnessError: null, timeline: [], t0, controls: null, freeze: null };
+      const tab = { index, context: null, page: null, closedAt: null, hook: null, harnessError: null, timeline: [], t0, controls: null };
       tabs.push(tab);
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
       // The page publishes window.__shoal only when a test asks (frontend/lib/page.js).
@@ -337,30 +287,12 @@ async function main() {
     const closeIdx = opts.tabs - 1;
     let closed = opts.closeTabAt <= 0;
     let controlled = opts.controlsAt <= 0;
-    let frozen = opts.freezeAt <= 0;
-    /** @type {(() => Promise<void>) | null} */
-    let thaw = null;
     while (elapsed() < opts.duration) {
       await sleep(Math.min(SAMPLE_MS, Math.max(0, (opts.duration - elapsed()) * 1000)));
       await Promise.all(tabs.map(sample));
       if (!controlled && elapsed() >= opts.controlsAt && tabs[0]?.page) {
         controlled = true;
         tabs[0].controls = await exerciseControls(tabs[0].page).catch((err) => ({ error: String(err) }));
-      }
-      if (!frozen && elapsed() >= opts.freezeAt && tabs[0]) {
-        frozen = true;
-        thaw = await freezePeer(browser, tabs[0], elapsed()).catch((err) => {
-          const f = tabs[0].freeze ?? { at: elapsed(), until: null, paused: false };
-          tabs[0].freeze = { ...f, error: String(err) };
-          return null;
-        });
-      }
-      if (thaw && elapsed() >= opts.freezeAt + opts.freezeFor) {
-        const resume = thaw;
-        thaw = null;
-        await resume().catch((err) => process.stderr.write(`[tab 0] resuming the peer worker: ${err}\n`));
-        if (tabs[0].freeze) tabs[0].freeze.until = Math.round(elapsed() * 10) / 10;
-        process.stderr.write(`[tab 0] peer worker resumed at ${elapsed().toFixed(1)} s\n`);
       }
       if (!closed && elapsed() >= opts.closeTabAt) {
         closed = true;

@@ -62,19 +62,8 @@ type tabReport struct {
 	Stats        *stats            `json:"stats"`
 	Timeline     []sample          `json:"timeline"`
 	Controls     *controlsReport   `json:"controls"`
-	Freeze       *freezeReport     `json:"freeze"`
 	Error        *string           `json:"error"`
 	Reconnects   int               `json:"reconnects"` // times the page rejoined after losing the server
-}
-
-// freezeReport is what browser.mjs did with --freeze-peer-at: when it
-// paused tab 0's peer worker in the debugger and resumed it (seconds after
-// the first tab opened), and whether the worker reported being paused.
-type freezeReport struct {
-	At     float64  `json:"at"`
-	Until  *float64 `json:"until"`
-	Paused bool     `json:"paused"`
-	Error  string   `json:"error"`
 }
 
 // controlsReport is what browser.mjs saw while using the player's

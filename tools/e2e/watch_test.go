@@ -155,62 +155,6 @@ func TestFallbackWithoutWebRTC(t *testing.T) {
 	q.judge(t)
 }
 
-// TestFrozenPeer: the tab's wasm peer stops for 12 s (its worker paused
-// in the debugger from outside the page, as a machine too busy to run it
-// would stop it), so the swarm brings the tab nothing; the page must
-// notice its buffer running out and fetch the chunks over HTTP itself
-// (lib/start.js's rescue), so that the picture does not stop, and hand
-// back to the swarm once the peer runs again.
-func TestFrozenPeer(t *testing.T) {
-	bin := requireTools(t)
-	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
-	defer cancel()
-	addr := freeAddr(t)
-	startServer(ctx, t, bin, addr, "-rtmp-addr", "")
-
-	const duration, freezeAt, freezeFor = 50, 20, 12
-	r := runBrowser(ctx, t, "--url", "http://"+addr+"/watch/demo", "--tabs", "1", "--duration", strconv.Itoa(duration),
-		"--freeze-peer-at", strconv.Itoa(freezeAt), "--freeze-peer-for", strconv.Itoa(freezeFor))
-	tr := r.Tabs[0]
-	if tr.FirstFrameMs == nil {
-		t.Fatalf("no first frame in %d s", duration)
-	}
-	f := tr.Freeze
-	if f == nil || f.Error != "" || !f.Paused || f.Until == nil {
-		t.Fatalf("the peer worker was not frozen and thawed: %+v", f)
-	}
-	tb, err := decodeTab(tr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Chunks the page fetched over HTTP after the swarm had begun to
-	// deliver: the rescue's (the demo cuts 4 a second, so a 12 s freeze
-	// needs about 48; the page's start leaves a few at most).
-	firstSwarm := int64(-1)
-	for k, from := range tr.Chunks {
-		if seq, _ := strconv.ParseInt(k, 10, 64); from != "http" && (firstSwarm < 0 || seq < firstSwarm) {
-			firstSwarm = seq
-		}
-	}
-	rescued := 0
-	for k, from := range tr.Chunks {
-		if seq, _ := strconv.ParseInt(k, 10, 64); from == "http" && firstSwarm >= 0 && seq > firstSwarm+4 {
-			rescued++
-		}
-	}
-	during := quality(tr, f.At, *f.Until+3)
-	q := quality(tr, *tr.FirstFrameMs/1000+5, duration)
-	t.Logf("first frame %.0f ms; frozen %.1f-%.1f s; %d chunks over HTTP after the swarm began; during the freeze: %v; whole: %v; %s",
-		*tr.FirstFrameMs, f.At, *f.Until, rescued, during, q, tb.summary())
-	if rescued < 20 {
-		t.Errorf("%d chunks came over HTTP while the peer was frozen, want ≥ 20", rescued)
-	}
-	if during.frozenRatio() > maxFrozen {
-		t.Errorf("while the peer was frozen the picture stood still in %.1f%% of samples, want ≤ %.0f%%", 100*during.frozenRatio(), 100*maxFrozen)
-	}
-	q.judge(t)
-}
-
 // resumedAt is when, at or after from, the playhead began to move in each
 // of 4 samples on end (2 s), seconds after the first tab opened; -1: never.
 func resumedAt(tr tabReport, from float64) float64 {
